@@ -1,0 +1,94 @@
+"""The `studybot` command: run, console, decks check, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.core.decks import load_decks
+from bot.store.engine import sqlite_url
+from bot.store.migrate import upgrade
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studybot", description="A Discord and Slack study bot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="start the configured chat adapters and the daily scheduler")
+
+    console = sub.add_parser("console", help="the bot in this terminal, no tokens needed")
+    console.add_argument("--user", default="you", help="who you are in the terminal (default: you)")
+    console.add_argument("--db", type=Path, help="SQLite file to use instead of the configured database")
+
+    decks = sub.add_parser("decks", help="deck tools")
+    decks_sub = decks.add_subparsers(dest="decks_command", required=True)
+    check = decks_sub.add_parser("check", help="validate deck files; print file:line: problem")
+    check.add_argument("paths", nargs="*", type=Path, help="deck files or folders (default: the content folders)")
+
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations up to the newest")
+    return parser
+
+
+def decks_check(paths: list[Path]) -> int:
+    decks, problems = load_decks(paths)
+    for deck in decks:
+        print(
+            f"ok   {deck.source}: “{deck.title}” — {len(deck.main_cards)} questions, "
+            f"{len(deck.followup_cards)} follow-ups"
+        )
+    for problem in problems:
+        print(problem)
+    if not decks and not problems:
+        print("no deck files found in: " + ", ".join(str(p) for p in paths))
+        return 1
+    return 1 if problems else 0
+
+
+async def _console(settings: Settings, user: str, db: Path | None) -> None:
+    from bot.adapters.console import run_console
+    from bot.app import build_service
+
+    url = sqlite_url(db) if db else settings.db_url
+    service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
+    try:
+        await run_console(service, user)
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level if args.command != "console" else "WARNING",
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "decks":
+        return decks_check(args.paths or list(settings.content_dirs))
+    if args.command == "db":
+        asyncio.run(upgrade(settings.db_url))
+        print("database is up to date")
+        return 0
+    if args.command == "console":
+        asyncio.run(_console(settings, args.user, args.db))
+        return 0
+    if args.command == "run":
+        from bot.runner import run
+
+        return asyncio.run(run(settings))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Platform-neutral replies: text parts plus actions. Adapters turn these into embeds, Block Kit or plain text."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Style(enum.StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    SUCCESS = "success"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button. `id` carries everything needed to act on it later, e.g. `grade:42:good`."""
+
+    id: str
+    label: str
+    style: Style = Style.SECONDARY
+
+
+@dataclass(frozen=True)
+class Section:
+    """A block of text with an optional heading. Text is plain, with **bold** as the only markup."""
+
+    text: str
+    heading: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    sections: tuple[Section, ...] = ()
+    actions: tuple[Action, ...] = ()
+    private: bool = True
+    is_error: bool = False
+    footer: str | None = None
+
+    def plain_text(self) -> str:
+        """The whole message as text (used by the terminal and as a notification fallback)."""
+        lines = [self.title]
+        for section in self.sections:
+            if section.heading:
+                lines.append(f"{section.heading}:")
+            lines.append(section.text)
+        if self.footer:
+            lines.append(self.footer)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A request to open a text form (Discord modal, Slack modal, terminal prompt).
+
+    Submitting it goes back to the core as `StudyService.submit(caller, form.id, text)`.
+    """
+
+    id: str
+    title: str
+    label: str
+    max_length: int
+    placeholder: str = ""
+    context: str = ""
+
+
+def error(text: str, hint: str | None = None) -> Message:
+    sections = (Section(hint),) if hint else ()
+    return Message(title=text, sections=sections, private=True, is_error=True)
+
+
+Reply = Message | Form
+

@@ -1,0 +1,215 @@
+"""Plain data the core works with. No chat library and no database types here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class Grade(enum.IntEnum):
+    """Self-grades, Anki style; the values are fsrs' Rating values."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+    @classmethod
+    def parse(cls, text: str) -> Grade | None:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            return None
+
+
+class CardKind(enum.StrEnum):
+    MAIN = "main"
+    FOLLOWUP = "followup"
+
+
+class Period(enum.StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One question of a deck. `key` is its identity inside the deck (question number or explicit id)."""
+
+    key: str
+    number: int
+    kind: CardKind
+    question: str
+    answer: str
+    key_terms: tuple[str, ...]
+    line: int
+    parent_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Deck:
+    id: str
+    title: str
+    cards: tuple[Card, ...]
+    credit: str = ""
+    source: str = ""
+
+    @property
+    def main_cards(self) -> tuple[Card, ...]:
+        return tuple(c for c in self.cards if c.kind is CardKind.MAIN)
+
+    @property
+    def followup_cards(self) -> tuple[Card, ...]:
+        return tuple(c for c in self.cards if c.kind is CardKind.FOLLOWUP)
+
+
+@dataclass(frozen=True)
+class DeckProblem:
+    """A reason a deck file is refused, reported as `file:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is acting, as the adapter saw it. `workspace` is a Discord server, a Slack workspace, the terminal."""
+
+    platform: str
+    workspace_ref: str
+    user_ref: str
+    display_name: str = ""
+    is_admin: bool = False
+    channel_ref: str | None = None
+    timezone: str | None = None
+
+    @property
+    def workspace_id(self) -> str:
+        return f"{self.platform}:{self.workspace_ref}"
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    workspace_id: str
+    user_ref: str
+    display_name: str
+    timezone: str | None
+    team_id: int | None
+    streak_current: int
+    streak_best: int
+    last_study_day: date | None
+
+
+@dataclass(frozen=True)
+class StoredCard:
+    """A card as the database holds it: its numeric id plus the deck data."""
+
+    id: int
+    deck_id: str
+    key: str
+    number: int
+    kind: CardKind
+    question: str
+    answer: str
+    key_terms: tuple[str, ...]
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class CardState:
+    """A member's FSRS memory state for one card (mirrors fsrs.Card)."""
+
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+    reps: int = 0
+    lapses: int = 0
+
+
+@dataclass(frozen=True)
+class AskRow:
+    id: int
+    member_id: int
+    workspace_id: str
+    card: StoredCard
+    source: str
+    created_at: datetime
+    typed_answer: str | None
+    grade: Grade | None
+    graded_at: datetime | None
+    skipped: bool
+    parent_ask_id: int | None
+    daily_post_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GradeRecord:
+    """Everything one grade writes, applied atomically by the store, only while the ask is ungraded."""
+
+    ask_id: int
+    member_id: int
+    workspace_id: str
+    card_id: int
+    grade: Grade
+    points: int
+    graded_at: datetime
+    new_state: CardState
+    local_day: date
+    week_start: date
+    month_start: date
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    rank: int
+    member_id: int
+    display_name: str
+    points: int
+    streak_current: int
+    last_study_day: date | None
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    rank: int
+    team_id: int
+    name: str
+    points: int
+    active_members: int
+
+    @property
+    def per_member(self) -> float:
+        return self.points / self.active_members if self.active_members else 0.0
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    cards_learned: int
+    cards_due: int
+    grade_counts: dict[Grade, int] = field(default_factory=dict)
+    points_week: int = 0
+    points_all: int = 0
+
+
+@dataclass(frozen=True)
+class DeckProgress:
+    deck_id: str
+    title: str
+    main_cards: int
+    followup_cards: int
+    learned: int
+    due: int

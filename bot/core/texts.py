@@ -1,0 +1,204 @@
+"""How the core words its replies. Plain text with **bold**; adapters escape it for their platform."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.messages import Action, Message, Section, Style
+from bot.core.models import (
+    AskRow,
+    BoardRow,
+    DeckProblem,
+    DeckProgress,
+    Grade,
+    MemberStats,
+    Period,
+    StoredCard,
+    TeamRow,
+)
+from bot.core.scheduling import format_interval
+from bot.core.streaks import current_streak
+
+GRADE_STYLES = {
+    Grade.AGAIN: Style.DANGER,
+    Grade.HARD: Style.SECONDARY,
+    Grade.GOOD: Style.SUCCESS,
+    Grade.EASY: Style.PRIMARY,
+}
+PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
+
+
+def card_label(card: StoredCard) -> str:
+    return f"{card.deck_id} #{card.number}" + (" (follow-up)" if card.parent_id else "")
+
+
+def question(ask_id: int, card: StoredCard, kind: str) -> Message:
+    return Message(
+        title=f"{kind} · {card_label(card)}",
+        sections=(Section(f"**{card.question}**"),),
+        actions=(
+            Action(f"reveal:{ask_id}", "Reveal answer", Style.PRIMARY),
+            Action(f"write:{ask_id}", "Write my answer"),
+            Action(f"skip:{ask_id}", "Skip"),
+        ),
+        footer="Think of your answer first, then reveal and grade yourself honestly.",
+    )
+
+
+def reveal(
+    ask: AskRow,
+    intervals: dict[Grade, timedelta],
+    coverage: tuple[Sequence[str], Sequence[str]] | None,
+) -> Message:
+    sections = [Section(ask.card.question, "Question")]
+    if ask.typed_answer:
+        sections.append(Section(ask.typed_answer, "Your answer"))
+    sections.append(Section(ask.card.answer, "Model answer"))
+    if coverage is not None and (coverage[0] or coverage[1]):
+        covered, missed = coverage
+        sections.append(
+            Section(
+                f"Covered: {', '.join(covered) or 'none'}\nMissed: {', '.join(missed) or 'none'}",
+                "Key terms",
+            )
+        )
+    actions = tuple(
+        Action(f"grade:{ask.id}:{g.name.lower()}", f"{g.label} · {format_interval(intervals[g])}", GRADE_STYLES[g])
+        for g in Grade
+    )
+    return Message(
+        title=f"Answer · {card_label(ask.card)}",
+        sections=tuple(sections),
+        actions=actions,
+        footer="How well did you know it? Every honest grade earns the same points.",
+    )
+
+
+def when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    delta = moment - now
+    if delta <= timedelta(0):
+        return "now"
+    days = (local.date() - now.astimezone(tz).date()).days
+    at = local.strftime("%a %d %b")
+    if days == 0:
+        return f"later today ({local:%H:%M})"
+    if days == 1:
+        return f"tomorrow ({at})"
+    return f"in {days} days ({at})"
+
+
+def graded(
+    ask: AskRow,
+    grade: Grade,
+    points: int,
+    due: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    streak: int,
+    followup_action: Action | None,
+) -> Message:
+    lines = [f"+{points} points · 🔥 {streak}-day streak"]
+    if ask.typed_answer:
+        lines.append("Includes a bonus for writing your answer first.")
+    actions = [followup_action] if followup_action else []
+    actions.append(Action("next", "Next question", Style.SECONDARY))
+    return Message(
+        title=f"{grade.label} — next review {when(due, now, tz)}.",
+        sections=(Section("\n".join(lines)),),
+        actions=tuple(actions),
+    )
+
+
+def stats(stats: MemberStats, streak: int, best: int, studied_today: bool, team: str | None) -> Message:
+    total = sum(stats.grade_counts.values())
+    if total:
+        recalled = total - stats.grade_counts.get(Grade.AGAIN, 0)
+        breakdown = ", ".join(f"{g.label} {stats.grade_counts.get(g, 0)}" for g in Grade)
+        recall = f"{round(100 * recalled / total)}% recalled over {total} reviews ({breakdown})"
+    else:
+        recall = "no reviews yet"
+    streak_line = f"🔥 {streak} day{'s' if streak != 1 else ''} (best {best})"
+    if streak and not studied_today:
+        streak_line += " — study today to keep it"
+    sections = [
+        Section(streak_line, "Streak"),
+        Section(f"{stats.cards_learned} learned, {stats.cards_due} due now", "Cards"),
+        Section(recall, "Recall by self-grade"),
+        Section(f"{stats.points_week} this week, {stats.points_all} all time", "Points"),
+    ]
+    if team:
+        sections.append(Section(team, "Team"))
+    return Message(title="Your study stats", sections=tuple(sections))
+
+
+def leaderboard(
+    period: Period,
+    top: Sequence[BoardRow],
+    mine: BoardRow | None,
+    member_id: int,
+    teams: Sequence[TeamRow],
+    today: date,
+) -> Message:
+    def line(row: BoardRow) -> str:
+        streak = current_streak(row.streak_current, row.last_study_day, today)
+        you = " (you)" if row.member_id == member_id else ""
+        return f"{row.rank}. {row.display_name}{you} — {row.points} pts · 🔥 {streak}"
+
+    if top:
+        lines = [line(row) for row in top]
+        if mine is not None:
+            lines += ["…", line(mine)]
+        elif all(row.member_id != member_id for row in top):
+            lines.append("You have no points in this period yet: /quiz to get on the board.")
+        sections = [Section("\n".join(lines), "Members")]
+    else:
+        sections = [Section("Nobody has studied in this period yet. Be the first: /quiz")]
+    if teams:
+        team_lines = [
+            f"{t.rank}. {t.name} — {t.per_member:.1f} pts per active member ({t.points} pts, {t.active_members} active)"
+            for t in teams
+        ]
+        sections.append(Section("\n".join(team_lines), "Teams"))
+    return Message(title=f"Leaderboard · {PERIOD_TITLES[period]}", sections=tuple(sections))
+
+
+def decks(progress: Sequence[DeckProgress], problems: Sequence[DeckProblem]) -> Message:
+    sections = [
+        Section(
+            f"{p.main_cards} questions + {p.followup_cards} follow-ups · you've learned {p.learned}, {p.due} due\n"
+            f"/quiz {p.deck_id}",
+            p.title,
+        )
+        for p in progress
+    ]
+    if not sections:
+        sections.append(Section("No decks are loaded."))
+    if problems:
+        sections.append(Section("\n".join(str(p) for p in problems[:10]), "Decks refused (fix and restart)"))
+    return Message(title="Decks", sections=tuple(sections))
+
+
+def help_message() -> Message:
+    return Message(
+        title="studybot — learn together with spaced repetition",
+        sections=(
+            Section(
+                "/quiz [deck] — your next question: cards due for review first, then new ones\n"
+                "/stats — your streak, cards learned and due, recall, points\n"
+                "/leaderboard [week|month|all] — top members and teams\n"
+                "/team join NAME · /team leave — study as a squad\n"
+                "/decks — the decks and your progress\n"
+                "/help — this message",
+                "Commands",
+            ),
+            Section(
+                "Reveal the answer, then grade yourself honestly: Again, Hard, Good or Easy. "
+                "The scheduler brings each card back just before you would forget it. "
+                "Every graded card earns the same points, so honesty never costs you.",
+                "How it works",
+            ),
+        ),
+    )

@@ -1,0 +1,684 @@
+"""The Store port over SQLAlchemy Core; the same statements run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.core.models import (
+    AskRow,
+    BoardRow,
+    CardKind,
+    CardState,
+    Deck,
+    DeckProgress,
+    Grade,
+    GradeRecord,
+    MemberRow,
+    MemberStats,
+    Period,
+    StoredCard,
+    TeamRow,
+)
+from bot.core.ports import ALL_TIME_START
+from bot.core.streaks import previous_day
+from bot.store.engine import writer
+from bot.store.tables import asks, card_states, cards, decks, members, scores, teams, workspaces
+
+
+def upsert(dialect_name: str, table: sa.Table) -> Any:
+    """INSERT for the engine's dialect, so callers can add ON CONFLICT clauses portably."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _member(row: sa.Row[Any]) -> MemberRow:
+    return MemberRow(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        user_ref=row.user_ref,
+        display_name=row.display_name,
+        timezone=row.timezone,
+        team_id=row.team_id,
+        streak_current=row.streak_current,
+        streak_best=row.streak_best,
+        last_study_day=row.last_study_day,
+    )
+
+
+def _card(row: sa.Row[Any]) -> StoredCard:
+    return StoredCard(
+        id=row.id,
+        deck_id=row.deck_id,
+        key=row.card_key,
+        number=row.number,
+        kind=CardKind(row.kind),
+        question=row.question,
+        answer=row.answer,
+        key_terms=tuple(row.key_terms),
+        parent_id=row.parent_id,
+    )
+
+
+_CARD_COLUMNS = (
+    cards.c.id,
+    cards.c.deck_id,
+    cards.c.card_key,
+    cards.c.number,
+    cards.c.kind,
+    cards.c.question,
+    cards.c.answer,
+    cards.c.key_terms,
+    cards.c.parent_id,
+)
+
+
+def _servable(deck_id: str | None) -> sa.ColumnElement[bool]:
+    """Cards that may be asked: active, in an active deck, optionally one deck."""
+    condition = sa.and_(
+        cards.c.active.is_(True),
+        cards.c.deck_id.in_(sa.select(decks.c.id).where(decks.c.active.is_(True))),
+    )
+    if deck_id is not None:
+        condition = sa.and_(condition, cards.c.deck_id == deck_id)
+    return condition
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._writer = writer(engine)
+        self._dialect = engine.dialect.name
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def _upsert(self, table: sa.Table) -> Any:
+        return upsert(self._dialect, table)
+
+    # -- workspaces and members ---------------------------------------------------------------
+
+    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
+        async with self.engine.connect() as conn:
+            tz = (
+                await conn.execute(sa.select(workspaces.c.timezone).where(workspaces.c.id == workspace_id))
+            ).first()
+        if tz is not None:
+            return tz.timezone
+        async with self._writer.begin() as conn:
+            await conn.execute(
+                self._upsert(workspaces)
+                .values(id=workspace_id, platform=platform, created_at=sa.func.now())
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+        return None
+
+    async def ensure_member(self, workspace_id: str, user_ref: str, display_name: str) -> MemberRow:
+        query = sa.select(members).where(members.c.workspace_id == workspace_id, members.c.user_ref == user_ref)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is not None and (not display_name or row.display_name == display_name):
+            return _member(row)
+        async with self._writer.begin() as conn:
+            stmt = self._upsert(members).values(
+                workspace_id=workspace_id,
+                user_ref=user_ref,
+                display_name=display_name[:100],
+                created_at=sa.func.now(),
+            )
+            if display_name:
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["workspace_id", "user_ref"], set_={"display_name": display_name[:100]}
+                )
+            else:
+                stmt = stmt.on_conflict_do_nothing(index_elements=["workspace_id", "user_ref"])
+            await conn.execute(stmt)
+            row = (await conn.execute(query)).one()
+        return _member(row)
+
+    async def get_member(self, member_id: int) -> MemberRow | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(members).where(members.c.id == member_id))).first()
+        return _member(row) if row is not None else None
+
+    # -- decks ----------------------------------------------------------------------------------
+
+    async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> None:
+        async with self._writer.begin() as conn:
+            await conn.execute(sa.update(decks).values(active=False))
+            for deck in deck_list:
+                await self._sync_deck(conn, deck, now)
+
+    async def _sync_deck(self, conn: AsyncConnection, deck: Deck, now: datetime) -> None:
+        values = {
+            "title": deck.title,
+            "credit": deck.credit,
+            "source": deck.source,
+            "active": True,
+            "updated_at": now,
+        }
+        await conn.execute(
+            self._upsert(decks)
+            .values(id=deck.id, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+        await conn.execute(sa.update(cards).where(cards.c.deck_id == deck.id).values(active=False))
+        # Main cards first, so follow-ups can point at their parent's id.
+        ordered = sorted(deck.cards, key=lambda c: c.kind is CardKind.FOLLOWUP)
+        ids: dict[str, int] = {}
+        for position, card in enumerate(ordered):
+            card_values = {
+                "number": card.number,
+                "kind": card.kind.value,
+                "parent_id": ids.get(card.parent_key) if card.parent_key else None,
+                "question": card.question,
+                "answer": card.answer,
+                "key_terms": list(card.key_terms),
+                "position": position,
+                "active": True,
+            }
+            await conn.execute(
+                self._upsert(cards)
+                .values(deck_id=deck.id, card_key=card.key, **card_values)
+                .on_conflict_do_update(index_elements=["deck_id", "card_key"], set_=card_values)
+            )
+            ids[card.key] = (
+                await conn.execute(
+                    sa.select(cards.c.id).where(cards.c.deck_id == deck.id, cards.c.card_key == card.key)
+                )
+            ).scalar_one()
+
+    async def deck_ids(self) -> list[str]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(sa.select(decks.c.id).where(decks.c.active.is_(True)).order_by(decks.c.id))
+        return list(result.scalars())
+
+    # -- picking --------------------------------------------------------------------------------
+
+    def _recently_skipped(self, member_id: int, since: datetime) -> sa.Select[Any]:
+        return sa.select(asks.c.card_id).where(
+            asks.c.member_id == member_id, asks.c.skipped_at.is_not(None), asks.c.skipped_at >= since
+        )
+
+    async def pick_due_card(
+        self, member_id: int, now: datetime, deck_id: str | None, skipped_since: datetime
+    ) -> StoredCard | None:
+        query = (
+            sa.select(*_CARD_COLUMNS)
+            .join(card_states, card_states.c.card_id == cards.c.id)
+            .where(
+                card_states.c.member_id == member_id,
+                card_states.c.due <= now,
+                _servable(deck_id),
+                cards.c.id.not_in(self._recently_skipped(member_id, skipped_since)),
+            )
+            .order_by(card_states.c.due, cards.c.id)
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return _card(row) if row is not None else None
+
+    async def pick_new_card(
+        self, member_id: int, deck_id: str | None, skipped_since: datetime
+    ) -> StoredCard | None:
+        seen = sa.select(card_states.c.card_id).where(card_states.c.member_id == member_id)
+        query = (
+            sa.select(*_CARD_COLUMNS)
+            .where(
+                cards.c.kind == CardKind.MAIN.value,
+                _servable(deck_id),
+                cards.c.id.not_in(seen),
+                cards.c.id.not_in(self._recently_skipped(member_id, skipped_since)),
+            )
+            .order_by(cards.c.deck_id, cards.c.position)
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return _card(row) if row is not None else None
+
+    async def next_due(self, member_id: int, deck_id: str | None) -> datetime | None:
+        query = (
+            sa.select(sa.func.min(card_states.c.due))
+            .join(cards, cards.c.id == card_states.c.card_id)
+            .where(card_states.c.member_id == member_id, _servable(deck_id))
+        )
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar_one_or_none()
+        # min() over the UTCDateTime column comes back untyped on SQLite; re-read through the type.
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return card_states.c.due.type.process_result_value(value, self.engine.dialect)  # type: ignore[no-any-return]
+
+    async def followup_of(self, card_id: int) -> StoredCard | None:
+        query = sa.select(*_CARD_COLUMNS).where(cards.c.parent_id == card_id, cards.c.active.is_(True))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return _card(row) if row is not None else None
+
+    # -- asks and grading -----------------------------------------------------------------------
+
+    async def create_ask(
+        self,
+        member_id: int,
+        card_id: int,
+        source: str,
+        now: datetime,
+        parent_ask_id: int | None = None,
+        daily_post_id: int | None = None,
+    ) -> int:
+        async with self._writer.begin() as conn:
+            workspace_id = (
+                await conn.execute(sa.select(members.c.workspace_id).where(members.c.id == member_id))
+            ).scalar_one()
+            result = await conn.execute(
+                sa.insert(asks)
+                .values(
+                    member_id=member_id,
+                    workspace_id=workspace_id,
+                    card_id=card_id,
+                    source=source,
+                    parent_ask_id=parent_ask_id,
+                    daily_post_id=daily_post_id,
+                    created_at=now,
+                )
+                .returning(asks.c.id)
+            )
+            return int(result.scalar_one())
+
+    async def find_open_ask(self, member_id: int, card_id: int) -> int | None:
+        query = (
+            sa.select(asks.c.id)
+            .where(
+                asks.c.member_id == member_id,
+                asks.c.card_id == card_id,
+                asks.c.graded_at.is_(None),
+                asks.c.skipped_at.is_(None),
+            )
+            .order_by(asks.c.id.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar_one_or_none()
+        return int(value) if value is not None else None
+
+    async def get_ask(self, ask_id: int) -> AskRow | None:
+        query = (
+            sa.select(asks, *[c.label(f"c_{c.name}") for c in _CARD_COLUMNS])
+            .join(cards, cards.c.id == asks.c.card_id)
+            .where(asks.c.id == ask_id)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        card = StoredCard(
+            id=row.c_id,
+            deck_id=row.c_deck_id,
+            key=row.c_card_key,
+            number=row.c_number,
+            kind=CardKind(row.c_kind),
+            question=row.c_question,
+            answer=row.c_answer,
+            key_terms=tuple(row.c_key_terms),
+            parent_id=row.c_parent_id,
+        )
+        return AskRow(
+            id=row.id,
+            member_id=row.member_id,
+            workspace_id=row.workspace_id,
+            card=card,
+            source=row.source,
+            created_at=row.created_at,
+            typed_answer=row.typed_answer,
+            grade=Grade(row.grade) if row.grade is not None else None,
+            graded_at=row.graded_at,
+            skipped=row.skipped_at is not None,
+            parent_ask_id=row.parent_ask_id,
+            daily_post_id=row.daily_post_id,
+        )
+
+    async def set_typed_answer(self, ask_id: int, text: str, now: datetime) -> bool:
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                sa.update(asks)
+                .where(asks.c.id == ask_id, asks.c.graded_at.is_(None))
+                .values(typed_answer=text, answered_at=now, skipped_at=None)
+            )
+        return result.rowcount == 1
+
+    async def skip_ask(self, ask_id: int, now: datetime) -> bool:
+        async with self._writer.begin() as conn:
+            result = await conn.execute(
+                sa.update(asks)
+                .where(asks.c.id == ask_id, asks.c.graded_at.is_(None), asks.c.skipped_at.is_(None))
+                .values(skipped_at=now)
+            )
+        return result.rowcount == 1
+
+    async def get_card_state(self, member_id: int, card_id: int) -> CardState | None:
+        query = sa.select(card_states).where(
+            card_states.c.member_id == member_id, card_states.c.card_id == card_id
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return CardState(
+            state=row.state,
+            step=row.step,
+            stability=row.stability,
+            difficulty=row.difficulty,
+            due=row.due,
+            last_review=row.last_review,
+            reps=row.reps,
+            lapses=row.lapses,
+        )
+
+    async def record_grade(self, record: GradeRecord) -> bool:
+        async with self._writer.begin() as conn:
+            claimed = await conn.execute(
+                sa.update(asks)
+                .where(
+                    asks.c.id == record.ask_id,
+                    asks.c.member_id == record.member_id,
+                    asks.c.graded_at.is_(None),
+                )
+                .values(grade=int(record.grade), graded_at=record.graded_at, points=record.points, skipped_at=None)
+            )
+            if claimed.rowcount != 1:
+                return False
+            state = record.new_state
+            state_values = {
+                "state": state.state,
+                "step": state.step,
+                "stability": state.stability,
+                "difficulty": state.difficulty,
+                "due": state.due,
+                "last_review": state.last_review,
+                "reps": state.reps,
+                "lapses": state.lapses,
+            }
+            await conn.execute(
+                self._upsert(card_states)
+                .values(member_id=record.member_id, card_id=record.card_id, **state_values)
+                .on_conflict_do_update(index_elements=["member_id", "card_id"], set_=state_values)
+            )
+            await self._add_points(conn, record)
+            await self._extend_streak(conn, record.member_id, record.local_day)
+        return True
+
+    async def _add_points(self, conn: AsyncConnection, record: GradeRecord) -> None:
+        rows = [
+            {
+                "member_id": record.member_id,
+                "period": period.value,
+                "period_start": start,
+                "workspace_id": record.workspace_id,
+                "points": record.points,
+                "reviews": 1,
+            }
+            for period, start in (
+                (Period.WEEK, record.week_start),
+                (Period.MONTH, record.month_start),
+                (Period.ALL, ALL_TIME_START),
+            )
+        ]
+        stmt = self._upsert(scores).values(rows)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["member_id", "period", "period_start"],
+                set_={"points": scores.c.points + stmt.excluded.points, "reviews": scores.c.reviews + 1},
+            )
+        )
+
+    async def _extend_streak(self, conn: AsyncConnection, member_id: int, day: date) -> None:
+        # Done in one UPDATE so concurrent grades of one member cannot lose a day.
+        # The rule (same day: unchanged; the day after: +1; later: restart at 1) lives in bot/core/streaks.py
+        # as well, for display; keep the two in step.
+        last = members.c.last_study_day
+        new_current = sa.case(
+            (last == day, members.c.streak_current),
+            (last == previous_day(day), members.c.streak_current + 1),
+            (last > day, members.c.streak_current),
+            else_=1,
+        )
+        await conn.execute(
+            sa.update(members)
+            .where(members.c.id == member_id)
+            .values(
+                streak_current=new_current,
+                streak_best=sa.case(
+                    (new_current > members.c.streak_best, new_current), else_=members.c.streak_best
+                ),
+                last_study_day=sa.case((last > day, last), else_=day),
+            )
+        )
+
+    # -- stats and boards -----------------------------------------------------------------------
+
+    async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats:
+        async with self.engine.connect() as conn:
+            learned, due = (
+                await conn.execute(
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.coalesce(sa.func.sum(sa.case((card_states.c.due <= now, 1), else_=0)), 0),
+                    ).where(card_states.c.member_id == member_id)
+                )
+            ).one()
+            grade_rows = await conn.execute(
+                sa.select(asks.c.grade, sa.func.count())
+                .where(asks.c.member_id == member_id, asks.c.grade.is_not(None))
+                .group_by(asks.c.grade)
+            )
+            grade_counts = {Grade(g): int(n) for g, n in grade_rows}
+            point_rows = await conn.execute(
+                sa.select(scores.c.period, scores.c.points).where(
+                    scores.c.member_id == member_id,
+                    sa.or_(
+                        sa.and_(scores.c.period == Period.WEEK.value, scores.c.period_start == week_start),
+                        sa.and_(scores.c.period == Period.ALL.value, scores.c.period_start == ALL_TIME_START),
+                    ),
+                )
+            )
+            points = {p: int(v) for p, v in point_rows}
+        return MemberStats(
+            cards_learned=int(learned),
+            cards_due=int(due),
+            grade_counts=grade_counts,
+            points_week=points.get(Period.WEEK.value, 0),
+            points_all=points.get(Period.ALL.value, 0),
+        )
+
+    def _board_filter(self, workspace_id: str, period: Period, period_start: date) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            scores.c.workspace_id == workspace_id,
+            scores.c.period == period.value,
+            scores.c.period_start == period_start,
+        )
+
+    async def leaderboard(
+        self, workspace_id: str, period: Period, period_start: date, limit: int
+    ) -> list[BoardRow]:
+        query = (
+            sa.select(
+                scores.c.member_id,
+                scores.c.points,
+                members.c.display_name,
+                members.c.user_ref,
+                members.c.streak_current,
+                members.c.last_study_day,
+            )
+            .join(members, members.c.id == scores.c.member_id)
+            .where(self._board_filter(workspace_id, period, period_start), scores.c.points > 0)
+            .order_by(scores.c.points.desc(), scores.c.member_id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        board: list[BoardRow] = []
+        for index, row in enumerate(rows):
+            # Competition ranking: equal points share a rank.
+            rank = board[-1].rank if board and board[-1].points == row.points else index + 1
+            board.append(
+                BoardRow(
+                    rank=rank,
+                    member_id=row.member_id,
+                    display_name=row.display_name or row.user_ref,
+                    points=row.points,
+                    streak_current=row.streak_current,
+                    last_study_day=row.last_study_day,
+                )
+            )
+        return board
+
+    async def member_rank(
+        self, workspace_id: str, member_id: int, period: Period, period_start: date
+    ) -> BoardRow | None:
+        mine = (
+            sa.select(
+                scores.c.points,
+                members.c.display_name,
+                members.c.user_ref,
+                members.c.streak_current,
+                members.c.last_study_day,
+            )
+            .join(members, members.c.id == scores.c.member_id)
+            .where(self._board_filter(workspace_id, period, period_start), scores.c.member_id == member_id)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(mine)).first()
+            if row is None or row.points <= 0:
+                return None
+            ahead = (
+                await conn.execute(
+                    sa.select(sa.func.count()).where(
+                        self._board_filter(workspace_id, period, period_start), scores.c.points > row.points
+                    )
+                )
+            ).scalar_one()
+        return BoardRow(
+            rank=int(ahead) + 1,
+            member_id=member_id,
+            display_name=row.display_name or row.user_ref,
+            points=row.points,
+            streak_current=row.streak_current,
+            last_study_day=row.last_study_day,
+        )
+
+    async def team_standings(self, workspace_id: str, period: Period, period_start: date) -> list[TeamRow]:
+        period_scores = (
+            sa.select(scores.c.member_id, scores.c.points)
+            .where(self._board_filter(workspace_id, period, period_start), scores.c.points > 0)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                teams.c.id,
+                teams.c.name,
+                sa.func.coalesce(sa.func.sum(period_scores.c.points), 0).label("points"),
+                sa.func.count(period_scores.c.member_id).label("active"),
+            )
+            .select_from(teams)
+            .join(members, members.c.team_id == teams.c.id)
+            .outerjoin(period_scores, period_scores.c.member_id == members.c.id)
+            .where(teams.c.workspace_id == workspace_id)
+            .group_by(teams.c.id, teams.c.name)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        unranked = [TeamRow(0, r.id, r.name, int(r.points), int(r.active)) for r in rows]
+        unranked.sort(key=lambda t: (-t.per_member, -t.points, t.name.lower()))
+        ranked: list[TeamRow] = []
+        for index, team in enumerate(unranked):
+            same = ranked and ranked[-1].per_member == team.per_member
+            rank = ranked[-1].rank if same else index + 1
+            ranked.append(TeamRow(rank, team.team_id, team.name, team.points, team.active_members))
+        return ranked
+
+    # -- teams ----------------------------------------------------------------------------------
+
+    async def join_team(self, member_id: int, workspace_id: str, name: str, now: datetime) -> str:
+        key = name.casefold()
+        async with self._writer.begin() as conn:
+            await conn.execute(
+                self._upsert(teams)
+                .values(workspace_id=workspace_id, name=name, name_key=key, created_at=now)
+                .on_conflict_do_nothing(index_elements=["workspace_id", "name_key"])
+            )
+            team = (
+                await conn.execute(
+                    sa.select(teams.c.id, teams.c.name).where(
+                        teams.c.workspace_id == workspace_id, teams.c.name_key == key
+                    )
+                )
+            ).one()
+            await conn.execute(sa.update(members).where(members.c.id == member_id).values(team_id=team.id))
+        return str(team.name)
+
+    async def leave_team(self, member_id: int) -> str | None:
+        async with self._writer.begin() as conn:
+            name = (
+                await conn.execute(
+                    sa.select(teams.c.name)
+                    .join(members, members.c.team_id == teams.c.id)
+                    .where(members.c.id == member_id)
+                )
+            ).scalar_one_or_none()
+            if name is None:
+                return None
+            await conn.execute(sa.update(members).where(members.c.id == member_id).values(team_id=None))
+        return str(name)
+
+    async def team_name(self, team_id: int) -> str | None:
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id))).scalar_one_or_none()
+        return str(value) if value is not None else None
+
+    async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]:
+        per_deck = (
+            sa.select(
+                decks.c.id,
+                decks.c.title,
+                sa.func.sum(sa.case((cards.c.kind == CardKind.MAIN.value, 1), else_=0)).label("mains"),
+                sa.func.sum(sa.case((cards.c.kind == CardKind.FOLLOWUP.value, 1), else_=0)).label("followups"),
+            )
+            .join(cards, cards.c.deck_id == decks.c.id)
+            .where(decks.c.active.is_(True), cards.c.active.is_(True))
+            .group_by(decks.c.id, decks.c.title)
+            .order_by(decks.c.id)
+        )
+        mine = (
+            sa.select(
+                cards.c.deck_id,
+                sa.func.count().label("learned"),
+                sa.func.sum(sa.case((card_states.c.due <= now, 1), else_=0)).label("due"),
+            )
+            .join(cards, cards.c.id == card_states.c.card_id)
+            .where(card_states.c.member_id == member_id, cards.c.active.is_(True))
+            .group_by(cards.c.deck_id)
+        )
+        async with self.engine.connect() as conn:
+            deck_rows = (await conn.execute(per_deck)).all()
+            progress = {r.deck_id: (int(r.learned), int(r.due or 0)) for r in await conn.execute(mine)}
+        return [
+            DeckProgress(
+                deck_id=r.id,
+                title=r.title,
+                main_cards=int(r.mains or 0),
+                followup_cards=int(r.followups or 0),
+                learned=progress.get(r.id, (0, 0))[0],
+                due=progress.get(r.id, (0, 0))[1],
+            )
+            for r in deck_rows
+        ]

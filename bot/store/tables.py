@@ -1,0 +1,161 @@
+"""The schema, in SQLAlchemy Core. It changes only together with a migration in migrations/versions/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, so SQLite and PostgreSQL give the same values back."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("name_key", sa.String(40), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "name_key", name="uq_teams_workspace_name"),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("user_ref", sa.String(100), nullable=False),
+    sa.Column("display_name", sa.String(100), nullable=False, server_default=""),
+    sa.Column("timezone", sa.String(64), nullable=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("streak_current", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("streak_best", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_study_day", sa.Date, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "user_ref", name="uq_members_workspace_user"),
+)
+sa.Index("ix_members_team", members.c.team_id)
+
+decks = sa.Table(
+    "decks",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("credit", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.String(500), nullable=False, server_default=""),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+cards = sa.Table(
+    "cards",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deck_id", sa.String(100), sa.ForeignKey("decks.id"), nullable=False),
+    sa.Column("card_key", sa.String(120), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("cards.id"), nullable=True),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("key_terms", sa.JSON, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.UniqueConstraint("deck_id", "card_key", name="uq_cards_deck_key"),
+)
+
+card_states = sa.Table(
+    "card_states",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("card_id", sa.Integer, sa.ForeignKey("cards.id"), primary_key=True),
+    sa.Column("state", sa.Integer, nullable=False),
+    sa.Column("step", sa.Integer, nullable=True),
+    sa.Column("stability", sa.Float, nullable=True),
+    sa.Column("difficulty", sa.Float, nullable=True),
+    sa.Column("due", UTCDateTime(), nullable=False),
+    sa.Column("last_review", UTCDateTime(), nullable=True),
+    sa.Column("reps", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lapses", sa.Integer, nullable=False, server_default="0"),
+)
+sa.Index("ix_card_states_member_due", card_states.c.member_id, card_states.c.due)
+
+# Every question shown to a member is an ask; a graded ask is a review.
+asks = sa.Table(
+    "asks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("card_id", sa.Integer, sa.ForeignKey("cards.id"), nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("parent_ask_id", sa.Integer, sa.ForeignKey("asks.id"), nullable=True),
+    sa.Column("daily_post_id", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("typed_answer", sa.Text, nullable=True),
+    sa.Column("answered_at", UTCDateTime(), nullable=True),
+    sa.Column("skipped_at", UTCDateTime(), nullable=True),
+    sa.Column("grade", sa.Integer, nullable=True),
+    sa.Column("graded_at", UTCDateTime(), nullable=True),
+    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+)
+sa.Index("ix_asks_member_graded", asks.c.member_id, asks.c.graded_at)
+sa.Index("ix_asks_daily_post", asks.c.daily_post_id)
+
+# Points per member and period, kept up to date on every grade so leaderboards read an index, not reviews.
+scores = sa.Table(
+    "scores",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("reviews", sa.Integer, nullable=False),
+)
+sa.Index(
+    "ix_scores_board",
+    scores.c.workspace_id,
+    scores.c.period,
+    scores.c.period_start,
+    scores.c.points,
+)
