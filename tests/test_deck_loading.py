@@ -1,0 +1,119 @@
+"""Decks as the bot serves them: reloading keeps progress, broken decks are reported and skipped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_service
+from bot.core.decks import load_decks
+from bot.core.messages import Message
+from tests.conftest import CONTENT, FakeClock, member
+
+GOOD = """# Chemistry basics
+---
+
+### **1. What is an atom?**
+
+**Theory:**
+The smallest unit of an **element**.
+
+**Follow-up Question:**
+*What is inside it?*
+**Answer:**
+**Protons**, **neutrons** and **electrons**.
+
+---
+
+### **2. What is a molecule?**
+
+**Theory:**
+Atoms held together by **chemical bonds**.
+"""
+
+
+async def test_editing_a_question_keeps_everyones_progress(tmp_path: Path, clock: FakeClock) -> None:
+    deck = tmp_path / "chem.md"
+    deck.write_text(GOOD, encoding="utf-8")
+    service = await build_service(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", [tmp_path], clock=clock)
+    try:
+        alice = member("alice")
+        ask = int((await service.quiz(alice)).actions[0].id.split(":")[1])
+        await service.act(alice, f"grade:{ask}:good")
+
+        deck.write_text(GOOD.replace("What is an atom?", "What is an atom, in one sentence?"), encoding="utf-8")
+        decks, problems = load_decks([tmp_path])
+        assert not problems
+        await service.load_decks(decks)
+
+        progress = (await service.decks(alice)).sections[0].text
+        assert "you've learned 1" in progress
+        clock.advance(days=30)
+        review = await service.quiz(alice)
+        assert review.title.startswith("Review · chem #1")
+        assert "in one sentence" in review.sections[0].text
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_malformed_deck_is_reported_and_the_valid_ones_still_served(tmp_path: Path) -> None:
+    (tmp_path / "chem.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "broken.md").write_text(GOOD.replace("**Theory:**\nAtoms", "Atoms"), encoding="utf-8")
+    service = await build_service(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", [tmp_path])
+    try:
+        decks = await service.decks(member("admin", admin=True))
+        text = decks.plain_text()
+        assert "Chemistry basics" in text
+        assert f"{tmp_path / 'broken.md'}:16: question 2 has no **Theory:** section" in text
+        quiz = await service.quiz(member("alice"), "chem")
+        assert isinstance(quiz, Message) and not quiz.is_error
+        refused = await service.quiz(member("alice"), "broken")
+        assert refused.is_error
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]
+
+
+def studybot(*args: str, cwd: Path | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+def test_decks_check_accepts_the_bundled_deck() -> None:
+    result = studybot("decks", "check", str(CONTENT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "🧠 15 Comprehensive Interview Questions" in result.stdout
+    assert "15 questions, 15 follow-ups" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        (GOOD.replace("**Theory:**\nAtoms", "Atoms"), 16, "question 2 has no **Theory:** section"),
+        (GOOD.replace("### **2. What", "### **1. What"), 16, "used twice"),
+        (GOOD.replace("**Answer:**\n**Protons**, **neutrons** and **electrons**.", ""), 9, "Answer"),
+        ("", 1, "empty"),
+    ],
+)
+def test_decks_check_reports_file_and_line(tmp_path: Path, content: str, line: int, message: str) -> None:
+    bad = tmp_path / "bad.md"
+    bad.write_text(content, encoding="utf-8")
+    result = studybot("decks", "check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:{line}: " in result.stdout and message in result.stdout, result.stdout
+
+
+def test_decks_check_reports_invalid_utf8(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.md"
+    bad.write_bytes(GOOD.replace("element", "él\xe9ment").encode("latin-1"))
+    result = studybot("decks", "check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:7: " in result.stdout and "UTF-8" in result.stdout, result.stdout
