@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     decks = sub.add_parser("decks", help="deck tools")
     decks_sub = decks.add_subparsers(dest="decks_command", required=True)
     check = decks_sub.add_parser("check", help="validate deck files; print file:line: problem")
-    check.add_argument("paths", nargs="*", type=Path, help="deck files or folders (default: the content folders)")
+    check.add_argument(
+        "paths", nargs="*", type=Path, help="deck files or folders (default: the content folders)"
+    )
 
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)

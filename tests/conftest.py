@@ -64,5 +64,10 @@ async def service(db_url: str, clock: FakeClock) -> AsyncIterator[StudyService]:
 
 def member(name: str, workspace: str = "guild-1", tz: str | None = None, admin: bool = False) -> Caller:
     return Caller(
-        platform="test", workspace_ref=workspace, user_ref=name, display_name=name, timezone=tz, is_admin=admin
+        platform="test",
+        workspace_ref=workspace,
+        user_ref=name,
+        display_name=name,
+        timezone=tz,
+        is_admin=admin,
     )

@@ -44,7 +44,9 @@ async def test_editing_a_question_keeps_everyones_progress(tmp_path: Path, clock
         ask = int((await service.quiz(alice)).actions[0].id.split(":")[1])
         await service.act(alice, f"grade:{ask}:good")
 
-        deck.write_text(GOOD.replace("What is an atom?", "What is an atom, in one sentence?"), encoding="utf-8")
+        deck.write_text(
+            GOOD.replace("What is an atom?", "What is an atom, in one sentence?"), encoding="utf-8"
+        )
         decks, problems = load_decks([tmp_path])
         assert not problems
         await service.load_decks(decks)

@@ -20,7 +20,9 @@ async def new_ask(service: StudyService, who=None) -> int:
 
 async def graded_rows(service: StudyService) -> int:
     async with service.store.engine.connect() as conn:  # type: ignore[attr-defined]
-        return int((await conn.execute(sa.select(sa.func.count()).where(asks.c.grade.is_not(None)))).scalar_one())
+        return int(
+            (await conn.execute(sa.select(sa.func.count()).where(asks.c.grade.is_not(None)))).scalar_one()
+        )
 
 
 async def all_time_points(service: StudyService) -> int:
@@ -114,7 +116,9 @@ async def test_again_brings_a_card_back_sooner_than_good(service: StudyService, 
     assert after_again.lapses == 1
 
 
-async def test_the_interval_on_the_button_is_the_interval_given(service: StudyService, clock: FakeClock) -> None:
+async def test_the_interval_on_the_button_is_the_interval_given(
+    service: StudyService, clock: FakeClock
+) -> None:
     alice = member("alice")
     ask = await new_ask(service, alice)
     reveal = await service.act(alice, f"reveal:{ask}")

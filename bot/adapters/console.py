@@ -43,7 +43,9 @@ def choose(actions: tuple[Action, ...], text: str) -> Action | None:
 class ConsoleBot:
     def __init__(self, service: StudyService, user: str, out: TextIO = sys.stdout) -> None:
         self.service = service
-        self.caller = Caller(platform="console", workspace_ref=WORKSPACE, user_ref=user, display_name=user, is_admin=True)
+        self.caller = Caller(
+            platform="console", workspace_ref=WORKSPACE, user_ref=user, display_name=user, is_admin=True
+        )
         self.out = out
         self.actions: tuple[Action, ...] = ()
 
@@ -71,8 +73,12 @@ class ConsoleBot:
                 return
             reply = await self.service.act(self.caller, action.id)
         if isinstance(reply, Form):
-            print(f"{reply.title} — {reply.context}\n{reply.label} (one line, at most {reply.max_length} characters):",
-                  file=self.out, flush=True)
+            print(
+                f"{reply.title} — {reply.context}\n"
+                f"{reply.label} (one line, at most {reply.max_length} characters):",
+                file=self.out,
+                flush=True,
+            )
             answer = await read_line()
             if answer is None:
                 return

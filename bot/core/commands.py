@@ -1,4 +1,4 @@
-"""Slash commands typed as text (`/leaderboard week`, `team join Owls`), for the terminal and Slack's `/study`."""
+"""Slash commands typed as text (`/leaderboard week`, `team join Owls`): the terminal and Slack's `/study`."""
 
 from __future__ import annotations
 

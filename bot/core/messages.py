@@ -1,4 +1,4 @@
-"""Platform-neutral replies: text parts plus actions. Adapters turn these into embeds, Block Kit or plain text."""
+"""Platform-neutral replies: text parts plus actions. Adapters render them as embeds, Block Kit or text."""
 
 from __future__ import annotations
 
@@ -72,4 +72,3 @@ def error(text: str, hint: str | None = None) -> Message:
 
 
 Reply = Message | Form
-

@@ -83,7 +83,7 @@ class DeckProblem:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is acting, as the adapter saw it. `workspace` is a Discord server, a Slack workspace, the terminal."""
+    """Who is acting, as the adapter saw it. A workspace: a Discord server, a Slack workspace, a terminal."""
 
     platform: str
     workspace_ref: str

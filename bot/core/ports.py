@@ -103,7 +103,9 @@ class Store(Protocol):
         self, workspace_id: str, member_id: int, period: Period, period_start: date
     ) -> BoardRow | None: ...
 
-    async def team_standings(self, workspace_id: str, period: Period, period_start: date) -> list[TeamRow]: ...
+    async def team_standings(
+        self, workspace_id: str, period: Period, period_start: date
+    ) -> list[TeamRow]: ...
 
     async def join_team(self, member_id: int, workspace_id: str, name: str, now: datetime) -> str:
         """Join (creating if needed) the team; returns the team's stored name."""

@@ -65,7 +65,11 @@ def reveal(
             )
         )
     actions = tuple(
-        Action(f"grade:{ask.id}:{g.name.lower()}", f"{g.label} · {format_interval(intervals[g])}", GRADE_STYLES[g])
+        Action(
+            f"grade:{ask.id}:{g.name.lower()}",
+            f"{g.label} · {format_interval(intervals[g])}",
+            GRADE_STYLES[g],
+        )
         for g in Grade
     )
     return Message(
@@ -158,7 +162,8 @@ def leaderboard(
         sections = [Section("Nobody has studied in this period yet. Be the first: /quiz")]
     if teams:
         team_lines = [
-            f"{t.rank}. {t.name} — {t.per_member:.1f} pts per active member ({t.points} pts, {t.active_members} active)"
+            f"{t.rank}. {t.name} — {t.per_member:.1f} pts per active member "
+            f"({t.points} pts, {t.active_members} active)"
             for t in teams
         ]
         sections.append(Section("\n".join(team_lines), "Teams"))
@@ -168,7 +173,8 @@ def leaderboard(
 def decks(progress: Sequence[DeckProgress], problems: Sequence[DeckProblem]) -> Message:
     sections = [
         Section(
-            f"{p.main_cards} questions + {p.followup_cards} follow-ups · you've learned {p.learned}, {p.due} due\n"
+            f"{p.main_cards} questions + {p.followup_cards} follow-ups · "
+            f"you've learned {p.learned}, {p.due} due\n"
             f"/quiz {p.deck_id}",
             p.title,
         )

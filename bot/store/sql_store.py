@@ -38,7 +38,7 @@ def upsert(dialect_name: str, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
-def _member(row: sa.Row[Any]) -> MemberRow:
+def _member(row: Any) -> MemberRow:
     return MemberRow(
         id=row.id,
         workspace_id=row.workspace_id,
@@ -52,7 +52,7 @@ def _member(row: sa.Row[Any]) -> MemberRow:
     )
 
 
-def _card(row: sa.Row[Any]) -> StoredCard:
+def _card(row: Any) -> StoredCard:
     return StoredCard(
         id=row.id,
         deck_id=row.deck_id,
@@ -110,7 +110,7 @@ class SqlStore:
                 await conn.execute(sa.select(workspaces.c.timezone).where(workspaces.c.id == workspace_id))
             ).first()
         if tz is not None:
-            return tz.timezone
+            return str(tz.timezone) if tz.timezone else None
         async with self._writer.begin() as conn:
             await conn.execute(
                 self._upsert(workspaces)
@@ -120,7 +120,9 @@ class SqlStore:
         return None
 
     async def ensure_member(self, workspace_id: str, user_ref: str, display_name: str) -> MemberRow:
-        query = sa.select(members).where(members.c.workspace_id == workspace_id, members.c.user_ref == user_ref)
+        query = sa.select(members).where(
+            members.c.workspace_id == workspace_id, members.c.user_ref == user_ref
+        )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is not None and (not display_name or row.display_name == display_name):
@@ -196,7 +198,9 @@ class SqlStore:
 
     async def deck_ids(self) -> list[str]:
         async with self.engine.connect() as conn:
-            result = await conn.execute(sa.select(decks.c.id).where(decks.c.active.is_(True)).order_by(decks.c.id))
+            result = await conn.execute(
+                sa.select(decks.c.id).where(decks.c.active.is_(True)).order_by(decks.c.id)
+            )
         return list(result.scalars())
 
     # -- picking --------------------------------------------------------------------------------
@@ -246,18 +250,15 @@ class SqlStore:
 
     async def next_due(self, member_id: int, deck_id: str | None) -> datetime | None:
         query = (
-            sa.select(sa.func.min(card_states.c.due))
+            sa.select(card_states.c.due)
             .join(cards, cards.c.id == card_states.c.card_id)
             .where(card_states.c.member_id == member_id, _servable(deck_id))
+            .order_by(card_states.c.due)
+            .limit(1)
         )
         async with self.engine.connect() as conn:
-            value = (await conn.execute(query)).scalar_one_or_none()
-        # min() over the UTCDateTime column comes back untyped on SQLite; re-read through the type.
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return card_states.c.due.type.process_result_value(value, self.engine.dialect)  # type: ignore[no-any-return]
+            due: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+        return due
 
     async def followup_of(self, card_id: int) -> StoredCard | None:
         query = sa.select(*_CARD_COLUMNS).where(cards.c.parent_id == card_id, cards.c.active.is_(True))
@@ -393,7 +394,9 @@ class SqlStore:
                     asks.c.member_id == record.member_id,
                     asks.c.graded_at.is_(None),
                 )
-                .values(grade=int(record.grade), graded_at=record.graded_at, points=record.points, skipped_at=None)
+                .values(
+                    grade=int(record.grade), graded_at=record.graded_at, points=record.points, skipped_at=None
+                )
             )
             if claimed.rowcount != 1:
                 return False
@@ -642,7 +645,9 @@ class SqlStore:
 
     async def team_name(self, team_id: int) -> str | None:
         async with self.engine.connect() as conn:
-            value = (await conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id))).scalar_one_or_none()
+            value = (
+                await conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id))
+            ).scalar_one_or_none()
         return str(value) if value is not None else None
 
     async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]:
@@ -651,7 +656,9 @@ class SqlStore:
                 decks.c.id,
                 decks.c.title,
                 sa.func.sum(sa.case((cards.c.kind == CardKind.MAIN.value, 1), else_=0)).label("mains"),
-                sa.func.sum(sa.case((cards.c.kind == CardKind.FOLLOWUP.value, 1), else_=0)).label("followups"),
+                sa.func.sum(sa.case((cards.c.kind == CardKind.FOLLOWUP.value, 1), else_=0)).label(
+                    "followups"
+                ),
             )
             .join(cards, cards.c.deck_id == decks.c.id)
             .where(decks.c.active.is_(True), cards.c.active.is_(True))
