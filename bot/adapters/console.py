@@ -7,10 +7,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
+from bot.adapters.console_poster import ConsolePoster
+from bot.config import Settings
 from bot.core.commands import run_text_command
 from bot.core.messages import Action, Form, Message, Reply
 from bot.core.models import Caller
 from bot.core.service import StudyService
+from bot.schedule.runner import DailyRunner
 
 WORKSPACE = "local"
 
@@ -53,6 +56,11 @@ class ConsoleBot:
         self.actions = message.actions or self.actions
         print(render(message), file=self.out, flush=True)
 
+    def show_post(self, channel_ref: str, message: Message) -> None:
+        """A public post in a channel (the question of the day); its buttons become the current choices."""
+        print(f"── #{channel_ref} ──", file=self.out, flush=True)
+        self.show(message)
+
     async def handle(self, line: str, read_line: Callable[[], Awaitable[str | None]]) -> None:
         text = line.strip()
         if not text:
@@ -86,8 +94,20 @@ class ConsoleBot:
         self.show(reply)
 
 
-async def run_console(service: StudyService, user: str, stdin: TextIO = sys.stdin) -> None:
+async def run_console(
+    service: StudyService, user: str, stdin: TextIO = sys.stdin, settings: Settings | None = None
+) -> None:
     bot = ConsoleBot(service, user)
+    # The daily question runs here too: /daily set general 09:00 Europe/Berlin, then /daily now general.
+    runner = DailyRunner(service, {"console": ConsolePoster(bot.show_post)}, settings or Settings())
+    await runner.start()
+    try:
+        await _read_loop(bot, stdin)
+    finally:
+        await runner.stop()
+
+
+async def _read_loop(bot: ConsoleBot, stdin: TextIO) -> None:
     interactive = stdin.isatty()
     print("studybot in your terminal. Type /quiz to start, /help for commands, Ctrl-D to leave.", flush=True)
 

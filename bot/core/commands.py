@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.messages import Message, Reply
+from bot.core.daily import USAGE_SET, looks_like_weekdays, parse_time
+from bot.core.messages import Message, Reply, error
 from bot.core.models import Caller
 from bot.core.service import StudyService
 
@@ -20,6 +21,8 @@ async def run_text_command(service: StudyService, caller: Caller, line: str) -> 
         return await service.leaderboard(caller, " ".join(args) or None)
     if name == "team":
         return await _team(service, caller, args)
+    if name == "daily":
+        return await _daily(service, caller, args)
     if name == "decks":
         return await service.decks(caller)
     if name == "help":
@@ -34,3 +37,35 @@ async def _team(service: StudyService, caller: Caller, args: list[str]) -> Messa
     if sub == "leave":
         return await service.team_leave(caller)
     return service.unknown_command(f"team {sub}".strip())
+
+
+async def _daily(service: StudyService, caller: Caller, args: list[str]) -> Message:
+    """`daily set|off|status|now`. In a chat the channel is the current one unless named; in the terminal,
+    where there is no current channel, it is always named."""
+    sub = args[0].casefold() if args else "status"
+    rest = args[1:]
+    here = caller.channel_ref or ""
+    if sub == "set":
+        # The channel may be left out in a chat: then the first word is already the time.
+        if here and rest and parse_time(rest[0]) is not None:
+            channel = here
+        elif rest:
+            channel, rest = rest[0], rest[1:]
+        else:
+            channel = ""
+        if len(rest) < 2:
+            return error(f"Usage: {USAGE_SET}", "For example: /daily set general 09:00 Europe/Berlin mon-fri")
+        time_text, tz_text, *extra = rest
+        deck, weekdays = None, None
+        if extra and looks_like_weekdays(" ".join(extra)):
+            weekdays = " ".join(extra)
+        elif extra:
+            deck, weekdays = extra[0], " ".join(extra[1:]) or None
+        return await service.daily.configure(caller, channel, time_text, tz_text, deck, weekdays)
+    if sub == "off":
+        return await service.daily.off(caller, rest[0] if rest else here)
+    if sub == "status":
+        return await service.daily.status(caller, rest[0] if rest else None)
+    if sub == "now":
+        return await service.daily.post_now(caller, rest[0] if rest else here)
+    return service.unknown_command(f"daily {sub}")

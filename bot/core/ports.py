@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.models import (
     AskRow,
@@ -12,6 +12,7 @@ from bot.core.models import (
     CardState,
     Deck,
     DeckProgress,
+    Grade,
     GradeRecord,
     MemberRow,
     MemberStats,
@@ -19,6 +20,9 @@ from bot.core.models import (
     StoredCard,
     TeamRow,
 )
+
+if TYPE_CHECKING:
+    from bot.core.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
 
 
 class Clock(Protocol):
@@ -32,7 +36,81 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class Store(Protocol):
+class DailyStore(Protocol):
+    """Persistence for the question of the day (bot/core/daily.py); in bot/store/daily_store.py."""
+
+    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None: ...
+
+    async def create_ask(
+        self,
+        member_id: int,
+        card_id: int,
+        source: str,
+        now: datetime,
+        parent_ask_id: int | None = None,
+        daily_post_id: int | None = None,
+    ) -> int: ...
+
+    async def save_daily_channel(self, config: DailyConfig, now: datetime) -> DailyChannel:
+        """Create or update the channel's schedule, switch it on, clear any pause; schedules apply from now.
+        A new deck starts a new pass through it."""
+        ...
+
+    async def get_daily_channel(self, workspace_id: str, channel_ref: str) -> DailyChannel | None: ...
+
+    async def get_daily_channel_by_id(self, channel_id: int) -> DailyChannel | None: ...
+
+    async def list_daily_channels(
+        self, workspace_id: str | None, active_only: bool = False
+    ) -> list[DailyChannel]:
+        """One workspace's channels (all workspaces with None); active = switched on and not paused."""
+        ...
+
+    async def disable_daily_channel(self, channel_id: int, now: datetime) -> None: ...
+
+    async def pause_daily_channel(
+        self, channel_id: int, reason: str, post_id: int | None, now: datetime
+    ) -> None:
+        """Pause with a reason and, atomically, drop the unposted claim `post_id` so it is not retried."""
+        ...
+
+    async def claim_daily_posts(
+        self, items: Sequence[tuple[int, date]], now: datetime, claimed_by: str, stale_before: datetime
+    ) -> list[ClaimResult]:
+        """Claim each (channel, local date) under its unique constraint, choosing the channel's next card, or
+        take over an unposted claim made before `stale_before`. Of concurrent callers exactly one gets
+        CLAIMED for a (channel, date). One result per item, in order; a channel may appear once."""
+        ...
+
+    async def touch_daily_claim(self, post_id: int, claimed_by: str, now: datetime) -> bool:
+        """Refresh our unposted claim and count an attempt; False if it was posted or taken over."""
+        ...
+
+    async def mark_daily_posted(self, posts: Sequence[tuple[int, str, str | None]], now: datetime) -> None:
+        """Record (post id, message ref, thread ref) of posts that went out, in one transaction."""
+        ...
+
+    async def record_daily_failure(self, post_id: int, reason: str) -> None: ...
+
+    async def get_daily_post(self, post_id: int) -> DailyPost | None: ...
+
+    async def get_daily_post_for(self, channel_id: int, local_date: date) -> DailyPost | None: ...
+
+    async def daily_posts_on(self, local_dates: set[date]) -> dict[tuple[int, date], DailyPost]: ...
+
+    async def previous_daily_results(
+        self, channel_ids: Sequence[int], before: date
+    ) -> dict[int, tuple[date, dict[Grade, int]]]:
+        """Per channel, its latest posted question before that local date: the date, and how many members
+        graded it by their (first) grade."""
+        ...
+
+    async def find_daily_ask(self, member_id: int, post_id: int) -> int | None:
+        """The member's latest ask from this daily post, graded or not."""
+        ...
+
+
+class Store(DailyStore, Protocol):
     """Persistence as the core sees it. Implemented over SQLAlchemy in bot/store/."""
 
     async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core import scheduling, texts
+from bot.core.daily import DailyService
 from bot.core.decks import match_key_terms
 from bot.core.messages import Action, Form, Message, Reply, Section, Style, error
 from bot.core.models import (
@@ -63,6 +64,7 @@ class StudyService:
         self.clock: Clock = clock or SystemClock()
         self.answer_limit = answer_limit
         self.deck_problems: tuple[DeckProblem, ...] = ()
+        self.daily = DailyService(store, self.clock, self)
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -283,6 +285,8 @@ class StudyService:
             return await self.skip(caller, ask_id)
         if verb == "followup":
             return await self.followup(caller, ask_id)
+        if verb == "daily":
+            return await self.daily.reveal(caller, ask_id)  # here the id is the daily post's
         if verb == "grade":
             grade = Grade.parse(extra)
             if grade is None:

@@ -197,6 +197,8 @@ def help_message() -> Message:
                 "/leaderboard [week|month|all] — top members and teams\n"
                 "/team join NAME · /team leave — study as a squad\n"
                 "/decks — the decks and your progress\n"
+                "/daily set CHANNEL HH:MM AREA/CITY [deck] [weekdays] · /daily off · /daily status ·"
+                " /daily now — the question of the day (admins set it up)\n"
                 "/help — this message",
                 "Commands",
             ),

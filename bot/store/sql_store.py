@@ -27,6 +27,7 @@ from bot.core.models import (
 )
 from bot.core.ports import ALL_TIME_START
 from bot.core.streaks import previous_day
+from bot.store.daily_store import DailyQueries
 from bot.store.engine import writer
 from bot.store.tables import asks, card_states, cards, decks, members, scores, teams, workspaces
 
@@ -90,7 +91,7 @@ def _servable(deck_id: str | None) -> sa.ColumnElement[bool]:
     return condition
 
 
-class SqlStore:
+class SqlStore(DailyQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._writer = writer(engine)

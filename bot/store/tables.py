@@ -159,3 +159,49 @@ sa.Index(
     scores.c.period_start,
     scores.c.points,
 )
+
+# Daily question of the day: one row per configured channel ...
+daily_channels = sa.Table(
+    "daily_channels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("channel_ref", sa.String(100), nullable=False),
+    sa.Column("post_time", sa.String(5), nullable=False),  # "HH:MM", local to `timezone`
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("deck_id", sa.String(100), sa.ForeignKey("decks.id"), nullable=True),
+    sa.Column("weekdays", sa.Integer, nullable=False, server_default="127"),  # bit 0 = Monday
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("paused_reason", sa.Text, nullable=True),
+    sa.Column("paused_at", UTCDateTime(), nullable=True),
+    # Occurrences before this moment are never posted, so a new or changed schedule starts from now.
+    sa.Column("active_from", UTCDateTime(), nullable=False),
+    # The channel's shuffled walk through its deck: order from (order_seed, cycle), cards used counted.
+    sa.Column("order_seed", sa.String(32), nullable=False),
+    sa.Column("cycle", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "channel_ref", name="uq_daily_channels_workspace_channel"),
+)
+
+# ... and one row per (channel, local date): the claim that makes each day's post exactly-once.
+daily_posts = sa.Table(
+    "daily_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel_id", sa.Integer, sa.ForeignKey("daily_channels.id"), nullable=False),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("card_id", sa.Integer, sa.ForeignKey("cards.id"), nullable=False),
+    sa.Column("cycle", sa.Integer, nullable=False),
+    sa.Column("claimed_at", UTCDateTime(), nullable=False),
+    sa.Column("claimed_by", sa.String(100), nullable=False),
+    sa.Column("posted_at", UTCDateTime(), nullable=True),
+    sa.Column("message_ref", sa.String(200), nullable=True),
+    sa.Column("thread_ref", sa.String(200), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.UniqueConstraint("channel_id", "local_date", name="uq_daily_posts_channel_date"),
+)
+sa.Index("ix_daily_posts_date", daily_posts.c.local_date)
