@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot.adapters.discord.cli import add_discord_parser, run_discord_command
 from bot.config import ConfigError, Settings
 from bot.core.decks import load_decks
 from bot.store.engine import sqlite_url
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the newest")
+    add_discord_parser(sub)
     return parser
 
 
@@ -85,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "console":
         asyncio.run(_console(settings, args.user, args.db))
         return 0
+    if args.command == "discord":
+        return run_discord_command(args, settings)
     if args.command == "run":
         from bot.runner import run
 

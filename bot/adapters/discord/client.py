@@ -1,0 +1,105 @@
+"""The discord.py client: no privileged intents, nobody pinged, the command tree and the dynamic buttons."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.components import ActionButton, submitted_text
+from bot.adapters.discord.render import FORM_PREFIX, NO_PINGS, TEXT_INPUT_ID
+from bot.adapters.discord.replies import DEFER_AFTER, Replies, caller_for
+from bot.core.service import StudyService
+
+log = logging.getLogger(__name__)
+
+# discord.py waits out short rate limits itself; longer ones raise RateLimited, so a daily post is
+# retried later by the runner instead of blocking it.
+MAX_RATELIMIT_WAIT = 30.0
+
+
+class StudyBot:
+    """What every handler needs, reachable from any interaction through its client."""
+
+    def __init__(self, service: StudyService | None, defer_after: float = DEFER_AFTER) -> None:
+        self._service = service
+        self.replies = Replies(defer_after)
+
+    @property
+    def service(self) -> StudyService:
+        if self._service is None:  # `studybot discord sync` builds the tree without a service
+            raise RuntimeError("this client has no StudyService")
+        return self._service
+
+    async def on_action(self, interaction: discord.Interaction, action_id: str) -> None:
+        caller = caller_for(interaction)
+        await self.replies.component(interaction, lambda: self.service.act(caller, action_id))
+
+    async def on_modal_submit(self, interaction: discord.Interaction) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if not custom_id.startswith(FORM_PREFIX):
+            return
+        form_id = custom_id.removeprefix(FORM_PREFIX)
+        text = submitted_text(data.get("components", []), TEXT_INPUT_ID) or ""
+        caller = caller_for(interaction)
+        await self.replies.component(interaction, lambda: self.service.submit(caller, form_id, text))
+
+
+class _StudyClientMixin:
+    studybot: StudyBot
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self.studybot.on_modal_submit(interaction)
+
+
+class StudyClient(_StudyClientMixin, discord.Client):
+    tree: app_commands.CommandTree[discord.Client]
+
+
+class ShardedStudyClient(_StudyClientMixin, discord.AutoShardedClient):
+    tree: app_commands.CommandTree[discord.Client]
+
+
+def studybot_of(interaction: discord.Interaction[Any]) -> StudyBot:
+    client = interaction.client
+    if not isinstance(client, _StudyClientMixin):
+        raise TypeError(f"not a studybot client: {client!r}")
+    return client.studybot
+
+
+def intents() -> discord.Intents:
+    """Guilds only: interactions carry everything else. Nothing privileged (members, message content)."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+def build_client(
+    service: StudyService | None,
+    *,
+    shard_count: int | None = None,
+    defer_after: float = DEFER_AFTER,
+) -> StudyClient | ShardedStudyClient:
+    from bot.adapters.discord.commands import build_tree
+
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = (
+        False  # no voice here: no warnings about it
+    )
+    options: dict[str, Any] = {
+        "intents": intents(),
+        "allowed_mentions": NO_PINGS,
+        "max_ratelimit_timeout": MAX_RATELIMIT_WAIT,
+    }
+    client: StudyClient | ShardedStudyClient
+    if shard_count:
+        client = ShardedStudyClient(shard_count=shard_count, **options)
+    else:
+        client = StudyClient(**options)
+    client.studybot = StudyBot(service, defer_after)
+    client.tree = build_tree(client)
+    client.add_dynamic_items(ActionButton)
+    return client

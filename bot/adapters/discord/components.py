@@ -1,0 +1,62 @@
+"""Buttons and form submissions that keep working after a restart: everything is in the custom id."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import discord
+
+# Any core action id (`reveal:42`, `grade:42:good`, `next`, `daily:7`): the core owns the verbs, so a new
+# verb needs no change here. The only components this bot sends are core actions.
+ACTION_TEMPLATE = r"(?P<action>[a-z][a-z_-]{0,31}(?::\S{0,98})?)"
+
+
+class ActionButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=ACTION_TEMPLATE,
+):
+    """A button for one core action. Rebuilt from its custom id on every click, so no view is stored."""
+
+    def __init__(
+        self,
+        action_id: str,
+        *,
+        label: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=action_id), row=row)
+        self.action_id = action_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[discord.Client],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ActionButton:
+        label = getattr(item, "label", None)
+        style = getattr(item, "style", discord.ButtonStyle.secondary)
+        return cls(match["action"], label=label, style=style)
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        from bot.adapters.discord.client import studybot_of
+
+        await studybot_of(interaction).on_action(interaction, self.action_id)
+
+
+def submitted_text(components: Iterable[Mapping[str, Any]], custom_id: str) -> str | None:
+    """The value of one text input in a modal submission, whether it came in a label or an action row."""
+    for component in components:
+        if component.get("custom_id") == custom_id and "value" in component:
+            return str(component["value"])
+        children: list[Mapping[str, Any]] = list(component.get("components") or [])
+        if "component" in component:
+            children.append(component["component"])
+        found = submitted_text(children, custom_id)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,728 @@
+"""A fake Discord for tests: a local REST API that records what the bot sends, and interaction payloads.
+
+The real discord.py client talks to it over HTTP (`discord.http.Route.BASE` points here) and receives
+INTERACTION_CREATE payloads shaped like Discord's documented ones through the same entry point the gateway
+uses (`ConnectionState.parse_interaction_create`). Tests assert on what the fake received: interaction
+callbacks, follow-ups, channel messages, threads, command syncs.
+
+Use the `discord_env` fixture (`pytest_plugins = ("tests.fakes.discord_api",)` in a test module),
+or `FakeDiscord` and `DiscordDriver` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from aiohttp import web
+
+from bot.adapters.discord.app import DiscordAdapter
+from bot.config import Settings
+from bot.core.service import StudyService
+
+API_PREFIX = "/api/v10"
+TOKEN = "fake-bot-token"
+APP_ID = 900000000000000001
+GUILD_ID = 910000000000000001
+CHANNEL_ID = 920000000000000001
+EPHEMERAL = 64
+LOADING = 128
+ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True, send_messages=True, view_channel=True).value
+MEMBER_PERMISSIONS = discord.Permissions(send_messages=True, view_channel=True).value
+
+# Interaction callback types (Discord's InteractionCallbackType).
+MESSAGE = 4
+DEFERRED_MESSAGE = 5
+DEFERRED_UPDATE = 6
+UPDATE_MESSAGE = 7
+AUTOCOMPLETE_RESULT = 8
+MODAL = 9
+
+_ids = itertools.count(1)
+
+
+def snowflake() -> int:
+    """A fresh, time-ordered id like Discord's."""
+    return (int(time.time() * 1000) - 1420070400000) << 22 | (next(_ids) % 4096)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str  # without the /api/v10 prefix
+    query: dict[str, str]
+    body: Any  # JSON (or multipart payload_json) as sent; None when empty
+    status: int = 200
+
+    @property
+    def type(self) -> int | None:
+        return self.body.get("type") if isinstance(self.body, dict) else None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The message or modal inside an interaction callback, or the body of a plain message request."""
+        if not isinstance(self.body, dict):
+            return {}
+        if "/callback" in self.path:
+            return dict(self.body.get("data") or {})
+        return self.body
+
+    @property
+    def flags(self) -> int:
+        return int(self.data.get("flags") or 0)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def custom_ids(self) -> list[str]:
+        return [c["custom_id"] for c in walk(self.data.get("components", [])) if "custom_id" in c]
+
+    @property
+    def title(self) -> str:
+        embeds = self.data.get("embeds") or []
+        return str(embeds[0].get("title", "")) if embeds else str(self.data.get("title", ""))
+
+    def text(self) -> str:
+        """Everything a person would read in it, as one string."""
+        return json.dumps(self.data, ensure_ascii=False)
+
+
+@dataclass
+class Failure:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    times: int
+
+
+@dataclass
+class User:
+    id: int
+    name: str
+    permissions: int = MEMBER_PERMISSIONS
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.name.lower(),
+            "discriminator": "0",
+            "global_name": self.name,
+            "avatar": None,
+            "public_flags": 0,
+        }
+
+    def member_payload(self) -> dict[str, Any]:
+        return {
+            "user": self.payload(),
+            "nick": None,
+            "avatar": None,
+            "roles": [],
+            "joined_at": "2025-01-01T00:00:00+00:00",
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "permissions": str(self.permissions),
+            "communication_disabled_until": None,
+        }
+
+
+def walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """All components, nested rows and labels included."""
+    out: list[dict[str, Any]] = []
+    for c in components:
+        out.append(c)
+        out.extend(walk(c.get("components", [])))
+        if "component" in c:
+            out.extend(walk([c["component"]]))
+    return out
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py parses JSON only for a content type of exactly `application/json` (no charset).
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+class FakeDiscord:
+    """The REST API on 127.0.0.1: records every request and answers like Discord would."""
+
+    def __init__(self) -> None:
+        self.bot = User(APP_ID, "studybot")
+        self.requests: list[Recorded] = []
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.threads: dict[int, dict[str, Any]] = {}
+        self.originals: dict[str, int] = {}  # interaction token → its response message id
+        self.interactions: dict[str, dict[str, Any]] = {}  # token → payload dispatched
+        self.failures: list[Failure] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id → synced commands
+        self.changed = asyncio.Event()
+        self.refuse_token = False  # answer GET /users/@me with 401, as for a wrong token
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}{API_PREFIX}"
+        return self.base
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- error injection ------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests matching `method` and the `path` regex with an error."""
+        default = {"message": f"fake error {status}", "code": 0}
+        self.failures.append(Failure(method, re.compile(path), status, body or default, headers or {}, times))
+
+    def _failure(self, method: str, path: str) -> Failure | None:
+        for f in self.failures:
+            if f.times > 0 and f.method == method and f.path.search(path):
+                f.times -= 1
+                return f
+        return None
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def received(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and (path is None or re.search(path, r.path))
+        ]
+
+    def callbacks(self, interaction_id: int | None = None) -> list[Recorded]:
+        which = str(interaction_id) if interaction_id else r"\d+"
+        pattern = rf"^/interactions/{which}/[^/]+/callback$"
+        return self.received("POST", pattern)
+
+    def followups(self, token: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path.startswith(f"/webhooks/{APP_ID}/{token}")]
+
+    async def wait_for(self, predicate: Callable[[], Any], within: float = 5.0) -> Any:
+        """Poll until `predicate()` is truthy (handlers run as tasks), or fail the test."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            result = predicate()
+            if result:
+                return result
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"timed out waiting; received: {[(r.method, r.path) for r in self.requests]}"
+                )
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), min(remaining, 0.05))
+            except TimeoutError:
+                pass
+
+    # -- the API --------------------------------------------------------------------------------
+
+    async def _body(self, request: web.Request) -> Any:
+        if request.content_type == "application/json":
+            return await request.json()
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            body: Any = None
+            while (part := await reader.next()) is not None:
+                if getattr(part, "name", None) == "payload_json":
+                    body = json.loads(await part.text())  # type: ignore[union-attr]
+            return body
+        raw = await request.read()
+        return json.loads(raw) if raw else None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path.removeprefix(API_PREFIX)
+        record = Recorded(request.method, path, dict(request.query), await self._body(request))
+        self.requests.append(record)
+        try:
+            failure = self._failure(request.method, path)
+            if failure is not None:
+                record.status = failure.status
+                return _json(failure.body, failure.status, failure.headers)
+            response = self._route(request.method, path, record.body)
+            record.status = response.status
+            return response
+        finally:
+            self.changed.set()
+
+    def _route(self, method: str, path: str, body: Any) -> web.Response:
+        if (method, path) == ("GET", "/users/@me"):
+            if self.refuse_token:
+                return _json({"message": "401: Unauthorized", "code": 0}, 401)
+            return _json(
+                self.bot.payload() | {"bot": True, "verified": True, "mfa_enabled": False, "flags": 0}
+            )
+        if (method, path) == ("GET", "/oauth2/applications/@me"):
+            return _json(self._application())
+        if (method, path) == ("GET", "/gateway/bot"):
+            return _json({"url": "ws://127.0.0.1:9", "shards": 1, "session_start_limit": {}})
+        if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
+            return self._callback(int(m[1]), m[2], body)
+        if m := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)", path):
+            return self._follow_up(m[1], body) if method == "POST" else _json({}, 405)
+        if m := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)/messages/(@original|\d+)", path):
+            return self._webhook_message(method, m[1], m[2], body)
+        if m := re.fullmatch(r"/channels/(\d+)/messages", path):
+            if method == "POST":
+                return _json(self._message(int(m[1]), body))
+        if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
+            if method == "POST":
+                return _json(self._thread(int(m[1]), int(m[2]), body))
+        if m := re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", path):
+            if method == "PUT":
+                return _json(self._sync(m[2], body))
+        return _json({"message": f"404: Not Found ({method} {path})", "code": 0}, 404)
+
+    def _application(self) -> dict[str, Any]:
+        return {
+            "id": str(APP_ID),
+            "name": "studybot",
+            "icon": None,
+            "description": "",
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": self.bot.payload(),
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "team": None,
+            "summary": "",
+        }
+
+    def _message(self, channel_id: int, body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        message = {
+            "id": str(snowflake()),
+            "channel_id": str(channel_id),
+            "author": self.bot.payload() | {"bot": True},
+            "content": body.get("content") or "",
+            "timestamp": now_iso(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": int(body.get("flags") or 0),
+            "application_id": str(APP_ID),
+            **extra,
+        }
+        self.messages[int(message["id"])] = message
+        return message
+
+    def _update(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        message = self.messages[message_id]
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] or ([] if key != "content" else "")
+        message["flags"] = int(message.get("flags") or 0) & ~LOADING
+        message["edited_timestamp"] = now_iso()
+        return message
+
+    def _callback(self, interaction_id: int, token: str, body: dict[str, Any]) -> web.Response:
+        kind = body["type"]
+        data = body.get("data") or {}
+        payload = self.interactions.get(token, {})
+        channel_id = int(payload.get("channel_id") or CHANNEL_ID)
+        message: dict[str, Any] | None = None
+        if kind == MESSAGE:
+            message = self._message(channel_id, data, type=20, webhook_id=str(APP_ID))
+            self.originals[token] = int(message["id"])
+        elif kind == DEFERRED_MESSAGE:
+            flags = int(data.get("flags") or 0) | LOADING
+            message = self._message(channel_id, {"flags": flags}, type=20, webhook_id=str(APP_ID))
+            self.originals[token] = int(message["id"])
+        elif kind in (DEFERRED_UPDATE, UPDATE_MESSAGE) and "message" in payload:
+            self.originals[token] = int(payload["message"]["id"])
+            if kind == UPDATE_MESSAGE:
+                message = self._update(int(payload["message"]["id"]), data)
+        answer: dict[str, Any] = {
+            "interaction": {
+                "id": str(interaction_id),
+                "type": payload.get("type", 2),
+                "response_message_loading": kind == DEFERRED_MESSAGE,
+                "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
+            },
+            "resource": {"type": kind},
+        }
+        if message is not None:
+            answer["interaction"]["response_message_id"] = message["id"]
+            answer["resource"]["message"] = message
+        return _json(answer)
+
+    def _follow_up(self, token: str, body: dict[str, Any]) -> web.Response:
+        payload = self.interactions.get(token, {})
+        original = self.messages.get(self.originals.get(token, 0))
+        if original is not None and original["flags"] & LOADING:  # the first follow-up replaces "thinking…"
+            return _json(self._update(int(original["id"]), body))
+        channel_id = int(payload.get("channel_id") or CHANNEL_ID)
+        return _json(self._message(channel_id, body, webhook_id=str(APP_ID)))
+
+    def _webhook_message(self, method: str, token: str, which: str, body: Any) -> web.Response:
+        message_id = self.originals.get(token) if which == "@original" else int(which)
+        if message_id is None or message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        if method == "PATCH":
+            return _json(self._update(message_id, body or {}))
+        if method == "GET":
+            return _json(self.messages[message_id])
+        if method == "DELETE":
+            del self.messages[message_id]
+            return web.Response(status=204)
+        return _json({}, 405)
+
+    def _thread(self, channel_id: int, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        thread = {
+            "id": str(message_id),  # Discord gives a thread started from a message the message's id
+            "type": 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": str(channel_id),
+            "name": body.get("name", ""),
+            "owner_id": str(APP_ID),
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                "archive_timestamp": now_iso(),
+                "locked": False,
+            },
+        }
+        self.threads[message_id] = thread
+        return thread
+
+    def _sync(self, guild_id: str | None, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        synced = [
+            {
+                **c,
+                "id": str(snowflake()),
+                "application_id": str(APP_ID),
+                "version": str(snowflake()),
+                **({"guild_id": guild_id} if guild_id else {}),
+            }
+            for c in body
+        ]
+        self.commands[guild_id or "global"] = synced
+        return synced
+
+
+# -- interactions -------------------------------------------------------------------------------
+
+
+@dataclass
+class Response:
+    """One dispatched interaction and what the bot answered."""
+
+    fake: FakeDiscord
+    payload: dict[str, Any]
+
+    @property
+    def id(self) -> int:
+        return int(self.payload["id"])
+
+    @property
+    def token(self) -> str:
+        return str(self.payload["token"])
+
+    @property
+    def callback(self) -> Recorded:
+        found = self.fake.callbacks(self.id)
+        assert len(found) == 1, f"expected one callback, got {len(found)}"
+        return found[0]
+
+    @property
+    def followups(self) -> list[Recorded]:
+        return self.fake.followups(self.token)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The message the user now sees as the result: the original response or the edited card."""
+        message_id = self.fake.originals.get(self.token)
+        assert message_id is not None, "the interaction has no message"
+        return self.fake.messages[message_id]
+
+    @property
+    def latest(self) -> Recorded:
+        """What the bot sent last for this interaction: a follow-up after a deferral, else the callback."""
+        return (self.followups or [self.callback])[-1]
+
+
+@dataclass
+class DiscordDriver:
+    """Sends interactions into a logged-in client the way the gateway would, and waits for its answers."""
+
+    fake: FakeDiscord
+    client: discord.Client
+    guild_id: int = GUILD_ID
+    channel_id: int = CHANNEL_ID
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def _base(self, kind: int, user: User, *, dm: bool = False) -> dict[str, Any]:
+        token = f"tok{snowflake()}"
+        payload: dict[str, Any] = {
+            "id": str(snowflake()),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "app_permissions": str(discord.Permissions.all_channel().value),
+        }
+        if dm:
+            payload |= {
+                "channel_id": str(9_000_000 + user.id),
+                "channel": {
+                    "id": str(9_000_000 + user.id),
+                    "type": 1,
+                    "flags": 0,
+                    "recipients": [user.payload()],
+                },
+                "user": user.payload(),
+                "context": 1,
+                "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            }
+        else:
+            payload |= {
+                "guild_id": str(self.guild_id),
+                "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+                "guild_locale": "en-US",
+                "channel_id": str(self.channel_id),
+                "channel": {
+                    "id": str(self.channel_id),
+                    "type": 0,
+                    "guild_id": str(self.guild_id),
+                    "name": "study",
+                    "position": 0,
+                    "flags": 0,
+                    "nsfw": False,
+                    "parent_id": None,
+                    "permissions": str(user.permissions),
+                    "rate_limit_per_user": 0,
+                    "topic": None,
+                    "last_message_id": None,
+                },
+                "member": user.member_payload(),
+                "context": 0,
+                "authorizing_integration_owners": {"0": str(self.guild_id)},
+            }
+        return payload
+
+    async def _dispatch(self, payload: dict[str, Any], wait: bool = True) -> Response:
+        self.fake.interactions[payload["token"]] = payload
+        self.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        response = Response(self.fake, payload)
+        if wait:
+            await self.fake.wait_for(lambda: self.fake.callbacks(response.id))
+            if response.callback.type in (DEFERRED_MESSAGE, DEFERRED_UPDATE):
+                await self.fake.wait_for(lambda: response.followups)
+        return response
+
+    async def slash(
+        self,
+        name: str,
+        user: User,
+        *,
+        dm: bool = False,
+        sub: str | None = None,
+        group: str | None = None,
+        options: dict[str, Any] | None = None,
+        channels: dict[str, int] | None = None,
+        wait: bool = True,
+    ) -> Response:
+        """A chat-input command: `/name [group] [sub] option:value ...`; `channels` are channel options."""
+        payload = self._base(2, user, dm=dm)
+        opts: list[dict[str, Any]] = [
+            {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v}
+            for k, v in (options or {}).items()
+        ]
+        resolved: dict[str, Any] = {}
+        for key, channel_id in (channels or {}).items():
+            opts.append({"name": key, "type": 7, "value": str(channel_id)})
+            resolved.setdefault("channels", {})[str(channel_id)] = {
+                "id": str(channel_id),
+                "type": 0,
+                "name": f"channel-{channel_id}",
+                "permissions": str(discord.Permissions.all_channel().value),
+                "guild_id": str(self.guild_id),
+                "parent_id": None,
+                "position": 0,
+                "nsfw": False,
+                "flags": 0,
+            }
+        if sub is not None:
+            opts = [{"name": sub, "type": 1, "options": opts}]
+        if group is not None:
+            opts = [{"name": group, "type": 2, "options": opts}]
+        data: dict[str, Any] = {"id": str(snowflake()), "name": name, "type": 1, "options": opts}
+        if resolved:
+            data["resolved"] = resolved
+        if not dm:
+            data["guild_id"] = str(self.guild_id)
+        payload["data"] = data
+        return await self._dispatch(payload, wait)
+
+    async def autocomplete(
+        self, name: str, user: User, focused: str, typed: str, *, sub: str | None = None
+    ) -> list[dict[str, Any]]:
+        payload = self._base(4, user)
+        opts: list[dict[str, Any]] = [{"name": focused, "type": 3, "value": typed, "focused": True}]
+        if sub is not None:
+            opts = [{"name": sub, "type": 1, "options": opts}]
+        payload["data"] = {
+            "id": str(snowflake()),
+            "name": name,
+            "type": 1,
+            "options": opts,
+            "guild_id": str(GUILD_ID),
+        }
+        response = await self._dispatch(payload)
+        assert response.callback.type == AUTOCOMPLETE_RESULT
+        return list(response.callback.body["data"]["choices"])
+
+    async def click(
+        self, message: dict[str, Any], custom_id: str, user: User, *, dm: bool = False, wait: bool = True
+    ) -> Response:
+        """Press a button on a message the fake holds (as Discord sends it: the whole message included)."""
+        assert custom_id in [c.get("custom_id") for c in walk(message.get("components", []))], (
+            f"{custom_id!r} is not a button on that message"
+        )
+        payload = self._base(3, user, dm=dm)
+        payload["message"] = json.loads(json.dumps(message))
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        return await self._dispatch(payload, wait)
+
+    async def submit(
+        self, modal: Recorded, value: str, user: User, *, message: dict[str, Any] | None = None
+    ) -> Response:
+        """Submit a modal the bot opened (a type 9 callback), with `value` typed in its text input."""
+        assert modal.type == MODAL
+
+        def filled(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for c in components:
+                if c["type"] == 4:
+                    out.append({"type": 4, "id": c.get("id", 2), "custom_id": c["custom_id"], "value": value})
+                elif c["type"] == 1:
+                    out.append({"type": 1, "id": c.get("id", 1), "components": filled(c["components"])})
+                elif c["type"] == 18:
+                    out.append({"type": 18, "id": c.get("id", 1), "component": filled([c["component"]])[0]})
+                else:
+                    out.append({"type": c["type"], "id": c.get("id", 3)})
+            return out
+
+        payload = self._base(5, user)
+        payload["data"] = {
+            "custom_id": modal.data["custom_id"],
+            "components": filled(modal.data["components"]),
+        }
+        if message is not None:
+            payload["message"] = json.loads(json.dumps(message))
+        return await self._dispatch(payload)
+
+
+def button(message: dict[str, Any] | Recorded, label_or_prefix: str) -> str:
+    """The custom id of the button whose id starts with, or whose label starts with, the given text."""
+    components = message.data["components"] if isinstance(message, Recorded) else message["components"]
+    for c in walk(components):
+        if c.get("type") == 2 and (
+            c.get("custom_id", "").startswith(label_or_prefix)
+            or c.get("label", "").startswith(label_or_prefix)
+        ):
+            return str(c["custom_id"])
+    raise AssertionError(f"no button {label_or_prefix!r} in {[c.get('custom_id') for c in walk(components)]}")
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DiscordEnv:
+    fake: FakeDiscord
+    adapter: DiscordAdapter
+    driver: DiscordDriver
+    settings: Settings
+
+    async def restart(self, service: StudyService) -> DiscordEnv:
+        """A new client (as after a restart) on the same fake; the old one is closed."""
+        await self.adapter.client.close()
+        adapter = DiscordAdapter(
+            self.settings, service, defer_after=self.adapter.client.studybot.replies.defer_after
+        )
+        await adapter.login()
+        self.adapter = adapter
+        self.driver = DiscordDriver(self.fake, adapter.client)
+        return self
+
+
+def settings_for(base: str, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, discord_token=TOKEN, discord_api_base=base)
+
+
+@pytest.fixture
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    base = await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", base)  # restored after the test
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def discord_env(
+    fake_discord: FakeDiscord, service: StudyService, tmp_path: Path
+) -> AsyncIterator[DiscordEnv]:
+    """A DiscordAdapter over the test's StudyService, logged in to the fake (GET /users/@me)."""
+    settings = settings_for(fake_discord.base, tmp_path)
+    adapter = DiscordAdapter(settings, service)
+    await adapter.login()
+    env = DiscordEnv(fake_discord, adapter, DiscordDriver(fake_discord, adapter.client), settings)
+    yield env
+    await env.adapter.client.close()
