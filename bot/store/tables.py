@@ -205,3 +205,79 @@ daily_posts = sa.Table(
     sa.UniqueConstraint("channel_id", "local_date", name="uq_daily_posts_channel_date"),
 )
 sa.Index("ix_daily_posts_date", daily_posts.c.local_date)
+
+# Slack OAuth (HTTP mode for many workspaces), read and written only by slack-sdk's SQLAlchemy stores
+# (bot/adapters/slack/oauth.py). Copied from slack-sdk's table builders; naive UTC, as those stores write.
+slack_installations = sa.Table(
+    "slack_installations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(32), nullable=False),
+    sa.Column("app_id", sa.String(32), nullable=False),
+    sa.Column("enterprise_id", sa.String(32)),
+    sa.Column("enterprise_name", sa.String(200)),
+    sa.Column("enterprise_url", sa.String(200)),
+    sa.Column("team_id", sa.String(32)),
+    sa.Column("team_name", sa.String(200)),
+    sa.Column("bot_token", sa.String(200)),
+    sa.Column("bot_id", sa.String(32)),
+    sa.Column("bot_user_id", sa.String(32)),
+    sa.Column("bot_scopes", sa.String(1000)),
+    sa.Column("bot_refresh_token", sa.String(200)),
+    sa.Column("bot_token_expires_at", sa.DateTime),
+    sa.Column("user_id", sa.String(32), nullable=False),
+    sa.Column("user_token", sa.String(200)),
+    sa.Column("user_scopes", sa.String(1000)),
+    sa.Column("user_refresh_token", sa.String(200)),
+    sa.Column("user_token_expires_at", sa.DateTime),
+    sa.Column("incoming_webhook_url", sa.String(200)),
+    sa.Column("incoming_webhook_channel", sa.String(200)),
+    sa.Column("incoming_webhook_channel_id", sa.String(200)),
+    sa.Column("incoming_webhook_configuration_url", sa.String(200)),
+    sa.Column("is_enterprise_install", sa.Boolean, nullable=False),
+    sa.Column("token_type", sa.String(32)),
+    sa.Column("installed_at", sa.DateTime, nullable=False),
+)
+sa.Index(
+    "slack_installations_idx",
+    slack_installations.c.client_id,
+    slack_installations.c.enterprise_id,
+    slack_installations.c.team_id,
+    slack_installations.c.user_id,
+    slack_installations.c.installed_at,
+)
+
+slack_bots = sa.Table(
+    "slack_bots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(32), nullable=False),
+    sa.Column("app_id", sa.String(32), nullable=False),
+    sa.Column("enterprise_id", sa.String(32)),
+    sa.Column("enterprise_name", sa.String(200)),
+    sa.Column("team_id", sa.String(32)),
+    sa.Column("team_name", sa.String(200)),
+    sa.Column("bot_token", sa.String(200)),
+    sa.Column("bot_id", sa.String(32)),
+    sa.Column("bot_user_id", sa.String(32)),
+    sa.Column("bot_scopes", sa.String(1000)),
+    sa.Column("bot_refresh_token", sa.String(200)),
+    sa.Column("bot_token_expires_at", sa.DateTime),
+    sa.Column("is_enterprise_install", sa.Boolean, nullable=False),
+    sa.Column("installed_at", sa.DateTime, nullable=False),
+)
+sa.Index(
+    "slack_bots_idx",
+    slack_bots.c.client_id,
+    slack_bots.c.enterprise_id,
+    slack_bots.c.team_id,
+    slack_bots.c.installed_at,
+)
+
+slack_oauth_states = sa.Table(
+    "slack_oauth_states",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("state", sa.String(200), nullable=False),
+    sa.Column("expire_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,318 @@
+"""Slack requests to core calls and core replies back to Slack. Every handler acks first, then works."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiohttp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackClientError
+
+from bot.adapters.slack.admins import AdminCheck
+from bot.adapters.slack.render import (
+    ANSWER_BLOCK,
+    ANSWER_CALLBACK,
+    ANSWER_INPUT,
+    answer_modal,
+    fallback_text,
+    home_view,
+    message_blocks,
+)
+from bot.config import Settings
+from bot.core.commands import run_text_command
+from bot.core.messages import Form, Message, Reply, error
+from bot.core.models import Caller
+from bot.core.service import StudyService
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+# A retry for these reasons means the first attempt never reached us, so it is handled; any other retry
+# (http_timeout above all) means the first attempt is being handled already, so it is acked and dropped.
+NEVER_ARRIVED = frozenset({"connection_failed", "ssl_error", "too_many_redirects"})
+ADMIN_DAILY = frozenset({"set", "off", "now"})
+METADATA_LIMIT = 3000
+RESPONSE_TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+OOPS = error("Something went wrong on my side.", "Please try again in a moment.")
+EXPIRED = error("That took too long for Slack.", "Press the button again.")
+
+
+def command_text(text: str) -> str:
+    """Slash command text as the core reads it. The command is registered with escaping on, so a
+    `#channel` arrives as `<#C123|name>` (which the core understands) and `&<>` as entities.
+    `daily set|off|now` without a channel means this channel: the core knows that from channel_ref."""
+    return html.unescape(" ".join(text.split()))
+
+
+def _subcommand(text: str) -> tuple[str, str]:
+    words = text.casefold().split()
+    return (words[0] if words else "", words[1] if len(words) > 1 else "")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a reply goes: the interaction's response_url, else an ephemeral message in the channel."""
+
+    user: str
+    channel: str | None
+    response_url: str | None
+    replace: bool = False  # replace the ephemeral message the click came from
+
+
+class Background:
+    """Work that was acked and is not done yet. Acks come first: while requests are being acked the work
+    waits (up to `defer` seconds, so a steady stream can't starve it), and it runs a few items at a time.
+    Under a burst of clicks this keeps every ack far inside Slack's 3 seconds. Stopping waits for it."""
+
+    def __init__(self, concurrency: int = 8, defer: float = 0.5) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._defer = defer
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._requests = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    @property
+    def count(self) -> int:
+        return len(self._tasks)
+
+    @contextlib.contextmanager
+    def acking(self) -> Iterator[None]:
+        """Around the handling of one incoming request."""
+        self._requests += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._requests -= 1
+            if self._requests == 0:
+                self._quiet.set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            async with self._slots:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._quiet.wait(), self._defer)
+                await work
+        finally:
+            work.close()  # a no-op once it ran; stops "never awaited" warnings if cancelled before
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class SkipRetries(AsyncMiddleware):
+    """Runs before authorization: a retried delivery is acked without running anything twice.
+    (A class rather than a function: bolt calls it without its per-call argument injection.)"""
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        retry = req.headers.get("x-slack-retry-num")
+        reason = (req.headers.get("x-slack-retry-reason") or [""])[0]
+        if retry and reason not in NEVER_ARRIVED:
+            log.info("slack retry ignored num=%s reason=%s", retry[0], reason or "-")
+            return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+        return await next()
+
+
+class SlackHandlers:
+    def __init__(
+        self,
+        service: StudyService,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        admins: AdminCheck | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        self.service = service
+        self.command = settings.slack_command
+        self.session = session
+        self.admins = admins or AdminCheck(settings.slack_admin_ids)
+        self.background = Background(concurrency)
+
+    def register(self, app: Any) -> None:
+        # Clicks first: bolt tries listeners in order, and clicks are the bulk of the traffic.
+        app.action(re.compile(".+"))(self.on_action)
+        app.command(self.command)(self.on_command)
+        app.view_submission(ANSWER_CALLBACK)(self.on_answer)
+        app.event("app_home_opened")(self.on_home)
+
+    # -- listeners: ack, hand the work to the background, return (which sends the ack) ---------
+
+    async def on_command(self, ack: Any, command: dict[str, Any], client: Any) -> None:
+        await ack()
+        self.background.spawn(self._command(command, client))
+
+    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
+        await ack()
+        self.background.spawn(self._action(body, action, client))
+
+    async def on_answer(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        await ack()  # closes the modal; the reveal follows as a message
+        self.background.spawn(self._answer_submitted(body, view, client))
+
+    async def on_home(self, event: dict[str, Any], context: Any, client: Any) -> None:
+        if event.get("tab") == "home":
+            self.background.spawn(self._home(event["user"], str(context.team_id), client))
+
+    # -- the work -------------------------------------------------------------------------------
+
+    async def _command(self, command: dict[str, Any], client: Any) -> None:
+        target = Target(command["user_id"], command.get("channel_id"), command.get("response_url"))
+        try:
+            text = command_text(command.get("text") or "")
+            name, sub = _subcommand(text)
+            admin = self.admins.configured(command["user_id"])
+            if name == "daily" and sub in ADMIN_DAILY and not admin:
+                admin = await self.admins.is_admin(client, command["team_id"], command["user_id"])
+            caller = Caller(
+                platform=PLATFORM,
+                workspace_ref=command["team_id"],
+                user_ref=command["user_id"],
+                display_name=command.get("user_name") or "",
+                is_admin=admin,
+                channel_ref=command.get("channel_id"),
+            )
+            reply = await run_text_command(self.service, caller, text)
+            await self._answer(client, reply, target, command.get("trigger_id"))
+        except Exception:
+            log.exception("slack command failed text=%r", command.get("text"))
+            await self.deliver(client, OOPS, target)
+
+    async def _action(self, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        # A click on one of our ephemeral messages updates it in place; a click on a public post (the
+        # daily question) gets the clicker a new private message and leaves the post alone.
+        ephemeral = bool(container.get("is_ephemeral"))
+        target = Target(body["user"]["id"], channel, body.get("response_url"), replace=ephemeral)
+        try:
+            caller = self._caller(body, channel)
+            action_id = str(action.get("value") or action.get("action_id") or "")
+            reply = await self.service.act(caller, action_id)
+            await self._answer(client, reply, target, body.get("trigger_id"))
+        except Exception:
+            log.exception("slack action failed action=%r", action.get("action_id"))
+            await self.deliver(client, OOPS, replace(target, replace=False))
+
+    async def _answer_submitted(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        meta = _load_metadata(view.get("private_metadata") or "")
+        target = Target(body["user"]["id"], meta.get("c"), meta.get("u"), replace=bool(meta.get("r")))
+        try:
+            caller = self._caller(body, meta.get("c"), view)
+            values = (view.get("state") or {}).get("values") or {}
+            text = ((values.get(ANSWER_BLOCK) or {}).get(ANSWER_INPUT) or {}).get("value") or ""
+            reply = await self.service.submit(caller, str(meta.get("f") or ""), text)
+            await self.deliver(client, reply, target)
+        except Exception:
+            log.exception("slack answer submission failed")
+            await self.deliver(client, OOPS, replace(target, replace=False))
+
+    async def _home(self, user: str, team: str, client: Any) -> None:
+        try:
+            caller = Caller(platform=PLATFORM, workspace_ref=team, user_ref=user)
+            parts = [await self.service.stats(caller), await self.service.decks(caller)]
+            await client.views_publish(user_id=user, view=home_view(parts, self.command))
+        except Exception:
+            log.exception("slack home tab failed user=%s", user)
+
+    # -- replies --------------------------------------------------------------------------------
+
+    def _caller(
+        self, body: dict[str, Any], channel: str | None, view: dict[str, Any] | None = None
+    ) -> Caller:
+        user = body["user"]
+        team = (body.get("team") or {}).get("id") or user.get("team_id") or (view or {}).get("team_id")
+        return Caller(
+            platform=PLATFORM,
+            workspace_ref=str(team),
+            user_ref=user["id"],
+            display_name=user.get("username") or user.get("name") or "",
+            is_admin=self.admins.configured(user["id"]),
+            channel_ref=channel,
+        )
+
+    async def _answer(self, client: Any, reply: Reply, target: Target, trigger_id: str | None) -> None:
+        if isinstance(reply, Form):
+            await self.open_form(client, reply, target, trigger_id)
+        else:
+            await self.deliver(client, reply, target)
+
+    async def open_form(self, client: Any, form: Form, target: Target, trigger_id: str | None) -> None:
+        meta: dict[str, Any] = {
+            "f": form.id,
+            "c": target.channel,
+            "u": target.response_url,
+            "r": target.replace,
+        }
+        encoded = json.dumps(meta, separators=(",", ":"))
+        if len(encoded) > METADATA_LIMIT:
+            encoded = json.dumps({**meta, "u": None}, separators=(",", ":"))
+        try:
+            await client.views_open(trigger_id=trigger_id, view=answer_modal(form, encoded, self.command))
+        except SlackClientError as exc:
+            # Trigger ids live 3 seconds; if Slack says it expired, the member can simply press again.
+            log.warning("slack views.open failed error=%r", exc)
+            await self.deliver(client, EXPIRED, replace(target, replace=False))
+
+    async def deliver(self, client: Any, message: Message, target: Target) -> None:
+        payload: dict[str, Any] = {
+            "text": fallback_text(message, self.command),
+            "blocks": message_blocks(message, self.command),
+        }
+        if target.response_url:
+            if target.replace and not message.is_error:
+                # Errors never replace: a double click must not wipe out the first click's result.
+                body = {**payload, "replace_original": True}
+            else:
+                kind = "ephemeral" if message.private else "in_channel"
+                body = {**payload, "replace_original": False, "response_type": kind}
+            if await self._post_response_url(target.response_url, body):
+                return
+        if target.channel:
+            try:
+                await client.chat_postEphemeral(channel=target.channel, user=target.user, **payload)
+            except SlackClientError as exc:
+                log.warning("slack reply lost channel=%s user=%s error=%r", target.channel, target.user, exc)
+
+    async def _post_response_url(self, url: str, body: dict[str, Any]) -> bool:
+        try:
+            async with self.session.post(url, json=body, timeout=RESPONSE_TIMEOUT) as response:
+                if response.status == 200:
+                    return True
+                log.warning(
+                    "slack response_url refused status=%s body=%r", response.status, await response.text()
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("slack response_url failed error=%r", exc)
+        return False
+
+
+def _load_metadata(raw: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,200 @@
+"""Core replies as Block Kit. Every piece of core text is escaped here, so deck text can't mention anyone."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.core.messages import Form, Message, Style
+
+Block = dict[str, Any]
+
+SECTION_LIMIT = 3000  # characters in a section's text
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+ACTIONS_LIMIT = 25  # elements in one actions block
+BUTTON_TEXT_LIMIT = 75
+ACTION_ID_LIMIT = 255
+VALUE_LIMIT = 2000
+FALLBACK_LIMIT = 3000
+MODAL_TITLE_LIMIT = 24
+INPUT_LIMIT = 3000  # plain_text_input max_length
+
+ANSWER_CALLBACK = "answer"
+ANSWER_BLOCK = "answer"
+ANSWER_INPUT = "text"
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+# The core names its commands as Discord does (/quiz); on Slack they are subcommands of one command.
+_COMMAND = re.compile(r"(?<![\w/<])/(quiz|stats|leaderboard|team|decks|help|daily)\b")
+_STYLES = {Style.PRIMARY: "primary", Style.DANGER: "danger"}
+# The core names channels as `<#C0123>`; a channel link notifies nobody, so that one form is let through.
+_CHANNEL_LINK = re.compile(r"&lt;#([CG][A-Z0-9]{2,40})&gt;")
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; with them escaped, `<!channel>` and `<@U1>` are just text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str, command: str = "/study") -> str:
+    """Core text (plain, with **bold**) as escaped Slack mrkdwn."""
+    text = _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text)
+
+    def bold(match: re.Match[str]) -> str:
+        inner = match.group(1).strip()
+        return f"*{inner}*" if inner else ""
+
+    return _BOLD.sub(bold, _CHANNEL_LINK.sub(r"<#\1>", escape(text)))
+
+
+def plain(text: str, command: str = "/study") -> str:
+    """Core text for plain_text fields and notifications: no markup, commands translated."""
+    return _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text.replace("**", ""))
+
+
+def _text(text: str, kind: str = "mrkdwn") -> Block:
+    if kind == "mrkdwn":
+        # verbatim: Slack must not turn "@channel" or "#general" into mentions or links by itself.
+        return {"type": "mrkdwn", "text": text, "verbatim": True}
+    return {"type": "plain_text", "text": text or " ", "emoji": True}
+
+
+def _cut(text: str, limit: int) -> int:
+    """Where to cut escaped text at most `limit` long: at a newline or space if one is near, never
+    inside an entity such as `&amp;`."""
+    cut = limit
+    for sep in ("\n", " "):
+        at = text.rfind(sep, 0, limit)
+        if at >= limit // 2:
+            cut = at
+            break
+    amp = text.rfind("&", max(0, cut - 5), cut)
+    if amp != -1 and ";" not in text[amp:cut]:
+        cut = amp
+    return max(cut, 1)
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Escaped text in pieces that each fit one section."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = _cut(text, limit)
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n ")
+    if text.strip() or not pieces:
+        pieces.append(text)
+    return pieces
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _text(text)}
+
+
+def buttons(message: Message) -> list[Block]:
+    """Actions blocks: `value` carries the core action id; `action_id` is the same id, made unique."""
+    elements: list[Block] = []
+    seen: set[str] = set()
+    for number, action in enumerate(message.actions):
+        action_id = action.id[:ACTION_ID_LIMIT]
+        if action_id in seen:
+            action_id = f"{action.id[: ACTION_ID_LIMIT - 6]}#{number}"
+        seen.add(action_id)
+        button: Block = {
+            "type": "button",
+            "text": _text(truncate(action.label, BUTTON_TEXT_LIMIT), "plain_text"),
+            "action_id": action_id,
+            "value": action.id[:VALUE_LIMIT],
+        }
+        if action.style in _STYLES:
+            button["style"] = _STYLES[action.style]
+        elements.append(button)
+    return [
+        {"type": "actions", "elements": elements[i : i + ACTIONS_LIMIT]}
+        for i in range(0, len(elements), ACTIONS_LIMIT)
+    ]
+
+
+def message_blocks(
+    message: Message, command: str = "/study", limit: int = MESSAGE_BLOCK_LIMIT
+) -> list[Block]:
+    """Title, one section per core section (split when long), footer as context, buttons as actions."""
+    title = ("⚠️ " if message.is_error else "") + mrkdwn(message.title.replace("**", ""), command)
+    blocks: list[Block] = [_section(truncate(f"*{title}*", SECTION_LIMIT))]
+    for section in message.sections:
+        text = mrkdwn(section.text, command)
+        if section.heading:
+            text = f"*{mrkdwn(section.heading.replace('**', ''), command)}*\n{text}"
+        blocks.extend(_section(piece) for piece in split_text(text))
+    tail: list[Block] = []
+    if message.footer:
+        tail.append({"type": "context", "elements": [_text(truncate(mrkdwn(message.footer, command), 3000))]})
+    tail.extend(buttons(message))
+    room = max(limit - len(tail), 2)
+    if len(blocks) > room:
+        blocks = blocks[: room - 1]
+        blocks.append({"type": "context", "elements": [_text("(shortened: too long for one Slack message)")]})
+    return blocks + tail
+
+
+def fallback_text(message: Message, command: str = "/study") -> str:
+    """The notification text: the whole message as escaped plain text."""
+    return truncate(_CHANNEL_LINK.sub(r"<#\1>", escape(plain(message.plain_text(), command))), FALLBACK_LIMIT)
+
+
+def answer_modal(form: Form, private_metadata: str, command: str = "/study") -> Block:
+    """The "Write my answer" modal. Submitting it comes back as a view_submission with callback "answer"."""
+    blocks: list[Block] = []
+    if form.context:
+        blocks.extend(_section(piece) for piece in split_text(mrkdwn(form.context, command))[:5])
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": ANSWER_INPUT,
+        "multiline": True,
+        "min_length": 1,
+        "max_length": max(1, min(form.max_length, INPUT_LIMIT)),
+    }
+    if form.placeholder:
+        element["placeholder"] = _text(truncate(plain(form.placeholder, command), 150), "plain_text")
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ANSWER_BLOCK,
+            "label": _text(truncate(plain(form.label, command), 2000), "plain_text"),
+            "element": element,
+        }
+    )
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_CALLBACK,
+        "private_metadata": private_metadata,
+        "title": _text(truncate(plain(form.title, command), MODAL_TITLE_LIMIT), "plain_text"),
+        "submit": _text("Send", "plain_text"),
+        "close": _text("Cancel", "plain_text"),
+        "blocks": blocks,
+    }
+
+
+def home_view(parts: list[Message], command: str = "/study") -> Block:
+    """The App Home tab: the member's messages one after another, without their buttons."""
+    blocks: list[Block] = [
+        {"type": "header", "text": _text("studybot", "plain_text")},
+        {
+            "type": "context",
+            "elements": [_text(f"Type `{escape(command)} quiz` in any channel for your next question.")],
+        },
+    ]
+    for message in parts:
+        room = VIEW_BLOCK_LIMIT - len(blocks) - 1
+        if room < 3:
+            break
+        blocks.append({"type": "divider"})
+        bare = Message(
+            title=message.title, sections=message.sections, footer=message.footer, is_error=message.is_error
+        )
+        blocks.extend(message_blocks(bare, command, limit=room))
+    return {"type": "home", "blocks": blocks}
