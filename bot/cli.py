@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 from bot.adapters.discord.cli import add_discord_parser, run_discord_command
 from bot.config import ConfigError, Settings
 from bot.core.decks import load_decks
+from bot.ops.logs import configure_logging
 from bot.store.engine import sqlite_url
 from bot.store.migrate import upgrade
 
@@ -73,11 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level if args.command != "console" else "WARNING",
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    # Structured, secret-redacting logs on stderr; the terminal bot stays quiet unless something is wrong.
+    configure_logging(settings, level="WARNING" if args.command == "console" else None)
     if args.command == "decks":
         return decks_check(args.paths or list(settings.content_dirs))
     if args.command == "db":

@@ -1,18 +1,42 @@
-"""`studybot run`: the configured adapters and the daily scheduler in one process, stopped cleanly on SIGTERM."""
+"""`studybot run`: the configured adapters, the daily scheduler and the health endpoint in one process.
+
+SIGTERM (or Ctrl-C) stops it within 10 seconds: the scheduler finishes the post it is making, the
+adapters stop taking work and finish what they hold, database calls still running are waited for, then the
+database is closed and the process exits 0. A watchdog makes sure of the 10 seconds whatever hangs."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from bot.app import build_service
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
+from bot.ops.health import HealthServer, database_check
+from bot.ops.logs import Redactor, describe_error, safe_url, secrets_of
+from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics, instrument
 from bot.schedule.poster import Poster
+from bot.store.engine import create_engine, is_sqlite, normalise_url
 
 log = logging.getLogger(__name__)
+
+# Seconds from the signal to exit. Orchestrators (docker stop, Kubernetes) kill after 10.
+STOP_BUDGET = 8.0
+WATCHDOG_AFTER = 9.5
+# Any fixed number, the same in every instance: names the PostgreSQL advisory lock taken at start.
+STARTUP_LOCK_KEY = 0x5757_0001
+# Kept back from the components' share for draining database calls and closing the database.
+CLOSE_RESERVE = 1.5
 
 
 class Component(Protocol):
@@ -45,41 +69,192 @@ def chat_components(settings: Settings, service: StudyService) -> list[tuple[Com
     return found
 
 
-async def run(settings: Settings) -> int:
-    service = await build_service(settings.db_url, settings.content_dirs, answer_limit=settings.answer_limit)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+@asynccontextmanager
+async def startup_lock(url: str) -> AsyncIterator[None]:
+    """On PostgreSQL, one instance at a time migrates and syncs the decks: instances started together
+    would otherwise race to create the same tables and cards. SQLite serialises writers by itself."""
+    if is_sqlite(normalise_url(url)):
+        yield
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+            try:
+                yield
+            finally:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+    finally:
+        await engine.dispose()
 
-    chats = chat_components(settings, service)
+
+def _start_watchdog(seconds: float) -> None:
+    """Exit the process after `seconds` if a clean stop is still not done (a hung socket, a stuck thread)."""
+
+    def expire() -> None:
+        log.error("stop took longer than %.1fs: exiting now", seconds)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+
+
+async def _start(component: Component, stop: asyncio.Event) -> bool:
+    """Start one component; False if a stop signal came first (the half-started component is cancelled)."""
+    starting = asyncio.ensure_future(component.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        starting.result()  # raises what start() raised
+        return True
+    starting.cancel()
+    try:
+        await starting
+    except (asyncio.CancelledError, Exception):
+        pass
+    return False
+
+
+async def _stop_all(
+    components: list[Component], store: MeteredStore, health: HealthServer | None, deadline: float
+) -> bool:
+    """Stop the components newest first within the deadline, drain database calls, close the database.
+    True if everything stopped in time and without error."""
+    loop = asyncio.get_running_loop()
+    clean = True
+    if health is not None:
+        health.stopping = True  # /healthz answers 503 from now on
+    others = [c for c in reversed(components) if c is not health]
+    for index, component in enumerate(others):
+        later = len(others) - index - 1
+        # Leave each later component at least half a second, and the database its reserve.
+        budget = max(0.2, deadline - CLOSE_RESERVE - 0.5 * later - loop.time())
+        extra = {"component": component.name}
+        try:
+            async with asyncio.timeout(budget):
+                await component.stop()
+            log.info("stopped %s", component.name, extra=extra)
+        except TimeoutError:
+            clean = False
+            log.warning("%s did not stop within %.1fs", component.name, budget, extra=extra)
+        except Exception:
+            clean = False
+            log.exception("%s did not stop cleanly", component.name, extra=extra)
+    try:
+        async with asyncio.timeout(max(0.2, deadline - 0.5 - loop.time())):
+            await store.drained()
+    except TimeoutError:
+        clean = False
+        log.warning("closing the database with %d calls still running", store.in_flight)
+    if health is not None:
+        try:
+            async with asyncio.timeout(0.5):
+                await health.stop()
+        except (TimeoutError, Exception):
+            clean = False
+            log.warning("health endpoint did not stop cleanly")
+    try:
+        async with asyncio.timeout(max(0.2, deadline - loop.time())):
+            await store.close()
+    except (TimeoutError, Exception):
+        clean = False
+        log.warning("database did not close cleanly", exc_info=True)
+    return clean
+
+
+async def run(settings: Settings) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signalled: list[float] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not signalled:
+            signalled.append(time.monotonic())
+            log.info("stopping: %s received", sig.name)
+            _start_watchdog(WATCHDOG_AFTER)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+
+    log.info("starting: database %s", safe_url(settings.db_url))
+    try:
+        async with startup_lock(settings.db_url):
+            service = await build_service(
+                settings.db_url, settings.content_dirs, answer_limit=settings.answer_limit
+            )
+    except Exception as exc:
+        # One line an operator can act on; the whole traceback only at DEBUG.
+        log.error("cannot start: database %s: %s", safe_url(settings.db_url), describe_error(exc))
+        log.debug("database error details", exc_info=True)
+        return 1
+
+    metrics = Metrics()
+    store = instrument(service, metrics)
+
+    try:
+        chats = chat_components(settings, service)
+    except ConfigError as exc:
+        log.error("cannot start: %s", exc)
+        await store.close()
+        return 2
+    except Exception:
+        log.exception("cannot start: the chat adapters could not be set up")
+        await store.close()
+        return 1
     if not chats:
         log.error("no chat platform configured: set DISCORD_TOKEN or SLACK_BOT_TOKEN (see .env.example)")
-        await service.store.close()  # type: ignore[attr-defined]
+        await store.close()
         return 2
-    posters = {poster.platform: poster for _c, poster in chats if poster is not None}
 
     from bot.schedule.runner import DailyRunner
 
+    posters: dict[str, Poster] = {p.platform: MeteredPoster(p, metrics) for _c, p in chats if p is not None}
     components: list[Component] = [c for c, _p in chats]
     components.append(DailyRunner(service, posters, settings))
+    health: HealthServer | None = None
+    if settings.health_port is not None:
+        redactor = Redactor(secrets_of(settings))
+        health = HealthServer(
+            settings.health_port, database_check(store.engine), list(components), metrics, redactor
+        )
+        components.insert(0, health)  # first up, last down: it reports the others while they stop
+
     started: list[Component] = []
     code = 0
+    clean = False
     try:
         for component in components:
-            await component.start()
-            started.append(component)
-            log.info("started component=%s", component.name)
+            if stop.is_set():
+                break
+            started.append(component)  # stopped on the way out even if start() fails half-way
+            if not await _start(component, stop):
+                break
+            log.info("started %s", component.name, extra={"component": component.name})
+        else:
+            log.info("running: %s", ", ".join(c.name for c in started))
         await stop.wait()
-        log.info("stopping: signal received")
     except ConfigError as exc:
         log.error("cannot start: %s", exc)
         code = 2
+    except Exception as exc:
+        log.error("cannot start: %s", describe_error(exc))
+        log.debug("start error details", exc_info=True)
+        code = 1
     finally:
-        for component in reversed(started):
-            try:
-                await asyncio.wait_for(component.stop(), timeout=8)
-            except Exception:
-                log.exception("component=%s did not stop cleanly", component.name)
-        await service.store.close()  # type: ignore[attr-defined]
+        begun = signalled[0] if signalled else time.monotonic()
+        deadline = loop.time() + STOP_BUDGET - (time.monotonic() - begun)
+        clean = await _stop_all(started, store, health, deadline)
+    if signalled:
+        took = time.monotonic() - signalled[0]
+        if clean:
+            log.info("stopped cleanly in %.1fs", took)
+        else:
+            log.warning("stopped in %.1fs, some parts not cleanly (see above)", took)
     return code
