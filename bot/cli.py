@@ -7,12 +7,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.adapters.discord.cli import add_discord_parser, run_discord_command
 from bot.config import ConfigError, Settings
 from bot.core.decks import load_decks
 from bot.ops.logs import configure_logging
 from bot.store.engine import sqlite_url
-from bot.store.migrate import upgrade
+from bot.store.migrate import startup_lock, upgrade
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the newest")
-    add_discord_parser(sub)
+    discord = sub.add_parser("discord", help="Discord tools: sync commands, invite link")
+    discord_sub = discord.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, metavar="ID", help="a server for instant sync while developing")
+    discord_sub.add_parser("invite", help="print the link that adds the bot to a server")
     return parser
 
 
@@ -66,6 +69,12 @@ async def _console(settings: Settings, user: str, db: Path | None) -> None:
         await service.store.close()  # type: ignore[attr-defined]
 
 
+async def _upgrade(url: str) -> None:
+    # The same lock `studybot run` takes, so an upgrade never races a starting instance.
+    async with startup_lock(url):
+        await upgrade(url)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -78,13 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "decks":
         return decks_check(args.paths or list(settings.content_dirs))
     if args.command == "db":
-        asyncio.run(upgrade(settings.db_url))
+        asyncio.run(_upgrade(settings.db_url))
         print("database is up to date")
         return 0
     if args.command == "console":
         asyncio.run(_console(settings, args.user, args.db))
         return 0
     if args.command == "discord":
+        from bot.adapters.discord.cli import run_discord_command
+
         return run_discord_command(args, settings)
     if args.command == "run":
         from bot.runner import run

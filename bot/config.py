@@ -53,6 +53,7 @@ class Settings:
     # Discord.
     discord_token: str = ""
     discord_shard_count: int | None = None
+    discord_application_id: int | None = None
     discord_api_base: str = ""  # tests point discord.py at a local fake API
     # Slack.
     slack_bot_token: str = ""
@@ -115,6 +116,7 @@ class Settings:
             daily_claim_timeout_minutes=_req_int(env, "STUDYBOT_DAILY_CLAIM_TIMEOUT_MINUTES", 10),
             discord_token=env.get("DISCORD_TOKEN", "").strip(),
             discord_shard_count=shards,
+            discord_application_id=_int(env, "DISCORD_APPLICATION_ID", None),
             discord_api_base=env.get("DISCORD_API_BASE", "").strip(),
             slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),

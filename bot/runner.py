@@ -12,12 +12,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Protocol
-
-import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 from bot.app import build_service
 from bot.config import ConfigError, Settings
@@ -26,15 +21,13 @@ from bot.ops.health import HealthServer, database_check
 from bot.ops.logs import Redactor, describe_error, safe_url, secrets_of
 from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics, instrument
 from bot.schedule.poster import Poster
-from bot.store.engine import create_engine, is_sqlite, normalise_url
+from bot.store.migrate import startup_lock
 
 log = logging.getLogger(__name__)
 
 # Seconds from the signal to exit. Orchestrators (docker stop, Kubernetes) kill after 10.
 STOP_BUDGET = 8.0
 WATCHDOG_AFTER = 9.5
-# Any fixed number, the same in every instance: names the PostgreSQL advisory lock taken at start.
-STARTUP_LOCK_KEY = 0x5757_0001
 # Kept back from the components' share for draining database calls and closing the database.
 CLOSE_RESERVE = 1.5
 
@@ -67,25 +60,6 @@ def chat_components(settings: Settings, service: StudyService) -> list[tuple[Com
         slack = SlackAdapter(settings, service)
         found.append((slack, slack.poster))
     return found
-
-
-@asynccontextmanager
-async def startup_lock(url: str) -> AsyncIterator[None]:
-    """On PostgreSQL, one instance at a time migrates and syncs the decks: instances started together
-    would otherwise race to create the same tables and cards. SQLite serialises writers by itself."""
-    if is_sqlite(normalise_url(url)):
-        yield
-        return
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
-            try:
-                yield
-            finally:
-                await conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
-    finally:
-        await engine.dispose()
 
 
 def _start_watchdog(seconds: float) -> None:

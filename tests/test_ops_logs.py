@@ -126,6 +126,11 @@ def test_credential_shapes_are_redacted_without_being_configured() -> None:
     assert safe_url("postgresql+asyncpg://bot:s3cret@pg/db") == "postgresql+asyncpg://bot:***@pg/db"
 
 
+def test_a_short_secret_is_masked_as_a_word_not_inside_other_words() -> None:
+    redact = Redactor(["x", "long-secret-value"])
+    assert redact("Content-Type x; secret=x; long-secret-value!") == "Content-Type ***; secret=***; ***!"
+
+
 def run_studybot(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 20) -> tuple[int, str]:
     """Run `studybot ARGS`; a run still going after `timeout` gets SIGTERM. Returns (code, stdout+stderr)."""
     proc = subprocess.Popen(

@@ -565,7 +565,7 @@ class DailyService:
             return error(
                 "That question of the day no longer exists.", "Use /quiz for a question of your own."
             )
-        who = await self.study._who(caller)
+        who = await self.study.who(caller)
         ask_id = await self.store.find_daily_ask(who.member.id, post.id)
         if ask_id is None:
             ask_id = await self.store.create_ask(

@@ -75,21 +75,25 @@ class StudyService:
         self.deck_problems = tuple(problems)
         await self.store.sync_decks(decks, self.clock.now())
 
-    async def _who(self, caller: Caller) -> Who:
+    async def who(self, caller: Caller) -> Who:
         workspace_tz = await self.store.ensure_workspace(caller.workspace_id, caller.platform)
         member = await self.store.ensure_member(caller.workspace_id, caller.user_ref, caller.display_name)
         return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
 
-    async def _resolve_deck(self, name: str | None) -> str | None | Message:
+    async def _resolve_deck(self, name: str | None) -> str | Message | None:
         """A deck id from what the member typed (exact or unique prefix), or an error listing the decks."""
         if not name:
             return None
         ids = await self.store.deck_ids()
         wanted = name.strip().casefold()
-        matches = [d for d in ids if d.casefold() == wanted] or [d for d in ids if d.casefold().startswith(wanted)]
+        matches = [d for d in ids if d.casefold() == wanted] or [
+            d for d in ids if d.casefold().startswith(wanted)
+        ]
         if len(matches) == 1:
             return matches[0]
-        return error(f"There is no deck called “{name}”.", f"Decks: {', '.join(ids) or 'none loaded'}. See /decks.")
+        return error(
+            f"There is no deck called “{name}”.", f"Decks: {', '.join(ids) or 'none loaded'}. See /decks."
+        )
 
     # -- asking ---------------------------------------------------------------------------------
 
@@ -98,7 +102,7 @@ class StudyService:
         deck_id = await self._resolve_deck(deck)
         if isinstance(deck_id, Message):
             return deck_id
-        who = await self._who(caller)
+        who = await self.who(caller)
         now = self.clock.now()
         skipped_since = now - SKIP_COOLDOWN
         card = await self.store.pick_due_card(who.member.id, now, deck_id, skipped_since)
@@ -115,7 +119,9 @@ class StudyService:
     async def _caught_up(self, who: Who, deck_id: str | None) -> Message:
         next_due = await self.store.next_due(who.member.id, deck_id)
         if next_due is None:
-            return Message(title="There are no questions to ask yet.", sections=(Section("No deck is loaded."),))
+            return Message(
+                title="There are no questions to ask yet.", sections=(Section("No deck is loaded."),)
+            )
         when = texts.when(next_due, self.clock.now(), zone(who.member_tz))
         return Message(
             title="You're all caught up! 🎉",
@@ -126,7 +132,7 @@ class StudyService:
         ask = await self.store.get_ask(ask_id)
         if ask is None or ask.workspace_id != caller.workspace_id:
             return error("That question no longer exists.", "Use /quiz for a new one.")
-        who = await self._who(caller)
+        who = await self.who(caller)
         if ask.member_id != who.member.id:
             return error("That question was asked to someone else.", "Use /quiz to get your own.")
         return who, ask
@@ -236,7 +242,9 @@ class StudyService:
             now,
             zone(who.member_tz),
             member.streak_current,
-            followup_action=Action(f"followup:{ask.id}", "Follow-up question", Style.PRIMARY) if followup else None,
+            followup_action=Action(f"followup:{ask.id}", "Follow-up question", Style.PRIMARY)
+            if followup
+            else None,
         )
 
     async def _followup_to_offer(self, who: Who, card: StoredCard, now: datetime) -> StoredCard | None:
@@ -262,7 +270,9 @@ class StudyService:
             return error("There is no follow-up waiting for that question.", "Use /quiz for the next one.")
         new_ask = await self.store.find_open_ask(who.member.id, followup.id)
         if new_ask is None:
-            new_ask = await self.store.create_ask(who.member.id, followup.id, "followup", now, parent_ask_id=ask.id)
+            new_ask = await self.store.create_ask(
+                who.member.id, followup.id, "followup", now, parent_ask_id=ask.id
+            )
         return texts.question(new_ask, followup, "Follow-up")
 
     # -- one entry point for buttons and forms --------------------------------------------------
@@ -304,7 +314,7 @@ class StudyService:
     # -- progress -------------------------------------------------------------------------------
 
     async def stats(self, caller: Caller) -> Message:
-        who = await self._who(caller)
+        who = await self.who(caller)
         now = self.clock.now()
         today = local_day(now, zone(who.member_tz))
         week = period_start(Period.WEEK, local_day(now, zone(who.workspace_tz)))
@@ -323,7 +333,7 @@ class StudyService:
             return error(
                 f"“{period_text}” is not a leaderboard period.", "Use one of: week, month, all (all time)."
             )
-        who = await self._who(caller)
+        who = await self.who(caller)
         now = self.clock.now()
         start = period_start(period, local_day(now, zone(who.workspace_tz)))
         top = await self.store.leaderboard(caller.workspace_id, period, start, LEADERBOARD_SIZE)
@@ -341,8 +351,10 @@ class StudyService:
         if len(name) > 40:
             return error(f"Team names can be at most 40 characters; that one has {len(name)}.")
         if any(ch in name for ch in "<>@#`*_~|"):
-            return error("Team names may not contain < > @ # ` * _ ~ or |.", "Letters, digits and spaces work.")
-        who = await self._who(caller)
+            return error(
+                "Team names may not contain < > @ # ` * _ ~ or |.", "Letters, digits and spaces work."
+            )
+        who = await self.who(caller)
         stored = await self.store.join_team(who.member.id, caller.workspace_id, name, self.clock.now())
         return Message(
             title=f"You joined team {stored}.",
@@ -350,14 +362,14 @@ class StudyService:
         )
 
     async def team_leave(self, caller: Caller) -> Message:
-        who = await self._who(caller)
+        who = await self.who(caller)
         left = await self.store.leave_team(who.member.id)
         if left is None:
             return error("You are not in a team.", "Join one with /team join NAME.")
         return Message(title=f"You left team {left}.")
 
     async def decks(self, caller: Caller) -> Message:
-        who = await self._who(caller)
+        who = await self.who(caller)
         progress = await self.store.deck_progress(who.member.id, self.clock.now())
         return texts.decks(progress, self.deck_problems if caller.is_admin else ())
 
@@ -365,4 +377,6 @@ class StudyService:
         return texts.help_message()
 
     def unknown_command(self, name: str) -> Message:
-        return error(f"I don't know the command “{name}”.", "Try /quiz to study, or /help for everything I can do.")
+        return error(
+            f"I don't know the command “{name}”.", "Try /quiz to study, or /help for everything I can do."
+        )

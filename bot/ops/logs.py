@@ -38,6 +38,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+SHORT_SECRET = 8
+
+
 class Redactor:
     """Replaces known secret values and credential-shaped strings with ***."""
 
@@ -48,11 +51,18 @@ class Redactor:
                 values.update({secret, quote(secret, safe=""), quote(secret)})
         # Longest first, so a secret containing another is masked whole.
         self.secrets = tuple(sorted(values, key=len, reverse=True))
+        # A short value (a test's "x") would mask every word it occurs in; those are masked as whole words.
+        self._short = {
+            s: re.compile(rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])")
+            for s in self.secrets
+            if len(s) < SHORT_SECRET
+        }
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
-                text = text.replace(secret, MASK)
+                short = self._short.get(secret)
+                text = short.sub(MASK, text) if short else text.replace(secret, MASK)
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-from typing import Any
 
 import discord
 
@@ -24,17 +22,6 @@ BOT_PERMISSIONS = discord.Permissions(
     embed_links=True,
     read_message_history=True,
 )
-
-
-def add_discord_parser(sub: Any) -> None:
-    """Add `discord sync` and `discord invite` to the `studybot` command's subparsers."""
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "discord", help="Discord tools: sync commands, invite link"
-    )
-    discord_sub = parser.add_subparsers(dest="discord_command", required=True)
-    sync = discord_sub.add_parser("sync", help="register the slash commands with Discord")
-    sync.add_argument("--guild", type=int, metavar="ID", help="a server for instant sync while developing")
-    discord_sub.add_parser("invite", help="print the link that adds the bot to a server")
 
 
 def invite_url(application_id: int) -> str:
@@ -62,11 +49,8 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> list[str]:
 
 
 async def application_id(settings: Settings) -> int:
-    raw = os.environ.get("DISCORD_APPLICATION_ID", "").strip()
-    if raw:
-        if not raw.isdigit():
-            raise ConfigError(f"DISCORD_APPLICATION_ID must be a number, not {raw!r}")
-        return int(raw)
+    if settings.discord_application_id is not None:
+        return settings.discord_application_id
     if not settings.discord_token:
         raise ConfigError("set DISCORD_APPLICATION_ID, or DISCORD_TOKEN to look the application up")
     use_api_base(settings)
