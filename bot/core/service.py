@@ -128,22 +128,25 @@ class StudyService:
             sections=(Section(f"Your next card is due {when}. Come back then to keep your streak going."),),
         )
 
-    async def _own_ask(self, caller: Caller, ask_id: int) -> tuple[Who, AskRow] | Message:
+    async def _own_ask(
+        self, caller: Caller, ask_id: int, ungraded: bool = False
+    ) -> tuple[Who, AskRow] | Message:
+        """The caller's own ask, or the error to show; with `ungraded`, an ask already graded is an error."""
         ask = await self.store.get_ask(ask_id)
         if ask is None or ask.workspace_id != caller.workspace_id:
             return error("That question no longer exists.", "Use /quiz for a new one.")
         who = await self.who(caller)
         if ask.member_id != who.member.id:
             return error("That question was asked to someone else.", "Use /quiz to get your own.")
+        if ungraded and ask.grade is not None:
+            return self._already_graded(ask)
         return who, ask
 
     async def write_form(self, caller: Caller, ask_id: int) -> Reply:
-        owned = await self._own_ask(caller, ask_id)
+        owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
         _who, ask = owned
-        if ask.grade is not None:
-            return self._already_graded(ask)
         return Form(
             id=f"answer:{ask.id}",
             title="Your answer",
@@ -172,12 +175,10 @@ class StudyService:
         return await self.reveal(caller, ask_id)
 
     async def reveal(self, caller: Caller, ask_id: int) -> Message:
-        owned = await self._own_ask(caller, ask_id)
+        owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
         who, ask = owned
-        if ask.grade is not None:
-            return self._already_graded(ask)
         state = await self.store.get_card_state(who.member.id, ask.card.id)
         intervals = scheduling.preview(state, ask.card.id, self.clock.now())
         coverage = None
@@ -190,12 +191,10 @@ class StudyService:
         return error(f"You already graded this question ({ask.grade.label}).", "Use /quiz for the next one.")
 
     async def skip(self, caller: Caller, ask_id: int) -> Message:
-        owned = await self._own_ask(caller, ask_id)
+        owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
         _who, ask = owned
-        if ask.grade is not None:
-            return self._already_graded(ask)
         await self.store.skip_ask(ask.id, self.clock.now())
         return await self.quiz(caller, None)
 
@@ -203,12 +202,10 @@ class StudyService:
 
     async def grade(self, caller: Caller, ask_id: int, grade: Grade) -> Message:
         """Record a self-grade once; a repeated or retried grade changes nothing."""
-        owned = await self._own_ask(caller, ask_id)
+        owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
         who, ask = owned
-        if ask.grade is not None:
-            return self._already_graded(ask)
         now = self.clock.now()
         state = await self.store.get_card_state(who.member.id, ask.card.id)
         new_state = scheduling.review(state, ask.card.id, grade, now)

@@ -53,17 +53,22 @@ def _member(row: Any) -> MemberRow:
     )
 
 
-def _card(row: Any) -> StoredCard:
+def _card(row: Any, prefix: str = "") -> StoredCard:
+    """A card from a result row; `prefix` when its columns were labelled to sit beside another table's."""
+
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return StoredCard(
-        id=row.id,
-        deck_id=row.deck_id,
-        key=row.card_key,
-        number=row.number,
-        kind=CardKind(row.kind),
-        question=row.question,
-        answer=row.answer,
-        key_terms=tuple(row.key_terms),
-        parent_id=row.parent_id,
+        id=col("id"),
+        deck_id=col("deck_id"),
+        key=col("card_key"),
+        number=col("number"),
+        kind=CardKind(col("kind")),
+        question=col("question"),
+        answer=col("answer"),
+        key_terms=tuple(col("key_terms")),
+        parent_id=col("parent_id"),
     )
 
 
@@ -323,17 +328,7 @@ class SqlStore(DailyQueries):
             row = (await conn.execute(query)).first()
         if row is None:
             return None
-        card = StoredCard(
-            id=row.c_id,
-            deck_id=row.c_deck_id,
-            key=row.c_card_key,
-            number=row.c_number,
-            kind=CardKind(row.c_kind),
-            question=row.c_question,
-            answer=row.c_answer,
-            key_terms=tuple(row.c_key_terms),
-            parent_id=row.c_parent_id,
-        )
+        card = _card(row, prefix="c_")
         return AskRow(
             id=row.id,
             member_id=row.member_id,
