@@ -7,8 +7,9 @@ import asyncio
 import sqlalchemy as sa
 
 from bot.core.messages import Message
+from bot.core.models import Caller
 from bot.core.service import StudyService
-from bot.store.tables import asks, card_states, scores
+from bot.store.tables import asks, card_states, members, scores
 from tests.conftest import FakeClock, member
 
 
@@ -188,3 +189,82 @@ async def test_asking_again_before_grading_reuses_the_open_question(service: Stu
     first = await service.quiz(alice)
     again = await service.quiz(alice)
     assert first.actions[0].id == again.actions[0].id
+
+
+async def member_names(service: StudyService) -> dict[str, str]:
+    async with service.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = (await conn.execute(sa.select(members.c.user_ref, members.c.display_name))).all()
+    return {r.user_ref: r.display_name for r in rows}
+
+
+async def test_a_brand_new_member_can_grade_and_their_name_is_stored(service: StudyService) -> None:
+    # As a daily-post reveal does for a first-time clicker: the member row and the ask are made for them
+    # (here with no display name yet), then their first action is a grade.
+    store = service.store
+    await store.ensure_workspace("test:guild-1", "test")
+    row = await store.ensure_member("test:guild-1", "newbie", "")
+    ask = await store.create_ask(row.id, 1, "daily", service.clock.now())
+    newbie = Caller(platform="test", workspace_ref="guild-1", user_ref="newbie", display_name="Newbie")
+    graded = await service.act(newbie, f"grade:{ask}:good")
+    assert isinstance(graded, Message) and not graded.is_error, graded.title
+    assert "+10 points · 🔥 1-day streak" in graded.sections[0].text
+    assert (await member_names(service))["newbie"] == "Newbie"
+    assert await all_time_points(service) == 10
+    again = await service.act(newbie, f"grade:{ask}:good")
+    assert isinstance(again, Message) and again.is_error and "already graded" in again.title
+
+
+async def test_a_caller_with_no_member_row_is_created_and_refused_someone_elses_ask(
+    service: StudyService,
+) -> None:
+    ask = await new_ask(service, member("alice"))
+    reply = await service.act(member("stranger"), f"grade:{ask}:good")
+    assert isinstance(reply, Message) and reply.is_error and "someone else" in reply.title
+    assert "stranger" in await member_names(service)  # as /quiz or any command would have made them
+    assert await graded_rows(service) == 0
+
+
+async def test_a_changed_display_name_is_stored_when_grading(service: StudyService) -> None:
+    alice = member("alice")
+    await service.act(alice, f"grade:{await new_ask(service, alice)}:good")
+    renamed = Caller(platform="test", workspace_ref="guild-1", user_ref="alice", display_name="Alice L.")
+    graded = await service.act(renamed, f"grade:{await new_ask(service, renamed)}:good")
+    assert isinstance(graded, Message) and not graded.is_error, graded.title
+    assert (await member_names(service))["alice"] == "Alice L."
+    board = (await service.leaderboard(renamed, "week")).sections[0].text
+    assert board.startswith("1. Alice L. (you) — 20 pts")
+
+
+class CountingStore:
+    """Passes every call through to the store and notes its name."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        async def call(*args: object, **kwargs: object) -> object:
+            self.calls.append(name)
+            return await attr(*args, **kwargs)
+
+        return call
+
+
+async def test_a_members_grade_is_one_read_and_one_write(service: StudyService) -> None:
+    alice = member("alice")
+    await service.act(alice, f"grade:{await new_ask(service, alice)}:good")
+    ask = await new_ask(service, alice)
+    counting = CountingStore(service.store)
+    service.store = counting  # type: ignore[assignment]
+    graded = await service.act(alice, f"grade:{ask}:good")
+    assert isinstance(graded, Message) and not graded.is_error
+    assert any(a.label == "Follow-up question" for a in graded.actions)
+    assert counting.calls == ["grade_context", "record_grade"]
+    counting.calls.clear()
+    again = await service.act(alice, f"grade:{ask}:easy")
+    assert isinstance(again, Message) and "already graded" in again.title
+    assert counting.calls == ["grade_context"]

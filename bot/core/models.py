@@ -174,6 +174,20 @@ class GradeRecord:
 
 
 @dataclass(frozen=True)
+class GradeContext:
+    """Everything a grade reads, in one store call: the ask with its card, the workspace's timezone, the
+    caller's member row (None if they have none yet), their state of the card, and the card's active
+    follow-up (None if it has none) with their state of that."""
+
+    ask: AskRow
+    workspace_tz: str | None
+    member: MemberRow | None
+    state: CardState | None
+    followup: StoredCard | None
+    followup_state: CardState | None
+
+
+@dataclass(frozen=True)
 class BoardRow:
     rank: int
     member_id: int

@@ -13,6 +13,7 @@ from bot.core.models import (
     Deck,
     DeckProgress,
     Grade,
+    GradeContext,
     GradeRecord,
     MemberRow,
     MemberStats,
@@ -167,8 +168,16 @@ class Store(DailyStore, Protocol):
 
     async def get_card_state(self, member_id: int, card_id: int) -> CardState | None: ...
 
-    async def record_grade(self, record: GradeRecord) -> bool:
-        """Apply a grade atomically, only if the ask is still ungraded. False means nothing was written."""
+    async def grade_context(
+        self, ask_id: int, workspace_id: str, user_ref: str, now: datetime
+    ) -> GradeContext | None:
+        """What grading the ask needs to read, in one query; the member is looked up by (workspace_id,
+        user_ref) and may be missing. None if the ask does not exist."""
+        ...
+
+    async def record_grade(self, record: GradeRecord) -> int | None:
+        """Apply a grade atomically, only if the ask is still ungraded, and keep the member's team totals
+        in step. Returns the member's streak after it; None means nothing was written."""
         ...
 
     async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats: ...
@@ -186,7 +195,8 @@ class Store(DailyStore, Protocol):
     ) -> list[TeamRow]: ...
 
     async def join_team(self, member_id: int, workspace_id: str, name: str, now: datetime) -> str:
-        """Join (creating if needed) the team; returns the team's stored name."""
+        """Join (creating if needed) the team; returns the team's stored name. The member's points move
+        from their old team's totals to the new team's."""
         ...
 
     async def leave_team(self, member_id: int) -> str | None:

@@ -15,9 +15,11 @@ from bot.core.models import (
     AskRow,
     Caller,
     CardKind,
+    CardState,
     Deck,
     DeckProblem,
     Grade,
+    GradeContext,
     GradeRecord,
     MemberRow,
     Period,
@@ -202,12 +204,41 @@ class StudyService:
 
     async def grade(self, caller: Caller, ask_id: int, grade: Grade) -> Message:
         """Record a self-grade once; a repeated or retried grade changes nothing."""
+        now = self.clock.now()
+        ctx = await self.store.grade_context(ask_id, caller.workspace_id, caller.user_ref, now)
+        if ctx is None or ctx.ask.workspace_id != caller.workspace_id:
+            return error("That question no longer exists.", "Use /quiz for a new one.")
+        member = ctx.member
+        if member is None or (caller.display_name and member.display_name != caller.display_name):
+            # A new member or a new display name: `who` has to write them first.
+            return await self._grade_after_who(caller, ask_id, grade)
+        who = Who(member, caller.timezone or member.timezone or ctx.workspace_tz, ctx.workspace_tz)
+        if ctx.ask.member_id != member.id:
+            return error("That question was asked to someone else.", "Use /quiz to get your own.")
+        if ctx.ask.grade is not None:
+            return self._already_graded(ctx.ask)
+        return await self._record(who, ctx.ask, ctx.state, grade, now, ctx)
+
+    async def _grade_after_who(self, caller: Caller, ask_id: int, grade: Grade) -> Message:
+        """The grade the long way, for callers whose member row `who` creates or updates."""
         owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
         who, ask = owned
         now = self.clock.now()
         state = await self.store.get_card_state(who.member.id, ask.card.id)
+        return await self._record(who, ask, state, grade, now, None)
+
+    async def _record(
+        self,
+        who: Who,
+        ask: AskRow,
+        state: CardState | None,
+        grade: Grade,
+        now: datetime,
+        ctx: GradeContext | None,
+    ) -> Message:
+        """Write the grade and answer it; `ctx`, when the grade was read through it, holds the follow-up."""
         new_state = scheduling.review(state, ask.card.id, grade, now)
         board_today = local_day(now, zone(who.workspace_tz))
         points = points_for(grade, wrote_answer=bool(ask.typed_answer))
@@ -224,13 +255,16 @@ class StudyService:
             week_start=period_start(Period.WEEK, board_today),
             month_start=period_start(Period.MONTH, board_today),
         )
-        if not await self.store.record_grade(record):
+        streak = await self.store.record_grade(record)
+        if streak is None:
             fresh = await self.store.get_ask(ask.id)
             if fresh is not None and fresh.grade is not None:
                 return self._already_graded(fresh)
             return error("That question could not be graded.", "Use /quiz for a new one.")
-        member = await self.store.get_member(who.member.id) or who.member
-        followup = await self._followup_to_offer(who, ask.card, now)
+        if ctx is not None:
+            followup = _offered(ask.card, ctx.followup, ctx.followup_state, now)
+        else:
+            followup = await self._followup_to_offer(who, ask.card, now)
         return texts.graded(
             ask,
             grade,
@@ -238,7 +272,7 @@ class StudyService:
             new_state.due,
             now,
             zone(who.member_tz),
-            member.streak_current,
+            streak,
             followup_action=Action(f"followup:{ask.id}", "Follow-up question", Style.PRIMARY)
             if followup
             else None,
@@ -252,9 +286,7 @@ class StudyService:
         if followup is None:
             return None
         state = await self.store.get_card_state(who.member.id, followup.id)
-        if state is not None and state.due > now:
-            return None
-        return followup
+        return _offered(card, followup, state, now)
 
     async def followup(self, caller: Caller, ask_id: int) -> Message:
         owned = await self._own_ask(caller, ask_id)
@@ -377,3 +409,14 @@ class StudyService:
         return error(
             f"I don't know the command “{name}”.", "Try /quiz to study, or /help for everything I can do."
         )
+
+
+def _offered(
+    card: StoredCard, followup: StoredCard | None, state: CardState | None, now: datetime
+) -> StoredCard | None:
+    """The follow-up to offer after grading `card`: a main card's, when it is new to the member or due."""
+    if card.kind is not CardKind.MAIN or followup is None:
+        return None
+    if state is not None and state.due > now:
+        return None
+    return followup

@@ -111,15 +111,15 @@ class MeteredStore:
         self.metrics.asks.labels(source=source).inc()
         return ask_id
 
-    async def record_grade(self, record: GradeRecord) -> bool:
+    async def record_grade(self, record: GradeRecord) -> int | None:
         self._enter()
         try:
-            applied: bool = await self.inner.record_grade(record)
+            streak: int | None = await self.inner.record_grade(record)
         finally:
             self._leave()
-        if applied:
+        if streak is not None:
             self.metrics.grades.labels(grade=record.grade.name.lower()).inc()
-        return applied
+        return streak
 
 
 class MeteredPoster:

@@ -18,6 +18,7 @@ from bot.core.models import (
     Deck,
     DeckProgress,
     Grade,
+    GradeContext,
     GradeRecord,
     MemberRow,
     MemberStats,
@@ -29,7 +30,17 @@ from bot.core.ports import ALL_TIME_START
 from bot.core.streaks import previous_day
 from bot.store.daily_store import DailyQueries
 from bot.store.engine import writer
-from bot.store.tables import asks, card_states, cards, decks, members, scores, teams, workspaces
+from bot.store.tables import (
+    asks,
+    card_states,
+    cards,
+    decks,
+    members,
+    scores,
+    team_scores,
+    teams,
+    workspaces,
+)
 
 
 def upsert(dialect_name: str, table: sa.Table) -> Any:
@@ -39,17 +50,22 @@ def upsert(dialect_name: str, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
-def _member(row: Any) -> MemberRow:
+def _member(row: Any, prefix: str = "") -> MemberRow:
+    """A member from a result row; `prefix` when its columns were labelled (see `_card`)."""
+
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return MemberRow(
-        id=row.id,
-        workspace_id=row.workspace_id,
-        user_ref=row.user_ref,
-        display_name=row.display_name,
-        timezone=row.timezone,
-        team_id=row.team_id,
-        streak_current=row.streak_current,
-        streak_best=row.streak_best,
-        last_study_day=row.last_study_day,
+        id=col("id"),
+        workspace_id=col("workspace_id"),
+        user_ref=col("user_ref"),
+        display_name=col("display_name"),
+        timezone=col("timezone"),
+        team_id=col("team_id"),
+        streak_current=col("streak_current"),
+        streak_best=col("streak_best"),
+        last_study_day=col("last_study_day"),
     )
 
 
@@ -85,6 +101,118 @@ _CARD_COLUMNS = (
 )
 
 
+def _ask(row: Any, prefix: str = "", card_prefix: str = "c_") -> AskRow:
+    """An ask from a result row holding its columns (labelled with `prefix`) and its card's."""
+
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    grade = col("grade")
+    return AskRow(
+        id=col("id"),
+        member_id=col("member_id"),
+        workspace_id=col("workspace_id"),
+        card=_card(row, prefix=card_prefix),
+        source=col("source"),
+        created_at=col("created_at"),
+        typed_answer=col("typed_answer"),
+        grade=Grade(grade) if grade is not None else None,
+        graded_at=col("graded_at"),
+        skipped=col("skipped_at") is not None,
+        parent_ask_id=col("parent_ask_id"),
+        daily_post_id=col("daily_post_id"),
+    )
+
+
+def _state(row: Any, prefix: str = "") -> CardState:
+    def col(name: str) -> Any:
+        return getattr(row, prefix + name)
+
+    return CardState(
+        state=col("state"),
+        step=col("step"),
+        stability=col("stability"),
+        difficulty=col("difficulty"),
+        due=col("due"),
+        last_review=col("last_review"),
+        reps=col("reps"),
+        lapses=col("lapses"),
+    )
+
+
+# Everything a grade reads, in one SELECT (StudyService.grade): the ask and its card, the workspace's
+# timezone, the caller's member row, their state of the card, the card's active follow-up and their state
+# of that. Only the ask and its card must exist; the rest is outer-joined and may come back NULL.
+_caller = members.alias("caller")
+_caller_state = card_states.alias("caller_state")
+_followup = cards.alias("followup")
+_followup_state = card_states.alias("followup_state")
+_GRADE_CONTEXT = (
+    sa.select(
+        *[c.label(f"a_{c.name}") for c in asks.c],
+        *[c.label(f"c_{c.name}") for c in _CARD_COLUMNS],
+        workspaces.c.timezone.label("w_timezone"),
+        *[c.label(f"m_{c.name}") for c in _caller.c],
+        *[c.label(f"s_{c.name}") for c in _caller_state.c],
+        *[_followup.c[c.name].label(f"f_{c.name}") for c in _CARD_COLUMNS],
+        *[c.label(f"fs_{c.name}") for c in _followup_state.c],
+    )
+    .select_from(
+        asks.join(cards, cards.c.id == asks.c.card_id)
+        .join(workspaces, workspaces.c.id == asks.c.workspace_id)
+        .outerjoin(
+            _caller,
+            sa.and_(
+                _caller.c.workspace_id == sa.bindparam("workspace_id"),
+                _caller.c.user_ref == sa.bindparam("user_ref"),
+            ),
+        )
+        .outerjoin(
+            _caller_state,
+            sa.and_(_caller_state.c.member_id == _caller.c.id, _caller_state.c.card_id == cards.c.id),
+        )
+        .outerjoin(_followup, sa.and_(_followup.c.parent_id == cards.c.id, _followup.c.active.is_(True)))
+        .outerjoin(
+            _followup_state,
+            sa.and_(_followup_state.c.member_id == _caller.c.id, _followup_state.c.card_id == _followup.c.id),
+        )
+    )
+    .where(asks.c.id == sa.bindparam("ask_id"))
+    .order_by(_followup.c.id)
+    .limit(1)
+)
+
+# The exactly-once guard of a grade: only the UPDATE that finds the ask ungraded writes anything.
+_CLAIM_ASK = (
+    sa.update(asks)
+    .where(
+        asks.c.id == sa.bindparam("b_ask_id"),
+        asks.c.member_id == sa.bindparam("b_member_id"),
+        asks.c.graded_at.is_(None),
+    )
+    .values(
+        grade=sa.bindparam("b_grade", type_=asks.c.grade.type),
+        graded_at=sa.bindparam("b_graded_at", type_=asks.c.graded_at.type),
+        points=sa.bindparam("b_points", type_=asks.c.points.type),
+        skipped_at=None,
+    )
+)
+
+# Moving a member's points out of a team's totals (join_team, leave_team), one row per period.
+_TEAM_SUBTRACT = (
+    sa.update(team_scores)
+    .where(
+        team_scores.c.team_id == sa.bindparam("b_team_id"),
+        team_scores.c.period == sa.bindparam("b_period"),
+        team_scores.c.period_start == sa.bindparam("b_period_start", type_=sa.Date()),
+    )
+    .values(
+        points=team_scores.c.points - sa.bindparam("b_points", type_=sa.Integer()),
+        active=team_scores.c.active - sa.bindparam("b_active", type_=sa.Integer()),
+    )
+)
+
+
 def _servable(deck_id: str | None) -> sa.ColumnElement[bool]:
     """Cards that may be asked: active, in an active deck, optionally one deck."""
     condition = sa.and_(
@@ -101,6 +229,21 @@ class SqlStore(DailyQueries):
         self.engine = engine
         self._writer = writer(engine)
         self._dialect = engine.dialect.name
+        # Single-row upserts run with executemany: one cacheable statement instead of a multi-row VALUES
+        # built (and compiled) again on every grade.
+        ins = self._upsert(scores)
+        self._add_scores = ins.on_conflict_do_update(
+            index_elements=["member_id", "period", "period_start"],
+            set_={"points": scores.c.points + ins.excluded.points, "reviews": scores.c.reviews + 1},
+        ).returning(scores.c.period, scores.c.period_start, scores.c.points)
+        ins = self._upsert(team_scores)
+        self._add_team_scores = ins.on_conflict_do_update(
+            index_elements=["team_id", "period", "period_start"],
+            set_={
+                "points": team_scores.c.points + ins.excluded.points,
+                "active": team_scores.c.active + ins.excluded.active,
+            },
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -326,22 +469,24 @@ class SqlStore(DailyQueries):
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
+        return _ask(row) if row is not None else None
+
+    async def grade_context(
+        self, ask_id: int, workspace_id: str, user_ref: str, now: datetime
+    ) -> GradeContext | None:
+        del now  # everything is read as stored; the core compares due dates itself
+        params = {"ask_id": ask_id, "workspace_id": workspace_id, "user_ref": user_ref}
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_GRADE_CONTEXT, params)).first()
         if row is None:
             return None
-        card = _card(row, prefix="c_")
-        return AskRow(
-            id=row.id,
-            member_id=row.member_id,
-            workspace_id=row.workspace_id,
-            card=card,
-            source=row.source,
-            created_at=row.created_at,
-            typed_answer=row.typed_answer,
-            grade=Grade(row.grade) if row.grade is not None else None,
-            graded_at=row.graded_at,
-            skipped=row.skipped_at is not None,
-            parent_ask_id=row.parent_ask_id,
-            daily_post_id=row.daily_post_id,
+        return GradeContext(
+            ask=_ask(row, prefix="a_"),
+            workspace_tz=row.w_timezone,
+            member=_member(row, prefix="m_") if row.m_id is not None else None,
+            state=_state(row, prefix="s_") if row.s_member_id is not None else None,
+            followup=_card(row, prefix="f_") if row.f_id is not None else None,
+            followup_state=_state(row, prefix="fs_") if row.fs_member_id is not None else None,
         )
 
     async def set_typed_answer(self, ask_id: int, text: str, now: datetime) -> bool:
@@ -368,34 +513,22 @@ class SqlStore(DailyQueries):
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        if row is None:
-            return None
-        return CardState(
-            state=row.state,
-            step=row.step,
-            stability=row.stability,
-            difficulty=row.difficulty,
-            due=row.due,
-            last_review=row.last_review,
-            reps=row.reps,
-            lapses=row.lapses,
-        )
+        return _state(row) if row is not None else None
 
-    async def record_grade(self, record: GradeRecord) -> bool:
+    async def record_grade(self, record: GradeRecord) -> int | None:
         async with self._writer.begin() as conn:
             claimed = await conn.execute(
-                sa.update(asks)
-                .where(
-                    asks.c.id == record.ask_id,
-                    asks.c.member_id == record.member_id,
-                    asks.c.graded_at.is_(None),
-                )
-                .values(
-                    grade=int(record.grade), graded_at=record.graded_at, points=record.points, skipped_at=None
-                )
+                _CLAIM_ASK,
+                {
+                    "b_ask_id": record.ask_id,
+                    "b_member_id": record.member_id,
+                    "b_grade": int(record.grade),
+                    "b_graded_at": record.graded_at,
+                    "b_points": record.points,
+                },
             )
             if claimed.rowcount != 1:
-                return False
+                return None
             state = record.new_state
             state_values = {
                 "state": state.state,
@@ -412,11 +545,15 @@ class SqlStore(DailyQueries):
                 .values(member_id=record.member_id, card_id=record.card_id, **state_values)
                 .on_conflict_do_update(index_elements=["member_id", "card_id"], set_=state_values)
             )
-            await self._add_points(conn, record)
-            await self._extend_streak(conn, record.member_id, record.local_day)
-        return True
+            totals = await self._add_points(conn, record)
+            member = await self._extend_streak(conn, record.member_id, record.local_day)
+            if member.team_id is not None:
+                await self._add_team_points(conn, member.team_id, record, totals)
+            return int(member.streak_current)
 
-    async def _add_points(self, conn: AsyncConnection, record: GradeRecord) -> None:
+    async def _add_points(self, conn: AsyncConnection, record: GradeRecord) -> list[Any]:
+        """Add the grade to the member's week, month and all-time scores; returns (period, period_start,
+        points) as they are now."""
         rows = [
             {
                 "member_id": record.member_id,
@@ -432,15 +569,30 @@ class SqlStore(DailyQueries):
                 (Period.ALL, ALL_TIME_START),
             )
         ]
-        stmt = self._upsert(scores).values(rows)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["member_id", "period", "period_start"],
-                set_={"points": scores.c.points + stmt.excluded.points, "reviews": scores.c.reviews + 1},
-            )
-        )
+        return list((await conn.execute(self._add_scores, rows)).all())
 
-    async def _extend_streak(self, conn: AsyncConnection, member_id: int, day: date) -> None:
+    async def _add_team_points(
+        self, conn: AsyncConnection, team_id: int, record: GradeRecord, totals: Sequence[Any]
+    ) -> None:
+        """Add the grade to the team's totals; the member becomes active in a period when this grade took
+        their points there above zero (their scores row for it was just created)."""
+        rows = [
+            {
+                "team_id": team_id,
+                "period": row.period,
+                "period_start": row.period_start,
+                "workspace_id": record.workspace_id,
+                "points": record.points,
+                "active": 1 if row.points > 0 and row.points - record.points <= 0 else 0,
+            }
+            # Always the same order of rows, so concurrent writers of one team lock them in one order.
+            for row in sorted(totals, key=lambda r: (r.period, r.period_start))
+        ]
+        await conn.execute(self._add_team_scores, rows)
+
+    async def _extend_streak(self, conn: AsyncConnection, member_id: int, day: date) -> Any:
+        """Returns the member's streak_current and team_id after the update. Locks the member row, so a
+        team join or leave of the member runs wholly before or after the grade."""
         # Done in one UPDATE so concurrent grades of one member cannot lose a day.
         # The rule (same day: unchanged; the day after: +1; later: restart at 1) lives in bot/core/streaks.py
         # as well, for display; keep the two in step.
@@ -451,7 +603,7 @@ class SqlStore(DailyQueries):
             (last > day, members.c.streak_current),
             else_=1,
         )
-        await conn.execute(
+        result = await conn.execute(
             sa.update(members)
             .where(members.c.id == member_id)
             .values(
@@ -461,7 +613,9 @@ class SqlStore(DailyQueries):
                 ),
                 last_study_day=sa.case((last > day, last), else_=day),
             )
+            .returning(members.c.streak_current, members.c.team_id)
         )
+        return result.one()
 
     # -- stats and boards -----------------------------------------------------------------------
 
@@ -576,23 +730,26 @@ class SqlStore(DailyQueries):
         )
 
     async def team_standings(self, workspace_id: str, period: Period, period_start: date) -> list[TeamRow]:
-        period_scores = (
-            sa.select(scores.c.member_id, scores.c.points)
-            .where(self._board_filter(workspace_id, period, period_start), scores.c.points > 0)
-            .subquery()
-        )
+        # Teams with at least one member, each with its running totals for the period (none yet: zero).
+        has_members = sa.exists().where(members.c.team_id == teams.c.id)
         query = (
             sa.select(
                 teams.c.id,
                 teams.c.name,
-                sa.func.coalesce(sa.func.sum(period_scores.c.points), 0).label("points"),
-                sa.func.count(period_scores.c.member_id).label("active"),
+                sa.func.coalesce(team_scores.c.points, 0).label("points"),
+                sa.func.coalesce(team_scores.c.active, 0).label("active"),
             )
-            .select_from(teams)
-            .join(members, members.c.team_id == teams.c.id)
-            .outerjoin(period_scores, period_scores.c.member_id == members.c.id)
-            .where(teams.c.workspace_id == workspace_id)
-            .group_by(teams.c.id, teams.c.name)
+            .select_from(
+                teams.outerjoin(
+                    team_scores,
+                    sa.and_(
+                        team_scores.c.team_id == teams.c.id,
+                        team_scores.c.period == period.value,
+                        team_scores.c.period_start == period_start,
+                    ),
+                )
+            )
+            .where(teams.c.workspace_id == workspace_id, has_members)
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
@@ -622,22 +779,79 @@ class SqlStore(DailyQueries):
                     )
                 )
             ).one()
-            await conn.execute(sa.update(members).where(members.c.id == member_id).values(team_id=team.id))
+            old_team = await self._lock_member_team(conn, member_id)
+            if old_team != team.id:
+                await conn.execute(
+                    sa.update(members).where(members.c.id == member_id).values(team_id=team.id)
+                )
+                await self._move_team_points(conn, member_id, old_team, team.id)
         return str(team.name)
 
     async def leave_team(self, member_id: int) -> str | None:
         async with self._writer.begin() as conn:
-            name = (
-                await conn.execute(
-                    sa.select(teams.c.name)
-                    .join(members, members.c.team_id == teams.c.id)
-                    .where(members.c.id == member_id)
-                )
-            ).scalar_one_or_none()
-            if name is None:
+            old_team = await self._lock_member_team(conn, member_id)
+            if old_team is None:
                 return None
+            name = (await conn.execute(sa.select(teams.c.name).where(teams.c.id == old_team))).scalar_one()
             await conn.execute(sa.update(members).where(members.c.id == member_id).values(team_id=None))
+            await self._move_team_points(conn, member_id, old_team, None)
         return str(name)
+
+    async def _lock_member_team(self, conn: AsyncConnection, member_id: int) -> int | None:
+        """The member's team, with their row locked (PostgreSQL; SQLite writers hold the database lock)
+        until the transaction ends: a grade of theirs then waits and adds its points to the new team, or
+        has committed and its points are among those moved."""
+        team_id: int | None = (
+            await conn.execute(
+                sa.select(members.c.team_id).where(members.c.id == member_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        return team_id
+
+    async def _move_team_points(
+        self, conn: AsyncConnection, member_id: int, old_team: int | None, new_team: int | None
+    ) -> None:
+        """Take the member's points out of the old team's totals and add them to the new team's."""
+        rows = (
+            await conn.execute(
+                sa.select(scores.c.period, scores.c.period_start, scores.c.workspace_id, scores.c.points)
+                .where(scores.c.member_id == member_id, scores.c.points > 0)
+                .order_by(scores.c.period, scores.c.period_start)
+            )
+        ).all()
+        if not rows:
+            return
+        # Teams in id order, so two members swapping teams lock the teams' rows in the same order.
+        for team_id in sorted(t for t in (old_team, new_team) if t is not None):
+            if team_id == old_team:
+                await conn.execute(
+                    _TEAM_SUBTRACT,
+                    [
+                        {
+                            "b_team_id": team_id,
+                            "b_period": r.period,
+                            "b_period_start": r.period_start,
+                            "b_points": r.points,
+                            "b_active": 1,
+                        }
+                        for r in rows
+                    ],
+                )
+            else:
+                await conn.execute(
+                    self._add_team_scores,
+                    [
+                        {
+                            "team_id": team_id,
+                            "period": r.period,
+                            "period_start": r.period_start,
+                            "workspace_id": r.workspace_id,
+                            "points": r.points,
+                            "active": 1,
+                        }
+                        for r in rows
+                    ],
+                )
 
     async def team_name(self, team_id: int) -> str | None:
         async with self.engine.connect() as conn:

@@ -281,3 +281,18 @@ slack_oauth_states = sa.Table(
     sa.Column("state", sa.String(200), nullable=False),
     sa.Column("expire_at", sa.DateTime, nullable=False),
 )
+
+# Points per team and period, kept in step with `scores` in the same transaction as every grade and every
+# team join or leave, so team standings read one row per team instead of walking every member.
+# `active` counts the team's members with points > 0 in that period.
+team_scores = sa.Table(
+    "team_scores",
+    metadata,
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("active", sa.Integer, nullable=False),
+)
+sa.Index("ix_team_scores_board", team_scores.c.workspace_id, team_scores.c.period, team_scores.c.period_start)
