@@ -33,7 +33,10 @@ async def test_streak_grows_across_a_local_midnight_and_resets_after_a_missed_da
     # 23:30 and 00:30 in Tokyo are both 4 March in UTC: only local days make this a 2-day streak.
     clock.set(datetime(2026, 3, 4, 23, 30, tzinfo=TOKYO))
     await study_one(service, kenji)
-    assert streak_of(await service.stats(kenji)).startswith("🔥 1 day ")
+    first = await service.stats(kenji)
+    assert streak_of(first).startswith("🔥 1 day ")
+    recall = next(s.text for s in first.sections if s.heading == "Recall by self-grade")
+    assert recall == "100% recalled over 1 review (Again 0, Hard 0, Good 1, Easy 0)"
     clock.set(datetime(2026, 3, 5, 0, 30, tzinfo=TOKYO))
     reply = await study_one(service, kenji)
     assert "2-day streak" in reply.sections[0].text

@@ -121,7 +121,8 @@ def stats(stats: MemberStats, streak: int, best: int, studied_today: bool, team:
     if total:
         recalled = total - stats.grade_counts.get(Grade.AGAIN, 0)
         breakdown = ", ".join(f"{g.label} {stats.grade_counts.get(g, 0)}" for g in Grade)
-        recall = f"{round(100 * recalled / total)}% recalled over {total} reviews ({breakdown})"
+        reviews = "review" if total == 1 else "reviews"
+        recall = f"{round(100 * recalled / total)}% recalled over {total} {reviews} ({breakdown})"
     else:
         recall = "no reviews yet"
     streak_line = f"🔥 {streak} day{'s' if streak != 1 else ''} (best {best})"
