@@ -40,7 +40,9 @@ class SystemClock:
 class DailyStore(Protocol):
     """Persistence for the question of the day (bot/core/daily.py); in bot/store/daily_store.py."""
 
-    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None: ...
+    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
+        """Create the workspace if new; return its timezone (None if unset)."""
+        ...
 
     async def create_ask(
         self,
@@ -114,10 +116,6 @@ class DailyStore(Protocol):
 class Store(DailyStore, Protocol):
     """Persistence as the core sees it. Implemented over SQLAlchemy in bot/store/."""
 
-    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
-        """Create the workspace if new; return its timezone (None if unset)."""
-        ...
-
     async def ensure_member(self, workspace_id: str, user_ref: str, display_name: str) -> MemberRow: ...
 
     async def get_member(self, member_id: int) -> MemberRow | None: ...
@@ -143,16 +141,6 @@ class Store(DailyStore, Protocol):
     async def next_due(self, member_id: int, deck_id: str | None) -> datetime | None: ...
 
     async def followup_of(self, card_id: int) -> StoredCard | None: ...
-
-    async def create_ask(
-        self,
-        member_id: int,
-        card_id: int,
-        source: str,
-        now: datetime,
-        parent_ask_id: int | None = None,
-        daily_post_id: int | None = None,
-    ) -> int: ...
 
     async def find_open_ask(self, member_id: int, card_id: int) -> int | None:
         """An ask of this card still waiting for a grade (not skipped), so asking again reuses it."""

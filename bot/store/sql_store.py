@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -50,11 +50,15 @@ def upsert(dialect_name: str, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
+def _columns(row: Any, prefix: str) -> Callable[[str], Any]:
+    """Reads a row's columns by name, when they were labelled with `prefix` to sit beside another table's."""
+    return lambda name: getattr(row, prefix + name)
+
+
 def _member(row: Any, prefix: str = "") -> MemberRow:
     """A member from a result row; `prefix` when its columns were labelled (see `_card`)."""
 
-    def col(name: str) -> Any:
-        return getattr(row, prefix + name)
+    col = _columns(row, prefix)
 
     return MemberRow(
         id=col("id"),
@@ -72,8 +76,7 @@ def _member(row: Any, prefix: str = "") -> MemberRow:
 def _card(row: Any, prefix: str = "") -> StoredCard:
     """A card from a result row; `prefix` when its columns were labelled to sit beside another table's."""
 
-    def col(name: str) -> Any:
-        return getattr(row, prefix + name)
+    col = _columns(row, prefix)
 
     return StoredCard(
         id=col("id"),
@@ -104,8 +107,7 @@ _CARD_COLUMNS = (
 def _ask(row: Any, prefix: str = "", card_prefix: str = "c_") -> AskRow:
     """An ask from a result row holding its columns (labelled with `prefix`) and its card's."""
 
-    def col(name: str) -> Any:
-        return getattr(row, prefix + name)
+    col = _columns(row, prefix)
 
     grade = col("grade")
     return AskRow(
@@ -125,8 +127,7 @@ def _ask(row: Any, prefix: str = "", card_prefix: str = "c_") -> AskRow:
 
 
 def _state(row: Any, prefix: str = "") -> CardState:
-    def col(name: str) -> Any:
-        return getattr(row, prefix + name)
+    col = _columns(row, prefix)
 
     return CardState(
         state=col("state"),
