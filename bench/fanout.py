@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import secrets
@@ -27,7 +26,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +46,7 @@ from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError 
 from bot.schedule.runner import DailyRunner  # noqa: E402
 from bot.store.engine import create_engine  # noqa: E402
 from bot.store.tables import daily_channels, daily_posts  # noqa: E402
+from tests.db import fresh_postgres_database  # noqa: E402
 
 PLATFORM = "bench"
 WORKSPACE = "w1"
@@ -344,30 +343,6 @@ async def drive(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-@contextlib.contextmanager
-def postgres_database(server: str) -> Iterator[str]:
-    """A throw-away database on the PostgreSQL server, dropped afterwards."""
-    import asyncpg  # type: ignore[import-untyped]
-    from sqlalchemy.engine import make_url
-
-    base = make_url(server.replace("postgresql+asyncpg://", "postgresql://"))
-    name = f"studybot_fanout_{os.getpid()}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -395,7 +370,7 @@ def main() -> int:
         asyncio.run(worker(args))
         return 0
     if args.postgres:
-        with postgres_database(args.postgres) as url:
+        with fresh_postgres_database(args.postgres, prefix="studybot_fanout") as url:
             args.db_url = url
             return asyncio.run(drive(args))
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,15 +15,16 @@ def database_urls() -> list[str]:
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Create a uniquely named database on the server in STUDYBOT_TEST_POSTGRES_URL, drop it afterwards."""
+def fresh_postgres_database(server: str | None = None, prefix: str = "studybot_test") -> Iterator[str]:
+    """Create a uniquely named database on `server` (default: STUDYBOT_TEST_POSTGRES_URL), drop it after."""
     import asyncio
 
     import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
 
-    base = make_url(os.environ[POSTGRES_ENV].replace("postgresql+asyncpg://", "postgresql://"))
-    name = f"studybot_test_{uuid.uuid4().hex[:12]}"
+    server = server or os.environ[POSTGRES_ENV]
+    base = make_url(server.replace("postgresql+asyncpg://", "postgresql://"))
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def run(sql: str) -> None:

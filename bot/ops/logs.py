@@ -152,12 +152,16 @@ def _kv_value(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-class KeyValueFormatter(logging.Formatter):
-    """ts=... level=INFO logger=bot.runner msg="started" component=slack, traceback on following lines."""
+class RedactingFormatter(logging.Formatter):
+    """A formatter that masks secrets in what it writes."""
 
     def __init__(self, redactor: Redactor) -> None:
         super().__init__()
         self.redact = redactor
+
+
+class KeyValueFormatter(RedactingFormatter):
+    """ts=... level=INFO logger=bot.runner msg="started" component=slack, traceback on following lines."""
 
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] = {
@@ -177,12 +181,8 @@ class KeyValueFormatter(logging.Formatter):
         return self.redact(line)
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(RedactingFormatter):
     """One JSON object a line: ts, level, logger, msg, any extra fields, and exc for a traceback."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        super().__init__()
-        self.redact = redactor
 
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] = {
