@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -31,6 +32,14 @@ def _req_int(env: dict[str, str], name: str, default: int) -> int:
     return value
 
 
+def _websocket_url(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    parts = urlsplit(raw)
+    if raw and (parts.scheme not in {"ws", "wss"} or not parts.netloc):
+        raise ConfigError(f"{name} must be a ws:// or wss:// URL, not {raw!r}")
+    return raw
+
+
 def _choice(env: dict[str, str], name: str, default: str, choices: set[str]) -> str:
     value = env.get(name, default).strip().lower() or default
     if value not in choices:
@@ -55,6 +64,7 @@ class Settings:
     discord_shard_count: int | None = None
     discord_application_id: int | None = None
     discord_api_base: str = ""  # tests point discord.py at a local fake API
+    discord_gateway_url: str = ""  # ... and at a local fake gateway
     # Slack.
     slack_bot_token: str = ""
     slack_app_token: str = ""
@@ -118,6 +128,7 @@ class Settings:
             discord_shard_count=shards,
             discord_application_id=_int(env, "DISCORD_APPLICATION_ID", None),
             discord_api_base=env.get("DISCORD_API_BASE", "").strip(),
+            discord_gateway_url=_websocket_url(env, "DISCORD_GATEWAY_URL"),
             slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),

@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,6 +180,7 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id → synced commands
         self.changed = asyncio.Event()
         self.refuse_token = False  # answer GET /users/@me with 401, as for a wrong token
+        self.gateway_url = "ws://127.0.0.1:9"  # what GET /gateway/bot names; a FakeGateway sets its own
         self._runner: web.AppRunner | None = None
         self.base = ""
 
@@ -297,7 +298,8 @@ class FakeDiscord:
         if (method, path) == ("GET", "/oauth2/applications/@me"):
             return _json(self._application())
         if (method, path) == ("GET", "/gateway/bot"):
-            return _json({"url": "ws://127.0.0.1:9", "shards": 1, "session_start_limit": {}})
+            limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
         if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
             return self._callback(int(m[1]), m[2], body)
         if m := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)", path):
@@ -495,13 +497,17 @@ class Response:
 
 @dataclass
 class DiscordDriver:
-    """Sends interactions into a logged-in client the way the gateway would, and waits for its answers."""
+    """Sends interactions into a logged-in client the way the gateway would, and waits for its answers.
+
+    Without a client, `deliver` sends them instead (through the fake gateway to a `studybot run` process)."""
 
     fake: FakeDiscord
-    client: discord.Client
+    client: discord.Client | None = None
     guild_id: int = GUILD_ID
     channel_id: int = CHANNEL_ID
     extra: dict[str, Any] = field(default_factory=dict)
+    deliver: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    within: float = 5.0  # how long to wait for the bot's answer
 
     def _base(self, kind: int, user: User, *, dm: bool = False) -> dict[str, Any]:
         token = f"tok{snowflake()}"
@@ -557,12 +563,16 @@ class DiscordDriver:
 
     async def _dispatch(self, payload: dict[str, Any], wait: bool = True) -> Response:
         self.fake.interactions[payload["token"]] = payload
-        self.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        if self.deliver is not None:
+            await self.deliver(payload)
+        else:
+            assert self.client is not None, "a driver needs a client or a way to deliver"
+            self.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
         response = Response(self.fake, payload)
         if wait:
-            await self.fake.wait_for(lambda: self.fake.callbacks(response.id))
+            await self.fake.wait_for(lambda: self.fake.callbacks(response.id), self.within)
             if response.callback.type in (DEFERRED_MESSAGE, DEFERRED_UPDATE):
-                await self.fake.wait_for(lambda: response.followups)
+                await self.fake.wait_for(lambda: response.followups, self.within)
         return response
 
     async def slash(

@@ -8,6 +8,8 @@ import logging
 
 import aiohttp
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord.client import ShardedStudyClient, StudyClient, build_client
 from bot.adapters.discord.poster import DiscordPoster
@@ -19,12 +21,26 @@ log = logging.getLogger(__name__)
 
 GATEWAY_RETRY_FIRST = 2.0
 GATEWAY_RETRY_MAX = 60.0
+DISCORD_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY  # discord.py's own, for when no other is set
 
 
 def use_api_base(settings: Settings) -> None:
     """Point discord.py at another REST API (a local fake in tests). Process-wide, like discord.py's own."""
     if settings.discord_api_base:
         discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+
+
+def use_gateway(settings: Settings) -> None:
+    """Point discord.py at another gateway (a local fake in tests), or back at Discord's.
+
+    discord.py has no option for it: both clients open each new session at `DEFAULT_GATEWAY` (the plain one
+    always, the sharded one when given a shard count, as here) and resume at READY's resume_gateway_url. So
+    that class attribute is the one place, process-wide like the REST base; set by every adapter, so that
+    one built later without the setting does not inherit it."""
+    url = settings.discord_gateway_url
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url) if url else DISCORD_GATEWAY
+    if url:
+        log.info("discord gateway at %s", url)
 
 
 async def login(client: discord.Client, token: str) -> None:
@@ -50,6 +66,7 @@ class DiscordAdapter:
         self, settings: Settings, service: StudyService, *, defer_after: float = DEFER_AFTER
     ) -> None:
         use_api_base(settings)
+        use_gateway(settings)
         self.settings = settings
         self.client: StudyClient | ShardedStudyClient = build_client(
             service, shard_count=settings.discord_shard_count, defer_after=defer_after
