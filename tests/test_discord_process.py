@@ -16,11 +16,12 @@ import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from bot.adapters.discord.app import DiscordAdapter
+from bot.adapters.discord.app import DiscordAdapter, use_gateway
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO
 from tests.fakes.discord_api import (
+    GUILD_ID,
     MESSAGE,
     MODAL,
     TOKEN,
@@ -162,7 +163,7 @@ async def test_studybot_run_on_the_fake_gateway(fake_gateway: FakeGateway, tmp_p
         last_seen = session.seq
         await gateway.disconnect(session)
         quiz = await bot.slash("quiz", ALICE, wait=False)
-        await gateway.wait_for(lambda: session.resumes == 1)
+        await gateway.wait_for(lambda: session.resumes == 1, ANSWER_WITHIN)
         resumed = gateway.connections[-1]
         assert resumed.path == RESUME_PATH  # at READY's resume_gateway_url, not the first URL
         assert resumed.ops(RESUME)[0]["d"] == {"token": TOKEN, "session_id": session.id, "seq": last_seen}
@@ -244,14 +245,43 @@ def test_the_gateway_url_setting(monkeypatch: pytest.MonkeyPatch) -> None:
             Settings.from_env({"DISCORD_GATEWAY_URL": wrong})
 
 
-async def test_an_adapter_without_the_setting_uses_discords_gateway(
-    monkeypatch: pytest.MonkeyPatch, service: StudyService, tmp_path: Path
-) -> None:
+def test_without_the_setting_discord_py_uses_discords_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
-    discords = str(DiscordWebSocket.DEFAULT_GATEWAY)
-    fake = DiscordAdapter(Settings(data_dir=tmp_path, discord_gateway_url="ws://127.0.0.1:8765/"), service)
+    use_gateway(Settings(discord_gateway_url="ws://127.0.0.1:8765/"))
     assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:8765/"
-    real = DiscordAdapter(Settings(data_dir=tmp_path), service)
-    assert str(DiscordWebSocket.DEFAULT_GATEWAY) == discords == "wss://gateway.discord.gg/"
-    await fake.client.close()
-    await real.client.close()
+    use_gateway(Settings())  # a later adapter without it does not inherit the fake
+    assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
+
+
+async def test_every_shard_connects_to_the_gateway_setting(
+    fake_gateway: FakeGateway, service: StudyService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With DISCORD_SHARD_COUNT, each shard identifies at DISCORD_GATEWAY_URL and gets its guilds' events."""
+    gateway, rest = fake_gateway, fake_gateway.rest
+    assert rest is not None
+    gateway.guilds = (GUILD_ID, GUILD_ID + (1 << 22))  # one guild on each of two shards
+    assert sorted(shard_of(g, 2) for g in gateway.guilds) == [0, 1]
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+    settings = Settings(
+        data_dir=tmp_path,
+        discord_token=TOKEN,
+        discord_api_base=rest.base,
+        discord_gateway_url=gateway.url,
+        discord_shard_count=2,
+    )
+    adapter = DiscordAdapter(settings, service)
+    await adapter.start()
+    try:
+        # discord.py waits 5 s before identifying each shard after the first, as Discord asks.
+        await gateway.wait_for(lambda: adapter.status == "connected", within=START_WITHIN)
+        shards = sorted(tuple(c.ops(IDENTIFY)[0]["d"]["shard"]) for c in gateway.identified())
+        assert shards == [(0, 2), (1, 2)]
+        assert {c.path for c in gateway.identified()} == {"/"}
+        for guild in gateway.guilds:
+            bot = DiscordDriver(rest, guild_id=guild, deliver=gateway.interaction, within=ANSWER_WITHIN)
+            quiz = await bot.slash("quiz", ALICE)
+            assert quiz.callback.type == MESSAGE and quiz.callback.custom_ids
+            assert gateway.session_for(guild).shard == (shard_of(guild, 2), 2)
+    finally:
+        await adapter.stop()

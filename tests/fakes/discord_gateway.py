@@ -1,7 +1,9 @@
 """A fake Discord gateway on 127.0.0.1: the WebSocket a `studybot run` process (discord.py) connects to.
 
-It speaks the documented gateway protocol in plain-text JSON frames (discord.py asks for `zlib-stream`
-transport compression but reads text frames as they are): HELLO, heartbeat ACKs, IDENTIFY → READY (with
+It speaks the documented gateway protocol in plain-text JSON frames. discord.py 2.7 connects with
+`?v=10&encoding=json&compress=zlib-stream` (`zstd-stream` where zstandard is available) and sends
+`"compress": true` in IDENTIFY, but it inflates only binary frames and parses text frames as JSON as they
+are, so no compression is needed here. HELLO, heartbeat ACKs, IDENTIFY → READY (with
 `resume_gateway_url`) and one GUILD_CREATE per guild of the shard, RESUME → the missed events and RESUMED,
 INVALID_SESSION for a session it does not know, and the close codes Discord uses for a wrong token, a bad
 shard or privileged intents. Several connections may identify with different shards; a guild's events go to
