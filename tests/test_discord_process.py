@@ -16,6 +16,7 @@ import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from bot.adapters.discord import app as app_module
 from bot.adapters.discord.app import DiscordAdapter, use_gateway
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
@@ -285,3 +286,67 @@ async def test_every_shard_connects_to_the_gateway_setting(
             assert gateway.session_for(guild).shard == (shard_of(guild, 2), 2)
     finally:
         await adapter.stop()
+
+
+def adapter_settings(gateway: FakeGateway, tmp_path: Path, url: str = "") -> Settings:
+    assert gateway.rest is not None
+    return Settings(
+        data_dir=tmp_path,
+        discord_token=TOKEN,
+        discord_api_base=gateway.rest.base,
+        discord_gateway_url=url or gateway.url,
+    )
+
+
+@pytest.fixture
+def process_wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An adapter in this process sets discord.py's REST base and gateway; put them back afterwards."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+async def test_an_invalidated_session_identifies_again_and_answers(
+    fake_gateway: FakeGateway, service: StudyService, tmp_path: Path, process_wide: None
+) -> None:
+    gateway, rest = fake_gateway, fake_gateway.rest
+    assert rest is not None
+    adapter = DiscordAdapter(adapter_settings(gateway, tmp_path), service)
+    await adapter.start()
+    try:
+        first = await gateway.wait_for(lambda: gateway.sessions.get("session1"), within=START_WITHIN)
+        await gateway.invalidate(first)
+        await gateway.wait_for(lambda: len(gateway.identified()) == 2, within=ANSWER_WITHIN)
+        assert gateway.identified()[1].path == "/"  # a new session starts at DISCORD_GATEWAY_URL again
+        bot = DiscordDriver(rest, deliver=gateway.interaction, within=ANSWER_WITHIN)
+        quiz = await bot.slash("quiz", ALICE)
+        assert quiz.callback.type == MESSAGE and quiz.callback.custom_ids
+        assert gateway.session_for().id == "session2"
+    finally:
+        await adapter.stop()
+
+
+async def test_a_gateway_down_at_start_is_retried_until_it_answers(
+    fake_gateway: FakeGateway,
+    service: StudyService,
+    tmp_path: Path,
+    process_wide: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """discord.py gives up when its very first connection fails (Rapptz/discord.py#10520); the adapter
+    retries, so a bot started while the gateway is unreachable connects once it is back."""
+    later = FakeGateway(fake_gateway.rest)
+    port = free_port()
+    monkeypatch.setattr(app_module, "GATEWAY_RETRY_FIRST", 0.05)
+    adapter = DiscordAdapter(adapter_settings(later, tmp_path, f"ws://127.0.0.1:{port}/"), service)
+    await adapter.start()
+    try:
+        failed = "discord gateway connection failed"
+        await later.wait_for(lambda: any(failed in r.getMessage() for r in caplog.records), START_WITHIN)
+        assert adapter.status == "connecting"
+        await later.start(port)
+        await later.wait_for(lambda: adapter.status == "connected", within=START_WITHIN)
+        assert len(later.identified()) == 1
+    finally:
+        await adapter.stop()
+        await later.close()

@@ -33,7 +33,6 @@ DISPATCH = 0
 HEARTBEAT = 1
 IDENTIFY = 2
 RESUME = 6
-RECONNECT = 7
 INVALID_SESSION = 9
 HELLO = 10
 HEARTBEAT_ACK = 11
@@ -112,12 +111,12 @@ class FakeGateway:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"ws://127.0.0.1:{port}/"
@@ -160,6 +159,13 @@ class FakeGateway:
         assert socket is not None, "that session is not connected"
         await socket.close(code=code)
         self._changed()
+
+    async def invalidate(self, session: Session | None = None) -> None:
+        """Forget a session and say so (INVALID_SESSION, not resumable): the client must identify again."""
+        session = session or self.session_for()
+        session.ended = True
+        assert session.socket is not None, "that session is not connected"
+        await self._send(session.socket, {"op": INVALID_SESSION, "d": False})
 
     async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0) -> Any:
         """Poll until `predicate()` is truthy, or fail the test saying what the gateway saw."""
