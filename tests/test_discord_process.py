@@ -7,6 +7,8 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord import app as app_module
 from bot.adapters.discord.app import DiscordAdapter, use_gateway
+from bot.app import build_service
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO
@@ -116,6 +119,31 @@ def run_env(gateway: FakeGateway, tmp_path: Path, health_port: int) -> dict[str,
     }
 
 
+def adapter_settings(gateway: FakeGateway, tmp_path: Path, url: str = "") -> Settings:
+    assert gateway.rest is not None
+    return Settings(
+        data_dir=tmp_path,
+        discord_token=TOKEN,
+        discord_api_base=gateway.rest.base,
+        discord_gateway_url=url or gateway.url,
+    )
+
+
+@pytest.fixture
+async def sqlite_service(tmp_path: Path) -> AsyncIterator[StudyService]:
+    """These tests are about the gateway, not the database: SQLite only, even when PostgreSQL is set."""
+    service = await build_service(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", [CONTENT])
+    yield service
+    await service.store.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def process_wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An adapter in this process sets discord.py's REST base and gateway; put them back afterwards."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+
+
 async def test_studybot_run_on_the_fake_gateway(fake_gateway: FakeGateway, tmp_path: Path) -> None:
     gateway, rest = fake_gateway, fake_gateway.rest
     assert rest is not None
@@ -191,6 +219,85 @@ async def test_studybot_run_on_the_fake_gateway(fake_gateway: FakeGateway, tmp_p
         assert TOKEN not in process.log.read_text(), "the token reached the log"
 
 
+# -- the adapter in this process, on the fake gateway ---------------------------------------------
+
+
+async def test_every_shard_connects_to_the_gateway_setting(
+    fake_gateway: FakeGateway, sqlite_service: StudyService, tmp_path: Path, process_wide: None
+) -> None:
+    """With DISCORD_SHARD_COUNT, each shard identifies at DISCORD_GATEWAY_URL and gets its guilds' events."""
+    gateway, rest = fake_gateway, fake_gateway.rest
+    assert rest is not None
+    gateway.guilds = (GUILD_ID, GUILD_ID + (1 << 22))  # one guild on each of two shards
+    assert sorted(shard_of(g, 2) for g in gateway.guilds) == [0, 1]
+    settings = replace(adapter_settings(gateway, tmp_path), discord_shard_count=2)
+    adapter = DiscordAdapter(settings, sqlite_service)
+    await adapter.start()
+    try:
+        # discord.py waits 5 s before identifying each shard after the first, as Discord asks.
+        await gateway.wait_for(lambda: adapter.status == "connected", within=START_WITHIN)
+        shards = sorted(tuple(c.ops(IDENTIFY)[0]["d"]["shard"]) for c in gateway.identified())
+        assert shards == [(0, 2), (1, 2)]
+        assert {c.path for c in gateway.identified()} == {"/"}
+        for guild in gateway.guilds:
+            bot = DiscordDriver(rest, guild_id=guild, deliver=gateway.interaction, within=ANSWER_WITHIN)
+            quiz = await bot.slash("quiz", ALICE)
+            assert quiz.callback.type == MESSAGE and quiz.callback.custom_ids
+            assert gateway.session_for(guild).shard == (shard_of(guild, 2), 2)
+    finally:
+        await adapter.stop()
+
+
+async def test_an_invalidated_session_identifies_again_and_answers(
+    fake_gateway: FakeGateway, sqlite_service: StudyService, tmp_path: Path, process_wide: None
+) -> None:
+    gateway, rest = fake_gateway, fake_gateway.rest
+    assert rest is not None
+    adapter = DiscordAdapter(adapter_settings(gateway, tmp_path), sqlite_service)
+    await adapter.start()
+    try:
+        first = await gateway.wait_for(lambda: gateway.sessions.get("session1"), within=START_WITHIN)
+        await gateway.invalidate(first)
+        await gateway.wait_for(lambda: len(gateway.identified()) == 2, within=ANSWER_WITHIN)
+        assert gateway.identified()[1].path == "/"  # a new session starts at DISCORD_GATEWAY_URL again
+        bot = DiscordDriver(rest, deliver=gateway.interaction, within=ANSWER_WITHIN)
+        quiz = await bot.slash("quiz", ALICE)
+        assert quiz.callback.type == MESSAGE and quiz.callback.custom_ids
+        assert gateway.session_for().id == "session2"
+    finally:
+        await adapter.stop()
+
+
+async def test_a_gateway_down_at_start_is_retried_until_it_answers(
+    fake_gateway: FakeGateway,
+    sqlite_service: StudyService,
+    tmp_path: Path,
+    process_wide: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """discord.py gives up when its very first connection fails (Rapptz/discord.py#10520); the adapter
+    retries, so a bot started while the gateway is unreachable connects once it is back."""
+    later = FakeGateway(fake_gateway.rest)
+    port = free_port()
+    monkeypatch.setattr(app_module, "GATEWAY_RETRY_FIRST", 0.05)
+    adapter = DiscordAdapter(adapter_settings(later, tmp_path, f"ws://127.0.0.1:{port}/"), sqlite_service)
+    await adapter.start()
+    try:
+        failed = "discord gateway connection failed"
+        await later.wait_for(lambda: any(failed in r.getMessage() for r in caplog.records), START_WITHIN)
+        assert adapter.status == "connecting"
+        await later.start(port)
+        await later.wait_for(lambda: adapter.status == "connected", within=START_WITHIN)
+        assert len(later.identified()) == 1
+    finally:
+        await adapter.stop()
+        await later.close()
+
+
+# -- the fake and the setting ----------------------------------------------------------------------
+
+
 async def test_the_fake_routes_guilds_to_their_shards(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two clients, one shard each (as two instances would run): each gets its own guild's events only."""
     rest = FakeDiscord()
@@ -216,10 +323,8 @@ async def test_the_fake_routes_guilds_to_their_shards(monkeypatch: pytest.Monkey
             clients.append(client)
             running.append(asyncio.create_task(client.connect()))
         await gateway.wait_for(lambda: len(gateway.sessions) == 2)
-        assert sorted(tuple(c.ops(IDENTIFY)[0]["d"]["shard"]) for c in gateway.identified()) == [
-            (0, 2),
-            (1, 2),
-        ]
+        shards = sorted(tuple(c.ops(IDENTIFY)[0]["d"]["shard"]) for c in gateway.identified())
+        assert shards == [(0, 2), (1, 2)]
         await gateway.wait_for(lambda: all(c.get_guild(g) for c, g in zip(clients, guilds, strict=True)))
         assert [[g.id for g in c.guilds] for c in clients] == [[GUILD_ON_0], [GUILD_ON_1]]
         for guild in guilds:
@@ -237,7 +342,7 @@ async def test_the_fake_routes_guilds_to_their_shards(monkeypatch: pytest.Monkey
         await rest.close()
 
 
-def test_the_gateway_url_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_gateway_url_setting() -> None:
     assert Settings.from_env({}).discord_gateway_url == ""
     url = "ws://127.0.0.1:8765/"
     assert Settings.from_env({"DISCORD_GATEWAY_URL": f" {url} "}).discord_gateway_url == url
@@ -252,101 +357,3 @@ def test_without_the_setting_discord_py_uses_discords_gateway(monkeypatch: pytes
     assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:8765/"
     use_gateway(Settings())  # a later adapter without it does not inherit the fake
     assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
-
-
-async def test_every_shard_connects_to_the_gateway_setting(
-    fake_gateway: FakeGateway, service: StudyService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With DISCORD_SHARD_COUNT, each shard identifies at DISCORD_GATEWAY_URL and gets its guilds' events."""
-    gateway, rest = fake_gateway, fake_gateway.rest
-    assert rest is not None
-    gateway.guilds = (GUILD_ID, GUILD_ID + (1 << 22))  # one guild on each of two shards
-    assert sorted(shard_of(g, 2) for g in gateway.guilds) == [0, 1]
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
-    settings = Settings(
-        data_dir=tmp_path,
-        discord_token=TOKEN,
-        discord_api_base=rest.base,
-        discord_gateway_url=gateway.url,
-        discord_shard_count=2,
-    )
-    adapter = DiscordAdapter(settings, service)
-    await adapter.start()
-    try:
-        # discord.py waits 5 s before identifying each shard after the first, as Discord asks.
-        await gateway.wait_for(lambda: adapter.status == "connected", within=START_WITHIN)
-        shards = sorted(tuple(c.ops(IDENTIFY)[0]["d"]["shard"]) for c in gateway.identified())
-        assert shards == [(0, 2), (1, 2)]
-        assert {c.path for c in gateway.identified()} == {"/"}
-        for guild in gateway.guilds:
-            bot = DiscordDriver(rest, guild_id=guild, deliver=gateway.interaction, within=ANSWER_WITHIN)
-            quiz = await bot.slash("quiz", ALICE)
-            assert quiz.callback.type == MESSAGE and quiz.callback.custom_ids
-            assert gateway.session_for(guild).shard == (shard_of(guild, 2), 2)
-    finally:
-        await adapter.stop()
-
-
-def adapter_settings(gateway: FakeGateway, tmp_path: Path, url: str = "") -> Settings:
-    assert gateway.rest is not None
-    return Settings(
-        data_dir=tmp_path,
-        discord_token=TOKEN,
-        discord_api_base=gateway.rest.base,
-        discord_gateway_url=url or gateway.url,
-    )
-
-
-@pytest.fixture
-def process_wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An adapter in this process sets discord.py's REST base and gateway; put them back afterwards."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
-
-
-async def test_an_invalidated_session_identifies_again_and_answers(
-    fake_gateway: FakeGateway, service: StudyService, tmp_path: Path, process_wide: None
-) -> None:
-    gateway, rest = fake_gateway, fake_gateway.rest
-    assert rest is not None
-    adapter = DiscordAdapter(adapter_settings(gateway, tmp_path), service)
-    await adapter.start()
-    try:
-        first = await gateway.wait_for(lambda: gateway.sessions.get("session1"), within=START_WITHIN)
-        await gateway.invalidate(first)
-        await gateway.wait_for(lambda: len(gateway.identified()) == 2, within=ANSWER_WITHIN)
-        assert gateway.identified()[1].path == "/"  # a new session starts at DISCORD_GATEWAY_URL again
-        bot = DiscordDriver(rest, deliver=gateway.interaction, within=ANSWER_WITHIN)
-        quiz = await bot.slash("quiz", ALICE)
-        assert quiz.callback.type == MESSAGE and quiz.callback.custom_ids
-        assert gateway.session_for().id == "session2"
-    finally:
-        await adapter.stop()
-
-
-async def test_a_gateway_down_at_start_is_retried_until_it_answers(
-    fake_gateway: FakeGateway,
-    service: StudyService,
-    tmp_path: Path,
-    process_wide: None,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """discord.py gives up when its very first connection fails (Rapptz/discord.py#10520); the adapter
-    retries, so a bot started while the gateway is unreachable connects once it is back."""
-    later = FakeGateway(fake_gateway.rest)
-    port = free_port()
-    monkeypatch.setattr(app_module, "GATEWAY_RETRY_FIRST", 0.05)
-    adapter = DiscordAdapter(adapter_settings(later, tmp_path, f"ws://127.0.0.1:{port}/"), service)
-    await adapter.start()
-    try:
-        failed = "discord gateway connection failed"
-        await later.wait_for(lambda: any(failed in r.getMessage() for r in caplog.records), START_WITHIN)
-        assert adapter.status == "connecting"
-        await later.start(port)
-        await later.wait_for(lambda: adapter.status == "connected", within=START_WITHIN)
-        assert len(later.identified()) == 1
-    finally:
-        await adapter.stop()
-        await later.close()
