@@ -6,7 +6,8 @@ uses (`ConnectionState.parse_interaction_create`). Tests assert on what the fake
 callbacks, follow-ups, channel messages, threads, command syncs.
 
 Use the `discord_env` fixture (`pytest_plugins = ("tests.fakes.discord_api",)` in a test module),
-or `FakeDiscord` and `DiscordDriver` directly.
+or `FakeDiscord` and `DiscordDriver` directly. For a whole `studybot run` process, the driver delivers the
+same payloads through the fake gateway instead (tests/fakes/discord_gateway.py).
 """
 
 from __future__ import annotations
