@@ -114,8 +114,8 @@ async def test_team_standings_rank_by_points_per_active_member(service: StudySer
     board = await service.leaderboard(ann, "week")
     teams = next(s for s in board.sections if s.heading == "Teams").text.splitlines()
     assert teams == [
-        "1. Foxes — 30.0 pts per active member (30 pts, 1 active)",
-        "2. Owls — 20.0 pts per active member (40 pts, 2 active)",
+        "1. Foxes — 30 pts per active member (30 pts, 1 active)",
+        "2. Owls — 20 pts per active member (40 pts, 2 active)",
     ]
     left = await service.team_leave(cat)
     assert left.title == "You left team Foxes."

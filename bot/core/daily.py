@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.core.messages import Action, Message, Section, Style, error
 from bot.core.models import Caller, Grade, StoredCard
 from bot.core.ports import Clock, DailyStore
+from bot.core.texts import plural
 
 if TYPE_CHECKING:
     from bot.core.service import StudyService
@@ -511,7 +512,8 @@ class DailyService:
             lines.append(f"Today's question went out {_local(post.posted_at, channel.zone)}.")
         elif post is not None:
             problem = f" Last error: {post.last_error}." if post.last_error else ""
-            lines.append(f"Today's question is being posted ({post.attempts} attempts so far).{problem}")
+            tries = plural(post.attempts, "attempt")
+            lines.append(f"Today's question is being posted ({tries} so far).{problem}")
         when = next_post(channel, now, {today} if post is not None else ())
         if when is not None:
             lines.append(f"Next question: {_local(when, channel.zone)}")
