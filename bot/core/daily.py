@@ -5,6 +5,7 @@ The core decides everything here; bot/schedule/runner.py only wakes it up and ta
 
 from __future__ import annotations
 
+import difflib
 import enum
 import functools
 import random
@@ -195,7 +196,8 @@ def parse_weekdays(text: str | None) -> int | None:
     if text is None or not text.strip():
         return ALL_DAYS
     mask = 0
-    for part in re.split(r"[,\s]+", text.strip().casefold()):
+    ranges = re.sub(r"\s*-\s*", "-", text.strip().casefold())  # `mon - fri` is `mon-fri`
+    for part in re.split(r"[,\s]+", ranges):
         if not part:
             continue
         if part in _DAY_SETS:
@@ -222,6 +224,13 @@ def parse_weekdays(text: str | None) -> int | None:
 
 def looks_like_weekdays(text: str) -> bool:
     return parse_weekdays(text) is not None
+
+
+def looks_like_misspelt_weekdays(text: str) -> bool:
+    """Some part is a day's name or close to one (`mon-fir`, `weekdyas`), so a typo rather than a deck."""
+    words = [*_DAY_ALIASES, *_DAY_SETS]
+    parts = [p for p in re.split(r"[,\s-]+", text.casefold()) if p]
+    return any(difflib.get_close_matches(part, words, n=1, cutoff=0.6) for part in parts)
 
 
 def format_weekdays(mask: int) -> str:
@@ -443,7 +452,7 @@ class DailyService:
             return error(
                 f"“{weekdays}” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily."
             )
-        deck_id = await self.study._resolve_deck(deck)
+        deck_id = await self.study.resolve_deck(deck)
         if isinstance(deck_id, Message):
             return deck_id
         await self.store.ensure_workspace(caller.workspace_id, caller.platform)

@@ -82,7 +82,7 @@ class StudyService:
         member = await self.store.ensure_member(caller.workspace_id, caller.user_ref, caller.display_name)
         return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
 
-    async def _resolve_deck(self, name: str | None) -> str | Message | None:
+    async def resolve_deck(self, name: str | None) -> str | Message | None:
         """A deck id from what the member typed (exact or unique prefix), or an error listing the decks."""
         if not name:
             return None
@@ -101,7 +101,7 @@ class StudyService:
 
     async def quiz(self, caller: Caller, deck: str | None = None) -> Message:
         """The member's next card: the most overdue review first, otherwise a new card."""
-        deck_id = await self._resolve_deck(deck)
+        deck_id = await self.resolve_deck(deck)
         if isinstance(deck_id, Message):
             return deck_id
         who = await self.who(caller)
