@@ -182,6 +182,9 @@ async def test_commands_answer_privately(discord_env: DiscordEnv) -> None:
     assert joined.callback.title == "You joined team Owls."
     board = await bot.slash("leaderboard", ALICE, options={"period": "month"})
     assert board.callback.title == "Leaderboard · this month"
+    listed = await bot.slash("team", BOB, sub="list")
+    assert listed.callback.ephemeral and listed.callback.title == "Teams"
+    assert "Owls — 1 member" in listed.callback.text()
     left = await bot.slash("team", ALICE, sub="leave")
     assert left.callback.title == "You left team Owls."
 

@@ -36,6 +36,8 @@ async def _team(service: StudyService, caller: Caller, args: list[str]) -> Messa
         return await service.team_join(caller, " ".join(args[1:]))
     if sub == "leave":
         return await service.team_leave(caller)
+    if sub in ("", "list"):
+        return await service.team_list(caller)
     return service.unknown_command(f"team {sub}".strip())
 
 

@@ -211,6 +211,13 @@ class TeamRow:
 
 
 @dataclass(frozen=True)
+class TeamSize:
+    team_id: int
+    name: str
+    members: int
+
+
+@dataclass(frozen=True)
 class MemberStats:
     cards_learned: int
     cards_due: int

@@ -397,6 +397,10 @@ class StudyService:
             return error("You are not in a team.", "Join one with /team join NAME.")
         return Message(title=f"You left team {left}.")
 
+    async def team_list(self, caller: Caller) -> Message:
+        who = await self.who(caller)
+        return texts.teams(await self.store.team_sizes(caller.workspace_id), who.member.team_id)
+
     async def decks(self, caller: Caller) -> Message:
         who = await self.who(caller)
         progress = await self.store.deck_progress(who.member.id, self.clock.now())

@@ -17,6 +17,7 @@ from bot.core.models import (
     Period,
     StoredCard,
     TeamRow,
+    TeamSize,
 )
 from bot.core.scheduling import format_interval
 from bot.core.streaks import current_streak
@@ -181,6 +182,22 @@ def leaderboard(
     return Message(title=f"Leaderboard · {PERIOD_TITLES[period]}", sections=tuple(sections))
 
 
+def teams(sizes: Sequence[TeamSize], own_team_id: int | None) -> Message:
+    if not sizes:
+        return Message(
+            title="There are no teams here yet.",
+            sections=(Section("Start one with /team join NAME; others join it by the same name."),),
+        )
+    lines = [
+        f"{t.name} — {plural(t.members, 'member')}" + (" (yours)" if t.team_id == own_team_id else "")
+        for t in sizes
+    ]
+    return Message(
+        title="Teams",
+        sections=(Section("\n".join(lines)), Section("Join one with /team join NAME, or start your own.")),
+    )
+
+
 def decks(progress: Sequence[DeckProgress], problems: Sequence[DeckProblem]) -> Message:
     sections = [
         Section(
@@ -206,7 +223,7 @@ def help_message() -> Message:
                 "/quiz [deck] — your next question: cards due for review first, then new ones\n"
                 "/stats — your streak, cards learned and due, recall, points\n"
                 "/leaderboard [week|month|all] — top members and teams\n"
-                "/team join NAME · /team leave — study as a squad\n"
+                "/team join NAME · /team leave · /team list — study as a squad\n"
                 "/decks — the decks and your progress\n"
                 "/daily set CHANNEL HH:MM AREA/CITY [deck] [weekdays] · /daily off · /daily status ·"
                 " /daily now — the question of the day (admins set it up)\n"

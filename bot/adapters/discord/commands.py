@@ -134,6 +134,10 @@ def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Clien
     async def team_leave(interaction: discord.Interaction) -> None:
         await answer(interaction, lambda s, c: s.team_leave(c), server_only=True)
 
+    @team.command(name="list", description="The teams of this server and their members")
+    async def team_list(interaction: discord.Interaction) -> None:
+        await answer(interaction, lambda s, c: s.team_list(c), server_only=True)
+
     tree.add_command(team)
 
     @tree.command(name="decks", description="The decks and your progress in each")
