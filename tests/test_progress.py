@@ -150,7 +150,7 @@ async def test_two_workspaces_see_nothing_of_each_other(service: StudyService) -
 
 async def test_caught_up_says_when_to_come_back(service: StudyService, clock: FakeClock) -> None:
     alice = member("alice")
-    for _ in range(15):
+    for _ in range(30):  # the 15 questions, then their 15 follow-ups
         await study_one(service, alice, "easy")
     msg = await service.quiz(alice)
     assert msg.title == "You're all caught up! 🎉"

@@ -387,7 +387,8 @@ class SqlStore(DailyQueries):
         query = (
             sa.select(*_CARD_COLUMNS)
             .where(
-                cards.c.kind == CardKind.MAIN.value,
+                # A follow-up is new once its main card has been graded (mains sort first by position).
+                sa.or_(cards.c.kind == CardKind.MAIN.value, cards.c.parent_id.in_(seen)),
                 _servable(deck_id),
                 cards.c.id.not_in(seen),
                 cards.c.id.not_in(self._recently_skipped(member_id, skipped_since)),
