@@ -409,7 +409,13 @@ class StudyService:
     def help(self) -> Message:
         return texts.help_message()
 
-    def unknown_command(self, name: str) -> Message:
+    def unknown_command(self, name: str, stale: bool = False) -> Message:
+        """`stale`: a chat app still offers a command whose options have since changed."""
+        if stale:
+            return error(
+                f"The command “{name}” has changed since your app loaded it.",
+                "Reload the app (Discord: Ctrl+R) and try again, or use /help for everything I can do.",
+            )
         return error(
             f"I don't know the command “{name}”.", "Try /quiz to study, or /help for everything I can do."
         )
