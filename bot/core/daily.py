@@ -20,6 +20,7 @@ from bot.core.messages import Action, Message, Section, Style, error
 from bot.core.models import Caller, Grade, StoredCard
 from bot.core.ports import Clock, DailyStore
 from bot.core.texts import plural
+from bot.core.typed_text import CHANNEL_REF_LIMIT, echo, refuse
 
 if TYPE_CHECKING:
     from bot.core.service import StudyService
@@ -51,7 +52,7 @@ _DAY_SETS = {
 # Zone-file names that are not places an admin would mean.
 _NOT_ZONES = {"localtime", "posixrules", "Factory"}
 THREAD_NAME_LIMIT = 100
-CHANNEL_LIMIT = 100  # the column's size; platform ids are far shorter
+CHANNEL_LIMIT = CHANNEL_REF_LIMIT  # the column's size; platform ids are far shorter
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -415,7 +416,7 @@ class DailyService:
         channel = await self.store.get_daily_channel(caller.workspace_id, ref)
         if channel is None:
             return error(
-                f"There is no daily question in {channel_label(ref)}.",
+                f"There is no daily question in {channel_label(echo(ref))}.",
                 f"Set one up with {USAGE_SET}.",
             )
         return channel
@@ -431,6 +432,11 @@ class DailyService:
         deck: str | None = None,
         weekdays: str | None = None,
     ) -> Message:
+        refused = refuse(
+            caller, channel=channel_ref, time=time_text, time_zone=tz_text, deck_name=deck, weekdays=weekdays
+        )
+        if refused:
+            return refused
         if not caller.is_admin:
             return error("Only admins can change the daily question.", ADMIN_HINT)
         ref = parse_channel(channel_ref)
@@ -440,17 +446,18 @@ class DailyService:
             return error(f"Channel names can be at most {CHANNEL_LIMIT} characters.")
         at = parse_time(time_text)
         if at is None:
-            return error(f"“{time_text}” is not a 24-hour time; use HH:MM, e.g. 09:30.")
+            return error(f"“{echo(time_text)}” is not a 24-hour time; use HH:MM, e.g. 09:30.")
         tz = parse_timezone(tz_text)
         if tz is None:
             return error(
-                f"“{tz_text}” is not a timezone I know; "
+                f"“{echo(tz_text)}” is not a timezone I know; "
                 "use an IANA name such as Europe/Berlin or America/New_York."
             )
         mask = parse_weekdays(weekdays)
         if mask is None:
             return error(
-                f"“{weekdays}” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily."
+                f"“{echo(weekdays or '')}” is not a list of weekdays; "
+                "use e.g. mon,wed,fri, mon-fri, weekdays or daily."
             )
         deck_id = await self.study.resolve_deck(deck)
         if isinstance(deck_id, Message):
@@ -470,6 +477,8 @@ class DailyService:
         return Message(title=f"Daily question set for {channel_label(ref)}.", sections=tuple(sections))
 
     async def off(self, caller: Caller, channel_ref: str) -> Message:
+        if refused := refuse(caller, channel=channel_ref):
+            return refused
         if not caller.is_admin:
             return error("Only admins can change the daily question.", ADMIN_HINT)
         channel = await self._channel(caller, channel_ref, "off")
@@ -485,6 +494,8 @@ class DailyService:
         )
 
     async def status(self, caller: Caller, channel_ref: str | None = None) -> Message:
+        if refused := refuse(caller, channel=channel_ref):
+            return refused
         if channel_ref:
             found = await self._channel(caller, channel_ref, "status")
             if isinstance(found, Message):
@@ -529,6 +540,8 @@ class DailyService:
         return "\n".join(lines)
 
     async def post_now(self, caller: Caller, channel_ref: str) -> Message:
+        if refused := refuse(caller, channel=channel_ref):
+            return refused
         if not caller.is_admin:
             return error("Only admins can post the daily question.", ADMIN_HINT)
         channel = await self._channel(caller, channel_ref, "now")
@@ -570,6 +583,8 @@ class DailyService:
 
     async def reveal(self, caller: Caller, post_id: int) -> Message:
         """The clicker's private answer to a daily post; grading it is ordinary practice."""
+        if refused := refuse(caller):
+            return refused
         post = await self.store.get_daily_post(post_id)
         channel = await self.store.get_daily_channel_by_id(post.channel_id) if post is not None else None
         if post is None or channel is None or channel.workspace_id != caller.workspace_id:
