@@ -190,3 +190,25 @@ def test_any_text_in_any_field_gets_a_reply(db_url: str) -> None:
     finally:
         loop.run_until_complete(service.store.close())  # type: ignore[attr-defined]
         loop.close()
+
+
+@pytest.mark.parametrize("kind", BAD)
+async def test_a_platform_error_that_cannot_be_stored_still_pauses_the_channel(
+    service: StudyService, kind: str
+) -> None:
+    from bot.schedule.poster import PermanentPostError
+    from tests.daily_helpers import RecordingPoster, make_runner
+
+    bad, _described = BAD[kind]
+    await text(service, "/daily set general 09:00 UTC")
+    poster = RecordingPoster()
+    poster.fail["general"] = [PermanentPostError(f"refused: {bad}")]
+    runner = make_runner(service, poster)
+    await runner.start()
+    try:
+        reply = await text(service, "/daily now general")
+    finally:
+        await runner.stop()
+    assert reply.is_error and reply.title.startswith("Could not post in #general")
+    status = (await text(service, "/daily status general")).plain_text()
+    assert "⏸ Paused: refused: a\ufffdb" in status

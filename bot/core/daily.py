@@ -20,7 +20,7 @@ from bot.core.messages import Action, Message, Section, Style, error
 from bot.core.models import Caller, Grade, StoredCard
 from bot.core.ports import Clock, DailyStore
 from bot.core.texts import plural
-from bot.core.typed_text import CHANNEL_REF_LIMIT, echo, refuse
+from bot.core.typed_text import CHANNEL_REF_LIMIT, echo, refuse, storable
 
 if TYPE_CHECKING:
     from bot.core.service import StudyService
@@ -678,11 +678,11 @@ class DailyService:
         await self.store.mark_daily_posted(posts, self.clock.now())
 
     async def failed(self, post_id: int, reason: str) -> None:
-        await self.store.record_daily_failure(post_id, reason[:500])
+        await self.store.record_daily_failure(post_id, storable(reason)[:500])
 
     async def pause(self, channel_id: int, reason: str, post_id: int | None) -> None:
         """Stop posting to a channel that cannot take posts, releasing today's claim so a resume can post."""
-        await self.store.pause_daily_channel(channel_id, reason[:500], post_id, self.clock.now())
+        await self.store.pause_daily_channel(channel_id, storable(reason)[:500], post_id, self.clock.now())
         self._changed()
 
     def no_cards_reason(self, channel: DailyChannel) -> str:
