@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from bot.core.decks import load_decks
+from bot.core.texts import plural
 from bot.ops.logs import configure_logging
 from bot.store.engine import sqlite_url
 from bot.store.migrate import startup_lock, upgrade
@@ -46,8 +47,8 @@ def decks_check(paths: list[Path]) -> int:
     decks, problems = load_decks(paths)
     for deck in decks:
         print(
-            f"ok   {deck.source}: “{deck.title}” — {len(deck.main_cards)} questions, "
-            f"{len(deck.followup_cards)} follow-ups"
+            f"ok   {deck.source}: “{deck.title}” — {plural(len(deck.main_cards), 'question')}, "
+            f"{plural(len(deck.followup_cards), 'follow-up')}"
         )
     for problem in problems:
         print(problem)

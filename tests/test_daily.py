@@ -55,6 +55,23 @@ async def cmd(service: StudyService, line: str, caller=ADMIN) -> Message:
             "“mon-funday” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily.",
         ),
         ("/daily set general 09:00 Europe/Berlin physics", "There is no deck called “physics”."),
+        # A weekday typo without a deck before it is a bad weekday, not an unknown deck.
+        (
+            "/daily set general 09:00 Europe/Berlin mon-fir",
+            "“mon-fir” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily.",
+        ),
+        (
+            "/daily set general 09:00 Europe/Berlin weekdyas",
+            "“weekdyas” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily.",
+        ),
+        (
+            "/daily set general 09:00 Europe/Berlin tues,thrusday",
+            "“tues,thrusday” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily.",
+        ),
+        (
+            "/daily set general 09:00 Europe/Berlin Mon - Fir",
+            "“Mon - Fir” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily.",
+        ),
         ("/daily set general 09:00", "Usage: /daily set CHANNEL HH:MM AREA/CITY [deck] [weekdays]"),
         ("/daily off random", "There is no daily question in #random."),
         ("/daily now random", "There is no daily question in #random."),
@@ -105,7 +122,7 @@ def test_weekday_lists() -> None:
         return [d for d in range(7) if mask & (1 << d)]
 
     assert days("mon,wed,fri") == [0, 2, 4]
-    assert days("mon-fri") == days("weekdays") == [0, 1, 2, 3, 4]
+    assert days("mon-fri") == days("Mon - Fri") == days("weekdays") == [0, 1, 2, 3, 4]
     assert days("fri-mon") == [0, 4, 5, 6]
     assert days("daily") == days("") == list(range(7))
     assert days("Saturday sunday") == [5, 6]

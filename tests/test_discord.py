@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,43 @@ async def test_commands_answer_privately(discord_env: DiscordEnv) -> None:
     assert joined.callback.title == "You joined team Owls."
     board = await bot.slash("leaderboard", ALICE, options={"period": "month"})
     assert board.callback.title == "Leaderboard · this month"
+    listed = await bot.slash("team", BOB, sub="list")
+    assert listed.callback.ephemeral and listed.callback.title == "Teams"
+    assert "Owls — 1 member" in listed.callback.text()
     left = await bot.slash("team", ALICE, sub="leave")
     assert left.callback.title == "You left team Owls."
+
+
+@pytest.mark.parametrize(
+    ("name", "sub", "options", "expected"),
+    [
+        ("flashcards", None, {}, "I don't know the command “flashcards”."),  # removed, still cached
+        ("team", "fly", {}, "I don't know the command “team fly”."),  # a removed subcommand
+        ("team", None, {}, "The command “team” has changed since your app loaded it."),  # a group alone
+        ("team", "join", {}, "The command “team join” has changed since your app loaded it."),  # no name
+    ],
+)
+async def test_an_unknown_or_stale_command_gets_the_cores_reply_without_an_error_log(
+    discord_env: DiscordEnv,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    sub: str | None,
+    options: dict[str, Any],
+    expected: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    reply = await discord_env.driver.slash(name, ALICE, sub=sub, options=options)
+    assert reply.callback.type == MESSAGE and reply.callback.ephemeral
+    assert reply.callback.title == expected
+    assert "/help" in reply.callback.text()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_autocomplete_for_an_unknown_command_offers_nothing(
+    discord_env: DiscordEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert await discord_env.driver.autocomplete("flashcards", ALICE, "deck", "ml") == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_autocomplete_offers_decks_and_timezones(discord_env: DiscordEnv) -> None:

@@ -114,8 +114,8 @@ async def test_team_standings_rank_by_points_per_active_member(service: StudySer
     board = await service.leaderboard(ann, "week")
     teams = next(s for s in board.sections if s.heading == "Teams").text.splitlines()
     assert teams == [
-        "1. Foxes — 30.0 pts per active member (30 pts, 1 active)",
-        "2. Owls — 20.0 pts per active member (40 pts, 2 active)",
+        "1. Foxes — 30 pts per active member (30 pts, 1 active)",
+        "2. Owls — 20 pts per active member (40 pts, 2 active)",
     ]
     left = await service.team_leave(cat)
     assert left.title == "You left team Foxes."
@@ -150,7 +150,7 @@ async def test_two_workspaces_see_nothing_of_each_other(service: StudyService) -
 
 async def test_caught_up_says_when_to_come_back(service: StudyService, clock: FakeClock) -> None:
     alice = member("alice")
-    for _ in range(15):
+    for _ in range(30):  # the 15 questions, then their 15 follow-ups
         await study_one(service, alice, "easy")
     msg = await service.quiz(alice)
     assert msg.title == "You're all caught up! 🎉"

@@ -69,14 +69,14 @@ async def test_switching_team_mid_week_moves_points_and_active(
     clock.advance(days=2)
     await study_one(service, ben)
     assert teams_section(await service.leaderboard(ann, "week")) == [
-        "1. Owls — 15.0 pts per active member (30 pts, 2 active)",
-        "2. Foxes — 10.0 pts per active member (10 pts, 1 active)",
+        "1. Owls — 15 pts per active member (30 pts, 2 active)",
+        "2. Foxes — 10 pts per active member (10 pts, 1 active)",
     ]
     # Wednesday: ann moves to the Foxes, with this week's 20 points and her all-time ones.
     await service.team_join(ann, "foxes")
     expected = [
-        "1. Foxes — 15.0 pts per active member (30 pts, 2 active)",
-        "2. Owls — 10.0 pts per active member (10 pts, 1 active)",
+        "1. Foxes — 15 pts per active member (30 pts, 2 active)",
+        "2. Owls — 10 pts per active member (10 pts, 1 active)",
     ]
     assert teams_section(await service.leaderboard(ann, "week")) == expected
     assert teams_section(await service.leaderboard(ann, "all")) == expected
@@ -88,8 +88,8 @@ async def test_switching_team_mid_week_moves_points_and_active(
     await service.team_join(member("dan"), "Owls")
     await service.team_leave(ben)
     assert teams_section(await service.leaderboard(ann, "week")) == [
-        "1. Foxes — 20.0 pts per active member (20 pts, 1 active)",
-        "2. Owls — 10.0 pts per active member (10 pts, 1 active)",
+        "1. Foxes — 20 pts per active member (20 pts, 1 active)",
+        "2. Owls — 10 pts per active member (10 pts, 1 active)",
     ]
     await assert_totals_match(service)
 

@@ -65,7 +65,7 @@ def test_a_scripted_study_session(tmp_path: Path) -> None:
     assert "2 learned, 0 due now" in out
     assert "25 this week, 25 all time" in out
     assert "1. alice (you) — 25 pts · 🔥 1" in out
-    assert "1. Owls — 25.0 pts per active member (25 pts, 1 active)" in out
+    assert "1. Owls — 25 pts per active member (25 pts, 1 active)" in out
     # Bad input gets a clear answer.
     assert "“decade” is not a leaderboard period." in out and "week, month, all" in out
     assert "I don't know the command “dance”." in out and "/help" in out

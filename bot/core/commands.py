@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.daily import USAGE_SET, looks_like_weekdays, parse_time
+from bot.core.daily import USAGE_SET, looks_like_misspelt_weekdays, looks_like_weekdays, parse_time
 from bot.core.messages import Message, Reply, error
 from bot.core.models import Caller
 from bot.core.service import StudyService
@@ -36,6 +36,8 @@ async def _team(service: StudyService, caller: Caller, args: list[str]) -> Messa
         return await service.team_join(caller, " ".join(args[1:]))
     if sub == "leave":
         return await service.team_leave(caller)
+    if sub in ("", "list"):
+        return await service.team_list(caller)
     return service.unknown_command(f"team {sub}".strip())
 
 
@@ -57,8 +59,11 @@ async def _daily(service: StudyService, caller: Caller, args: list[str]) -> Mess
             return error(f"Usage: {USAGE_SET}", "For example: /daily set general 09:00 Europe/Berlin mon-fri")
         time_text, tz_text, *extra = rest
         deck, weekdays = None, None
-        if extra and looks_like_weekdays(" ".join(extra)):
-            weekdays = " ".join(extra)
+        joined = " ".join(extra)
+        if extra and looks_like_weekdays(joined):
+            weekdays = joined
+        elif extra and await _misspelt_weekdays(service, extra[0], joined):
+            weekdays = joined  # configure says it is not a list of weekdays, and what is
         elif extra:
             deck, weekdays = extra[0], " ".join(extra[1:]) or None
         return await service.daily.configure(caller, channel, time_text, tz_text, deck, weekdays)
@@ -69,3 +74,8 @@ async def _daily(service: StudyService, caller: Caller, args: list[str]) -> Mess
     if sub == "now":
         return await service.daily.post_now(caller, rest[0] if rest else here)
     return service.unknown_command(f"daily {sub}")
+
+
+async def _misspelt_weekdays(service: StudyService, first: str, words: str) -> bool:
+    """`mon-fir` after the time zone: no deck of that name, and it reads like weekdays with a typo."""
+    return looks_like_misspelt_weekdays(words) and isinstance(await service.resolve_deck(first), Message)

@@ -5,6 +5,7 @@ The core decides everything here; bot/schedule/runner.py only wakes it up and ta
 
 from __future__ import annotations
 
+import difflib
 import enum
 import functools
 import random
@@ -18,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.core.messages import Action, Message, Section, Style, error
 from bot.core.models import Caller, Grade, StoredCard
 from bot.core.ports import Clock, DailyStore
+from bot.core.texts import plural
+from bot.core.typed_text import CHANNEL_REF_LIMIT, echo, refuse, storable
 
 if TYPE_CHECKING:
     from bot.core.service import StudyService
@@ -49,7 +52,7 @@ _DAY_SETS = {
 # Zone-file names that are not places an admin would mean.
 _NOT_ZONES = {"localtime", "posixrules", "Factory"}
 THREAD_NAME_LIMIT = 100
-CHANNEL_LIMIT = 100  # the column's size; platform ids are far shorter
+CHANNEL_LIMIT = CHANNEL_REF_LIMIT  # the column's size; platform ids are far shorter
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -194,7 +197,8 @@ def parse_weekdays(text: str | None) -> int | None:
     if text is None or not text.strip():
         return ALL_DAYS
     mask = 0
-    for part in re.split(r"[,\s]+", text.strip().casefold()):
+    ranges = re.sub(r"\s*-\s*", "-", text.strip().casefold())  # `mon - fri` is `mon-fri`
+    for part in re.split(r"[,\s]+", ranges):
         if not part:
             continue
         if part in _DAY_SETS:
@@ -221,6 +225,13 @@ def parse_weekdays(text: str | None) -> int | None:
 
 def looks_like_weekdays(text: str) -> bool:
     return parse_weekdays(text) is not None
+
+
+def looks_like_misspelt_weekdays(text: str) -> bool:
+    """Some part is a day's name or close to one (`mon-fir`, `weekdyas`), so a typo rather than a deck."""
+    words = [*_DAY_ALIASES, *_DAY_SETS]
+    parts = [p for p in re.split(r"[,\s-]+", text.casefold()) if p]
+    return any(difflib.get_close_matches(part, words, n=1, cutoff=0.6) for part in parts)
 
 
 def format_weekdays(mask: int) -> str:
@@ -405,7 +416,7 @@ class DailyService:
         channel = await self.store.get_daily_channel(caller.workspace_id, ref)
         if channel is None:
             return error(
-                f"There is no daily question in {channel_label(ref)}.",
+                f"There is no daily question in {channel_label(echo(ref))}.",
                 f"Set one up with {USAGE_SET}.",
             )
         return channel
@@ -421,6 +432,11 @@ class DailyService:
         deck: str | None = None,
         weekdays: str | None = None,
     ) -> Message:
+        refused = refuse(
+            caller, channel=channel_ref, time=time_text, time_zone=tz_text, deck_name=deck, weekdays=weekdays
+        )
+        if refused:
+            return refused
         if not caller.is_admin:
             return error("Only admins can change the daily question.", ADMIN_HINT)
         ref = parse_channel(channel_ref)
@@ -430,19 +446,20 @@ class DailyService:
             return error(f"Channel names can be at most {CHANNEL_LIMIT} characters.")
         at = parse_time(time_text)
         if at is None:
-            return error(f"“{time_text}” is not a 24-hour time; use HH:MM, e.g. 09:30.")
+            return error(f"“{echo(time_text)}” is not a 24-hour time; use HH:MM, e.g. 09:30.")
         tz = parse_timezone(tz_text)
         if tz is None:
             return error(
-                f"“{tz_text}” is not a timezone I know; "
+                f"“{echo(tz_text)}” is not a timezone I know; "
                 "use an IANA name such as Europe/Berlin or America/New_York."
             )
         mask = parse_weekdays(weekdays)
         if mask is None:
             return error(
-                f"“{weekdays}” is not a list of weekdays; use e.g. mon,wed,fri, mon-fri, weekdays or daily."
+                f"“{echo(weekdays or '')}” is not a list of weekdays; "
+                "use e.g. mon,wed,fri, mon-fri, weekdays or daily."
             )
-        deck_id = await self.study._resolve_deck(deck)
+        deck_id = await self.study.resolve_deck(deck)
         if isinstance(deck_id, Message):
             return deck_id
         await self.store.ensure_workspace(caller.workspace_id, caller.platform)
@@ -460,6 +477,8 @@ class DailyService:
         return Message(title=f"Daily question set for {channel_label(ref)}.", sections=tuple(sections))
 
     async def off(self, caller: Caller, channel_ref: str) -> Message:
+        if refused := refuse(caller, channel=channel_ref):
+            return refused
         if not caller.is_admin:
             return error("Only admins can change the daily question.", ADMIN_HINT)
         channel = await self._channel(caller, channel_ref, "off")
@@ -475,6 +494,8 @@ class DailyService:
         )
 
     async def status(self, caller: Caller, channel_ref: str | None = None) -> Message:
+        if refused := refuse(caller, channel=channel_ref):
+            return refused
         if channel_ref:
             found = await self._channel(caller, channel_ref, "status")
             if isinstance(found, Message):
@@ -511,13 +532,16 @@ class DailyService:
             lines.append(f"Today's question went out {_local(post.posted_at, channel.zone)}.")
         elif post is not None:
             problem = f" Last error: {post.last_error}." if post.last_error else ""
-            lines.append(f"Today's question is being posted ({post.attempts} attempts so far).{problem}")
+            tries = plural(post.attempts, "attempt")
+            lines.append(f"Today's question is being posted ({tries} so far).{problem}")
         when = next_post(channel, now, {today} if post is not None else ())
         if when is not None:
             lines.append(f"Next question: {_local(when, channel.zone)}")
         return "\n".join(lines)
 
     async def post_now(self, caller: Caller, channel_ref: str) -> Message:
+        if refused := refuse(caller, channel=channel_ref):
+            return refused
         if not caller.is_admin:
             return error("Only admins can post the daily question.", ADMIN_HINT)
         channel = await self._channel(caller, channel_ref, "now")
@@ -559,6 +583,8 @@ class DailyService:
 
     async def reveal(self, caller: Caller, post_id: int) -> Message:
         """The clicker's private answer to a daily post; grading it is ordinary practice."""
+        if refused := refuse(caller):
+            return refused
         post = await self.store.get_daily_post(post_id)
         channel = await self.store.get_daily_channel_by_id(post.channel_id) if post is not None else None
         if post is None or channel is None or channel.workspace_id != caller.workspace_id:
@@ -652,11 +678,11 @@ class DailyService:
         await self.store.mark_daily_posted(posts, self.clock.now())
 
     async def failed(self, post_id: int, reason: str) -> None:
-        await self.store.record_daily_failure(post_id, reason[:500])
+        await self.store.record_daily_failure(post_id, storable(reason)[:500])
 
     async def pause(self, channel_id: int, reason: str, post_id: int | None) -> None:
         """Stop posting to a channel that cannot take posts, releasing today's claim so a resume can post."""
-        await self.store.pause_daily_channel(channel_id, reason[:500], post_id, self.clock.now())
+        await self.store.pause_daily_channel(channel_id, storable(reason)[:500], post_id, self.clock.now())
         self._changed()
 
     def no_cards_reason(self, channel: DailyChannel) -> str:

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.core.typed_text import DISPLAY_NAME_LIMIT, storable
+
 
 class Grade(enum.IntEnum):
     """Self-grades, Anki style; the values are fsrs' Rating values."""
@@ -92,6 +94,12 @@ class Caller:
     is_admin: bool = False
     channel_ref: str | None = None
     timezone: str | None = None
+
+    def __post_init__(self) -> None:
+        # A display name is shown, never typed into the bot: make it storable rather than refuse it.
+        name = storable(self.display_name)[:DISPLAY_NAME_LIMIT]
+        if name != self.display_name:
+            object.__setattr__(self, "display_name", name)
 
     @property
     def workspace_id(self) -> str:
@@ -208,6 +216,13 @@ class TeamRow:
     @property
     def per_member(self) -> float:
         return self.points / self.active_members if self.active_members else 0.0
+
+
+@dataclass(frozen=True)
+class TeamSize:
+    team_id: int
+    name: str
+    members: int
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from bot.core.models import (
     Period,
     StoredCard,
     TeamRow,
+    TeamSize,
 )
 
 if TYPE_CHECKING:
@@ -192,6 +193,10 @@ class Store(DailyStore, Protocol):
         ...
 
     async def team_name(self, team_id: int) -> str | None: ...
+
+    async def team_sizes(self, workspace_id: str) -> list[TeamSize]:
+        """The workspace's teams that have members, largest first."""
+        ...
 
     async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]: ...
 

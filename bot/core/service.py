@@ -28,10 +28,12 @@ from bot.core.models import (
 from bot.core.points import points_for
 from bot.core.ports import Clock, Store, SystemClock
 from bot.core.streaks import current_streak, local_day, period_start, zone
+from bot.core.typed_text import echo, refuse
 
 log = logging.getLogger(__name__)
 
 ANSWER_LIMIT = 2000
+TEAM_NAME_LIMIT = 40  # the size of teams.name and teams.name_key
 LEADERBOARD_SIZE = 10
 # A skipped card stays out of the way for this long, so Skip really gives another question.
 SKIP_COOLDOWN = timedelta(hours=12)
@@ -82,7 +84,7 @@ class StudyService:
         member = await self.store.ensure_member(caller.workspace_id, caller.user_ref, caller.display_name)
         return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
 
-    async def _resolve_deck(self, name: str | None) -> str | Message | None:
+    async def resolve_deck(self, name: str | None) -> str | Message | None:
         """A deck id from what the member typed (exact or unique prefix), or an error listing the decks."""
         if not name:
             return None
@@ -94,14 +96,17 @@ class StudyService:
         if len(matches) == 1:
             return matches[0]
         return error(
-            f"There is no deck called “{name}”.", f"Decks: {', '.join(ids) or 'none loaded'}. See /decks."
+            f"There is no deck called “{echo(name)}”.",
+            f"Decks: {', '.join(ids) or 'none loaded'}. See /decks.",
         )
 
     # -- asking ---------------------------------------------------------------------------------
 
     async def quiz(self, caller: Caller, deck: str | None = None) -> Message:
         """The member's next card: the most overdue review first, otherwise a new card."""
-        deck_id = await self._resolve_deck(deck)
+        if refused := refuse(caller, deck_name=deck):
+            return refused
+        deck_id = await self.resolve_deck(deck)
         if isinstance(deck_id, Message):
             return deck_id
         who = await self.who(caller)
@@ -145,6 +150,8 @@ class StudyService:
         return who, ask
 
     async def write_form(self, caller: Caller, ask_id: int) -> Reply:
+        if refused := refuse(caller):
+            return refused
         owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
@@ -160,6 +167,8 @@ class StudyService:
 
     async def answer(self, caller: Caller, ask_id: int, text: str) -> Message:
         """Keep a typed answer, then reveal the model answer next to it."""
+        if refused := refuse(caller, answer=text):
+            return refused
         text = text.strip()
         if not text:
             return error("Your answer was empty.", "Type an answer, or press Reveal answer to just look.")
@@ -177,6 +186,8 @@ class StudyService:
         return await self.reveal(caller, ask_id)
 
     async def reveal(self, caller: Caller, ask_id: int) -> Message:
+        if refused := refuse(caller):
+            return refused
         owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
@@ -193,6 +204,8 @@ class StudyService:
         return error(f"You already graded this question ({ask.grade.label}).", "Use /quiz for the next one.")
 
     async def skip(self, caller: Caller, ask_id: int) -> Message:
+        if refused := refuse(caller):
+            return refused
         owned = await self._own_ask(caller, ask_id, ungraded=True)
         if isinstance(owned, Message):
             return owned
@@ -204,6 +217,8 @@ class StudyService:
 
     async def grade(self, caller: Caller, ask_id: int, grade: Grade) -> Message:
         """Record a self-grade once; a repeated or retried grade changes nothing."""
+        if refused := refuse(caller):
+            return refused
         now = self.clock.now()
         ctx = await self.store.grade_context(ask_id, caller.workspace_id, caller.user_ref, now)
         if ctx is None or ctx.ask.workspace_id != caller.workspace_id:
@@ -289,6 +304,8 @@ class StudyService:
         return _offered(card, followup, state, now)
 
     async def followup(self, caller: Caller, ask_id: int) -> Message:
+        if refused := refuse(caller):
+            return refused
         owned = await self._own_ask(caller, ask_id)
         if isinstance(owned, Message):
             return owned
@@ -343,6 +360,8 @@ class StudyService:
     # -- progress -------------------------------------------------------------------------------
 
     async def stats(self, caller: Caller) -> Message:
+        if refused := refuse(caller):
+            return refused
         who = await self.who(caller)
         now = self.clock.now()
         today = local_day(now, zone(who.member_tz))
@@ -357,10 +376,13 @@ class StudyService:
         return PERIOD_NAMES.get((text or "week").strip().casefold())
 
     async def leaderboard(self, caller: Caller, period_text: str | None = None) -> Message:
+        if refused := refuse(caller, period=period_text):
+            return refused
         period = self._period(period_text)
         if period is None:
             return error(
-                f"“{period_text}” is not a leaderboard period.", "Use one of: week, month, all (all time)."
+                f"“{echo(period_text or '')}” is not a leaderboard period.",
+                "Use one of: week, month, all (all time).",
             )
         who = await self.who(caller)
         now = self.clock.now()
@@ -374,11 +396,18 @@ class StudyService:
         return texts.leaderboard(period, top, mine, who.member.id, team_rows, board_today)
 
     async def team_join(self, caller: Caller, name: str) -> Message:
+        if refused := refuse(caller, team_name=name):
+            return refused
         name = " ".join(name.split())
         if not name:
             return error("Give the team a name.", "For example: /team join Owls")
-        if len(name) > 40:
-            return error(f"Team names can be at most 40 characters; that one has {len(name)}.")
+        if len(name) > TEAM_NAME_LIMIT:
+            return error(f"Team names can be at most {TEAM_NAME_LIMIT} characters; that one has {len(name)}.")
+        if len(name.casefold()) > TEAM_NAME_LIMIT:  # teams are told apart by it: ß counts as ss
+            return error(
+                f"Team names can be at most {TEAM_NAME_LIMIT} characters when compared "
+                f"(ß counts as ss); that one has {len(name.casefold())}."
+            )
         if any(ch in name for ch in "<>@#`*_~|"):
             return error(
                 "Team names may not contain < > @ # ` * _ ~ or |.", "Letters, digits and spaces work."
@@ -391,13 +420,23 @@ class StudyService:
         )
 
     async def team_leave(self, caller: Caller) -> Message:
+        if refused := refuse(caller):
+            return refused
         who = await self.who(caller)
         left = await self.store.leave_team(who.member.id)
         if left is None:
             return error("You are not in a team.", "Join one with /team join NAME.")
         return Message(title=f"You left team {left}.")
 
+    async def team_list(self, caller: Caller) -> Message:
+        if refused := refuse(caller):
+            return refused
+        who = await self.who(caller)
+        return texts.teams(await self.store.team_sizes(caller.workspace_id), who.member.team_id)
+
     async def decks(self, caller: Caller) -> Message:
+        if refused := refuse(caller):
+            return refused
         who = await self.who(caller)
         progress = await self.store.deck_progress(who.member.id, self.clock.now())
         return texts.decks(progress, self.deck_problems if caller.is_admin else ())
@@ -405,9 +444,16 @@ class StudyService:
     def help(self) -> Message:
         return texts.help_message()
 
-    def unknown_command(self, name: str) -> Message:
+    def unknown_command(self, name: str, stale: bool = False) -> Message:
+        """`stale`: a chat app still offers a command whose options have since changed."""
+        if stale:
+            return error(
+                f"The command “{echo(name)}” has changed since your app loaded it.",
+                "Reload the app (Discord: Ctrl+R) and try again, or use /help for everything I can do.",
+            )
         return error(
-            f"I don't know the command “{name}”.", "Try /quiz to study, or /help for everything I can do."
+            f"I don't know the command “{echo(name)}”.",
+            "Try /quiz to study, or /help for everything I can do.",
         )
 
 

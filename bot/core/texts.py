@@ -17,6 +17,7 @@ from bot.core.models import (
     Period,
     StoredCard,
     TeamRow,
+    TeamSize,
 )
 from bot.core.scheduling import format_interval
 from bot.core.streaks import current_streak
@@ -28,6 +29,17 @@ GRADE_STYLES = {
     Grade.EASY: Style.PRIMARY,
 }
 PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 question`, `2 questions`: every count in a reply goes through here."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"
+
+
+def number(value: float) -> str:
+    """A whole number without a decimal (`75`), otherwise one decimal (`7.5`)."""
+    shown = f"{value:.1f}"
+    return shown.removesuffix(".0")
 
 
 def card_label(card: StoredCard) -> str:
@@ -91,7 +103,7 @@ def when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:
         return f"later today ({local:%H:%M})"
     if days == 1:
         return f"tomorrow ({at})"
-    return f"in {days} days ({at})"
+    return f"in {plural(days, 'day')} ({at})"
 
 
 def graded(
@@ -104,7 +116,7 @@ def graded(
     streak: int,
     followup_action: Action | None,
 ) -> Message:
-    lines = [f"+{points} points · 🔥 {streak}-day streak"]
+    lines = [f"+{plural(points, 'point')} · 🔥 {streak}-day streak"]
     if ask.typed_answer:
         lines.append("Includes a bonus for writing your answer first.")
     actions = [followup_action] if followup_action else []
@@ -121,11 +133,10 @@ def stats(stats: MemberStats, streak: int, best: int, studied_today: bool, team:
     if total:
         recalled = total - stats.grade_counts.get(Grade.AGAIN, 0)
         breakdown = ", ".join(f"{g.label} {stats.grade_counts.get(g, 0)}" for g in Grade)
-        reviews = "review" if total == 1 else "reviews"
-        recall = f"{round(100 * recalled / total)}% recalled over {total} {reviews} ({breakdown})"
+        recall = f"{round(100 * recalled / total)}% recalled over {plural(total, 'review')} ({breakdown})"
     else:
         recall = "no reviews yet"
-    streak_line = f"🔥 {streak} day{'s' if streak != 1 else ''} (best {best})"
+    streak_line = f"🔥 {plural(streak, 'day')} (best {best})"
     if streak and not studied_today:
         streak_line += " — study today to keep it"
     sections = [
@@ -150,7 +161,7 @@ def leaderboard(
     def line(row: BoardRow) -> str:
         streak = current_streak(row.streak_current, row.last_study_day, today)
         you = " (you)" if row.member_id == member_id else ""
-        return f"{row.rank}. {row.display_name}{you} — {row.points} pts · 🔥 {streak}"
+        return f"{row.rank}. {row.display_name}{you} — {plural(row.points, 'pt')} · 🔥 {streak}"
 
     if top:
         lines = [line(row) for row in top]
@@ -163,18 +174,34 @@ def leaderboard(
         sections = [Section("Nobody has studied in this period yet. Be the first: /quiz")]
     if teams:
         team_lines = [
-            f"{t.rank}. {t.name} — {t.per_member:.1f} pts per active member "
-            f"({t.points} pts, {t.active_members} active)"
+            f"{t.rank}. {t.name} — {number(t.per_member)} pts per active member "
+            f"({plural(t.points, 'pt')}, {t.active_members} active)"
             for t in teams
         ]
         sections.append(Section("\n".join(team_lines), "Teams"))
     return Message(title=f"Leaderboard · {PERIOD_TITLES[period]}", sections=tuple(sections))
 
 
+def teams(sizes: Sequence[TeamSize], own_team_id: int | None) -> Message:
+    if not sizes:
+        return Message(
+            title="There are no teams here yet.",
+            sections=(Section("Start one with /team join NAME; others join it by the same name."),),
+        )
+    lines = [
+        f"{t.name} — {plural(t.members, 'member')}" + (" (yours)" if t.team_id == own_team_id else "")
+        for t in sizes
+    ]
+    return Message(
+        title="Teams",
+        sections=(Section("\n".join(lines)), Section("Join one with /team join NAME, or start your own.")),
+    )
+
+
 def decks(progress: Sequence[DeckProgress], problems: Sequence[DeckProblem]) -> Message:
     sections = [
         Section(
-            f"{p.main_cards} questions + {p.followup_cards} follow-ups · "
+            f"{plural(p.main_cards, 'question')} + {plural(p.followup_cards, 'follow-up')} · "
             f"you've learned {p.learned}, {p.due} due\n"
             f"/quiz {p.deck_id}",
             p.title,
@@ -196,7 +223,7 @@ def help_message() -> Message:
                 "/quiz [deck] — your next question: cards due for review first, then new ones\n"
                 "/stats — your streak, cards learned and due, recall, points\n"
                 "/leaderboard [week|month|all] — top members and teams\n"
-                "/team join NAME · /team leave — study as a squad\n"
+                "/team join NAME · /team leave · /team list — study as a squad\n"
                 "/decks — the decks and your progress\n"
                 "/daily set CHANNEL HH:MM AREA/CITY [deck] [weekdays] · /daily off · /daily status ·"
                 " /daily now — the question of the day (admins set it up)\n"

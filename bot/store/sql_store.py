@@ -25,6 +25,7 @@ from bot.core.models import (
     Period,
     StoredCard,
     TeamRow,
+    TeamSize,
 )
 from bot.core.ports import ALL_TIME_START
 from bot.core.streaks import previous_day
@@ -386,7 +387,8 @@ class SqlStore(DailyQueries):
         query = (
             sa.select(*_CARD_COLUMNS)
             .where(
-                cards.c.kind == CardKind.MAIN.value,
+                # A follow-up is new once its main card has been graded (mains sort first by position).
+                sa.or_(cards.c.kind == CardKind.MAIN.value, cards.c.parent_id.in_(seen)),
                 _servable(deck_id),
                 cards.c.id.not_in(seen),
                 cards.c.id.not_in(self._recently_skipped(member_id, skipped_since)),
@@ -860,6 +862,18 @@ class SqlStore(DailyQueries):
                 await conn.execute(sa.select(teams.c.name).where(teams.c.id == team_id))
             ).scalar_one_or_none()
         return str(value) if value is not None else None
+
+    async def team_sizes(self, workspace_id: str) -> list[TeamSize]:
+        query = (
+            sa.select(teams.c.id, teams.c.name, sa.func.count(members.c.id).label("size"))
+            .join(members, members.c.team_id == teams.c.id)
+            .where(teams.c.workspace_id == workspace_id)
+            .group_by(teams.c.id, teams.c.name)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        sizes = [TeamSize(r.id, r.name, int(r.size)) for r in rows]
+        return sorted(sizes, key=lambda t: (-t.members, t.name.casefold()))
 
     async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]:
         per_deck = (

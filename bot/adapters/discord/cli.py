@@ -11,6 +11,7 @@ import discord
 from bot.adapters.discord.app import login, use_api_base
 from bot.adapters.discord.client import build_client
 from bot.config import ConfigError, Settings
+from bot.core.texts import plural
 
 # The least the bot needs: see channels, post the daily question with its embed, open and talk in its
 # thread. Interaction replies need no permission at all.
@@ -75,7 +76,7 @@ def run_discord_command(args: argparse.Namespace, settings: Settings) -> int:
                 if args.guild
                 else "all servers (global commands can take a few minutes to appear)"
             )
-            print(f"synced {len(names)} commands to {where}: {', '.join('/' + n for n in names)}")
+            print(f"synced {plural(len(names), 'command')} to {where}: {', '.join('/' + n for n in names)}")
             return 0
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

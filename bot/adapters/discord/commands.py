@@ -65,12 +65,35 @@ def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Clien
 
     @tree.error
     async def on_error(interaction: discord.Interaction, exc: app_commands.AppCommandError) -> None:
+        if isinstance(exc, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            await unknown_command(interaction, exc)
+            return
         # Option conversion failures and bugs outside the core call: still answer, privately.
         log.error("command failed: %r", exc, exc_info=exc)
         if not interaction.response.is_done():
             await interaction.response.send_message(
                 embed=render(OOPS).embed, ephemeral=True, allowed_mentions=NO_PINGS
             )
+
+    async def unknown_command(
+        interaction: discord.Interaction,
+        exc: app_commands.CommandNotFound | app_commands.CommandSignatureMismatch,
+    ) -> None:
+        """A command Discord still shows but this bot no longer has, or has with other options: the
+        commands were changed without `studybot discord sync`, or the member's Discord has not reloaded."""
+        if isinstance(exc, app_commands.CommandNotFound):
+            name, stale = " ".join([*exc.parents, exc.name]), False
+        else:
+            name, stale = exc.command.qualified_name, True
+        log.warning("unknown or outdated command /%s; run `studybot discord sync` if this repeats", name)
+        if interaction.type is discord.InteractionType.autocomplete:
+            await interaction.response.autocomplete([])
+            return
+
+        async def work() -> Reply:
+            return service_of(interaction).unknown_command(name, stale=stale)
+
+        await studybot_of(interaction).replies.command(interaction, work)
 
     def service_of(interaction: discord.Interaction) -> StudyService:
         return studybot_of(interaction).service
@@ -133,6 +156,10 @@ def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Clien
     @team.command(name="leave", description="Leave your team")
     async def team_leave(interaction: discord.Interaction) -> None:
         await answer(interaction, lambda s, c: s.team_leave(c), server_only=True)
+
+    @team.command(name="list", description="The teams of this server and their members")
+    async def team_list(interaction: discord.Interaction) -> None:
+        await answer(interaction, lambda s, c: s.team_list(c), server_only=True)
 
     tree.add_command(team)
 
