@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from bot.adapters.slack.render import fallback_text, message_blocks
 from bot.app import build_service
 from bot.core.messages import Message
 from bot.core.service import StudyService
-from tests.conftest import FakeClock, member
+from tests.conftest import REPO, FakeClock, member
 
 FENCE = "```"
 DECK = f"""# Python
@@ -160,3 +163,28 @@ async def _seed_reveal(service: StudyService, number: int) -> Message:
             return revealed
         await service.act(ALICE, f"skip:{ask}")
     raise AssertionError(f"card {number} never came: {question.title!r}")
+
+
+def test_terminal_process_shows_code_cards_readably(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "python.md").write_text(DECK, encoding="utf-8")
+    env = {**os.environ, "STUDYBOT_DATA_DIR": str(tmp_path / "data"), "STUDYBOT_CONTENT": str(content)}
+    env.pop("DATABASE_URL", None)
+    typed = "It collects **keyword** args into a dict, `2 ** 10`"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "console", "--user", "alice", "--db", str(tmp_path / "t.db")],
+        input=f"/quiz\nwrite my answer\n{typed}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    out = result.stdout
+    assert "Your answer — What does `**kwargs` collect in `def f(**kwargs)`?" in out
+    assert f"Your answer:\n    {typed}\n" in out  # as typed, markers and all
+    assert "Model answer:\n    Keyword arguments, as a dict. `2 ** 10` is 1024, and so is 2 ** 10." in out
+    assert "\n        def f(**kwargs):\n            return 2 ** 10\n" in out
+    assert "Key terms:\n    Covered: dict\n    Missed: none\n" in out

@@ -30,7 +30,7 @@ PARSE_LIMIT = 20_000
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-_EDGE_SPACES = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
+_EDGE_SPACES = re.compile(r"^[^\S\n]+|[^\S\n]+$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _WHOLE_BOLD = re.compile(r"^\*\*(?P<inner>.*)\*\*$")
 _BOLD_NUMBER = re.compile(r"^\*\*(?P<number>\d+[.)])\*\*")
