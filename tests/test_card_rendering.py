@@ -109,18 +109,17 @@ async def test_deck_text_cannot_mention_or_style_on_discord(python_deck: StudySe
     _question, answer = await question_and_answer(python_deck)
     shown = discord_payload(answer)
     assert (
-        "Careful: \\@everyone \\<\\@123456789012345678> \\<\\@&223456789012345678> *not styled* by *you*."
-        in shown
+        "Careful: @everyone \\<@123456789012345678> \\<@&223456789012345678> *not styled* by *you*." in shown
     )
 
 
 async def test_typed_answer_is_shown_as_typed_on_discord(python_deck: StudyService) -> None:
-    typed = "**not bold** `x` <@123456789012345678> @here\n> not a quote\n1. not a list"
+    typed = "**not bold** `x` <@123456789012345678> @here\n> not a quote\n1. not a list\n# nor a heading"
     _question, answer = await question_and_answer(python_deck, typed)
     shown = discord_payload(answer)
     assert (
-        "\\*\\*not bold\\*\\* \\`x\\` \\<\\@123456789012345678> \\@here\n\\> not a quote\n1\\. not a list"
-        in shown
+        "\\*\\*not bold\\*\\* \\`x\\` \\<@123456789012345678> @here\n"
+        "\\> not a quote\n1\\. not a list\n\\# nor a heading" in shown
     )
 
 

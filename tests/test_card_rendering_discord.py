@@ -49,6 +49,6 @@ async def test_a_code_card_as_discord_receives_it(discord_env: DiscordEnv) -> No
     body = answer.callback.body
     assert body["data"]["allowed_mentions"] == {"parse": []}  # nobody is pinged, whatever is shown
     fields = {f["name"]: f["value"] for f in body["data"]["embeds"][0]["fields"]}
-    assert fields["Your answer"] == "\\*\\*mine\\*\\* \\<\\@1002> \\@everyone"
+    assert fields["Your answer"] == "\\*\\*mine\\*\\* \\<@1002> @everyone"
     assert f"{FENCE}python\ndef f(**kwargs):\n    return 2 ** 10\n{FENCE}" in fields["Model answer"]
     assert fields["Key terms"] == "Covered: none\nMissed: dict"

@@ -100,9 +100,9 @@ class DiscordMarkdown(cardtext.Dialect):
 
 
 DISCORD = DiscordMarkdown()
-_SPECIAL = re.compile(r"[\\*_~|`<\[\]#@]")
-# Lists, quotes and subtext only start a line.
-_LINE_START = re.compile(r"^(?P<lead>[ \t]*\d*)(?P<mark>[-+>.)])")
+_SPECIAL = re.compile(r"[\\*_~|`<\[\]]")  # `<` starts mentions, channels, emoji and timestamps
+# Headings, lists, quotes and subtext only start a line.
+_LINE_START = re.compile(r"^(?P<lead>[ \t]*\d*)(?P<mark>[-+>.)#])")
 # A channel link notifies nobody; the core names channels that way.
 _URL = re.compile(r"(https?://[^\s<>]+|<#\d{1,20}>)")
 _WEB_LINK = re.compile(r"^https?://", re.IGNORECASE)
