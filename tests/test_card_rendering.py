@@ -16,6 +16,7 @@ from bot.adapters.discord.render import render
 from bot.adapters.slack.render import fallback_text, message_blocks
 from bot.app import build_service
 from bot.core.messages import Message
+from bot.core.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import REPO, FakeClock, member
 
@@ -53,13 +54,15 @@ async def python_deck(tmp_path: Path, db_url: str, clock: FakeClock) -> AsyncIte
     await service.store.close()  # type: ignore[attr-defined]
 
 
-async def question_and_answer(service: StudyService, typed: str | None = None) -> tuple[Message, Message]:
-    question = await service.quiz(ALICE)
+async def question_and_answer(
+    service: StudyService, typed: str | None = None, who: Caller = ALICE
+) -> tuple[Message, Message]:
+    question = await service.quiz(who)
     ask = question.actions[0].id.split(":")[1]
     if typed is None:
-        answer = await service.act(ALICE, f"reveal:{ask}")
+        answer = await service.act(who, f"reveal:{ask}")
     else:
-        answer = await service.submit(ALICE, f"answer:{ask}", typed)
+        answer = await service.submit(who, f"answer:{ask}", typed)
     assert isinstance(answer, Message)
     return question, answer
 
@@ -187,3 +190,17 @@ def test_terminal_process_shows_code_cards_readably(tmp_path: Path) -> None:
     assert "Model answer:\n    Keyword arguments, as a dict. `2 ** 10` is 1024, and so is 2 ** 10." in out
     assert "\n        def f(**kwargs):\n            return 2 ** 10\n" in out
     assert "Key terms:\n    Covered: dict\n    Missed: none\n" in out
+
+
+async def test_reveal_shows_terms_covered_partly_and_missed(service: StudyService) -> None:
+    # Card 1 of the bundled deck: key terms CNNs and RNNs, each as `long form (ACRONYM)`.
+    _question, answer = await question_and_answer(service, "Convolutional nets, like a CNN")
+    assert "Key terms:\n    Covered: convolutional neural networks (CNNs)\n    Missed: recurrent" in (
+        console.render(answer)
+    )
+    _question, answer = await question_and_answer(service, "recurrent neural nets", member("bob"))
+    shown = console.render(answer)
+    assert "Partly: recurrent neural networks (RNNs)" in shown
+    assert "Key terms:\n    Covered: none\n    Partly: recurrent neural networks (RNNs)\n" in shown
+    assert "Partly: recurrent neural networks \\(RNNs\\)" not in discord_payload(answer)
+    assert "Partly: recurrent neural networks (RNNs)" in discord_payload(answer)
