@@ -19,6 +19,7 @@ __all__ = [
     "escape",
     "parse",
     "plain",
+    "plain_inline",
     "render",
     "render_core",
     "unwrap_heading",
@@ -89,6 +90,12 @@ def render(markdown: str, dialect: Dialect) -> str:
 def plain(markdown: str) -> str:
     """Card Markdown as plain text (terminal, notifications, key terms)."""
     return render(markdown, Dialect())
+
+
+def plain_inline(markdown: str) -> str:
+    """One line of Markdown (a heading's text) as plain text: no block syntax, just its words."""
+    tree = SyntaxTreeNode(_MD.parseInline(markdown[:PARSE_LIMIT]))
+    return "".join(_inline(node.children, Dialect()) for node in tree.children)
 
 
 def render_core(text: str, dialect: Dialect) -> str:

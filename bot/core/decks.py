@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ftfy
 
-from bot.core.cardtext import plain, unwrap_heading
+from bot.core.cardtext import plain_inline, unwrap_heading
 from bot.core.keyterms import key_terms
 from bot.core.models import Card, CardKind, Deck, DeckProblem
 
@@ -267,8 +267,8 @@ class _DeckParser:
         if matched is None:
             self.problem(first.number, "deck has no title: the first line must be `# Deck title`")
             return "", 0
-        title = plain(_CLOSING_HASHES.sub("", matched["text"] or ""))
-        title = _WHITESPACE.sub(" ", _fix(title)).strip().strip("*_-—")
+        title = plain_inline(_CLOSING_HASHES.sub("", matched["text"] or ""))
+        title = _WHITESPACE.sub(" ", _fix(title)).strip(" *_")
         if not title:
             self.problem(first.number, "deck title is empty")
         return title, first.number
