@@ -41,7 +41,6 @@ class Dialect:
     """How one platform writes text and markup. This base writes plain, readable text (the terminal)."""
 
     bullet = "-"
-    indent = "  "
 
     def text(self, text: str, line_start: bool) -> str:
         """Literal text (never contains a newline); `line_start` when it begins a line."""
@@ -108,7 +107,7 @@ def render_core(text: str, dialect: Dialect) -> str:
             parts[-1] += "**" + last
         out: list[str] = []
         for i, part in enumerate(parts):
-            written = dialect.text(part, line_start=not out) if part else ""
+            written = dialect.text(part, line_start=not any(out)) if part else ""
             out.append(dialect.strong(written) if i % 2 and part.strip() else written)
         lines.append("".join(out))
     return "\n".join(lines)
@@ -183,7 +182,7 @@ def _list(node: SyntaxTreeNode, dialect: Dialect) -> str:
     items = []
     for item in node.children:
         marker = f"{item.info}{item.markup}" if node.type == "ordered_list" else dialect.bullet
-        body = "\n".join(_block(child, dialect) for child in item.children) or ""
+        body = "\n".join(_block(child, dialect) for child in item.children)
         pad = " " * (len(marker) + 1)
         first, *rest = body.split("\n")
         items.append("\n".join([f"{marker} {first}", *(pad + line if line else line for line in rest)]))
@@ -195,8 +194,9 @@ def _inline(nodes: list[SyntaxTreeNode], dialect: Dialect, line_start: bool = Tr
     for node in nodes:
         kind = node.type
         if kind == "text":
-            if node.content:
-                out.append(dialect.text(node.content, line_start))
+            if not node.content:  # markdown-it leaves empty text beside emphasis
+                continue
+            out.append(dialect.text(node.content, line_start))
         elif kind in ("softbreak", "hardbreak"):
             out.append("\n")
             line_start = True

@@ -44,7 +44,7 @@ _PARENTHESISED = re.compile(r"\((?P<inner>[^()]*)\)")
 _STOPWORDS = frozenset("a an and as at by for from in into of on or the to with".split())
 _STEMMER = snowballstemmer.stemmer("english")
 MAX_JOINED = 3  # "mini batch" typed as two units still matches the unit "mini-batch"
-SLACK = 3  # words allowed in between a term's words ("problem of vanishing gradients")
+GAP = 3  # words allowed in between a term's words ("problem of vanishing gradients")
 FUZZY_MIN = 5  # shorter words (ReLU, PCA, K) only match exactly
 
 
@@ -53,7 +53,7 @@ def key_terms(answer: str) -> tuple[str, ...]:
     terms: list[str] = []
     seen: set[str] = set()
     for node in _outer_strong(parse(answer)):
-        term = _WHITESPACE.sub(" ", plain_inline(node)).strip()
+        term = _WHITESPACE.sub(" ", _term_text(node)).strip()
         folded = term.casefold()
         if _HAS_WORD.search(term) and folded not in seen:
             seen.add(folded)
@@ -78,7 +78,7 @@ def _outer_strong(node: SyntaxTreeNode) -> Iterable[SyntaxTreeNode]:
             yield from _outer_strong(child)
 
 
-def plain_inline(node: SyntaxTreeNode) -> str:
+def _term_text(node: SyntaxTreeNode) -> str:
     out = []
     for child in node.children:
         if child.type in ("text", "code_inline"):
@@ -86,7 +86,7 @@ def plain_inline(node: SyntaxTreeNode) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             out.append(" ")
         else:
-            out.append(plain_inline(child))
+            out.append(_term_text(child))
     return "".join(out)
 
 
@@ -161,7 +161,7 @@ def _coverage(term: str, typed: Sequence[_Unit]) -> Coverage:
             continue
         places = [_positions(unit, typed) for unit in wanted]
         found = sum(1 for p in places if p)
-        if found == len(wanted) and _window(places) <= len(wanted) + SLACK:
+        if found == len(wanted) and _window(places) <= len(wanted) + GAP:
             return Coverage.COVERED
         if len(wanted) >= 2 and found and 2 * found >= len(wanted):
             best = Coverage.PARTLY
