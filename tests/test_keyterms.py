@@ -97,6 +97,7 @@ TABLE = [
     ("fully connected", "connected layers", PARTLY),
     # Unrelated words never match; short terms never match fuzzily.
     ("ReLU", "prelu", MISSED),
+    ("F1-score", "the F2 score", MISSED),
     ("ReLU", "relay", MISSED),
     ("K", "KNN uses a kernel", MISSED),
     ("GAN", "gain", MISSED),

@@ -122,6 +122,8 @@ def _same(want: _Unit, have: _Unit) -> bool:
         return True
     if len(want.joined) < FUZZY_MIN or want.joined[0] != have.joined[0]:
         return False  # typos rarely hit the first letter; "precision" is not "decision"
+    if any(c.isdigit() for c in want.joined + have.joined):
+        return False  # "F1" and "F2" are different things, not a typo
     allowed = 1 if len(want.joined) < 10 else 2
     return OSA.distance(want.joined, have.joined, score_cutoff=allowed) <= allowed
 
@@ -174,7 +176,7 @@ def _window(places: list[list[int]]) -> int:
     need = len(places)
     counts = [0] * need
     have = 0
-    best = len(events) and (events[-1][0] - events[0][0] + 1)
+    best = events[-1][0] - events[0][0] + 1
     left = 0
     for pos, which in events:
         counts[which] += 1
