@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.adapters.discord.render import DISCORD, clip_markdown
 from bot.adapters.slack.render import ZWSP, SlackMrkdwn, split_text
 from bot.core import cardtext
+from bot.core.keyterms import key_terms
 
 MARKUP = list("*_`~[]()<>#!\\&;-+.1 \t|@=:")
 # Surrogates and control characters never reach us as text; \r is normalised before anything else.
@@ -53,6 +54,7 @@ def test_slack_literal_text_has_no_live_markup(text: str) -> None:
     assert html.unescape(shown.replace(ZWSP, "")) == text.replace(ZWSP, "")
     assert not re.search(r"[<>]|&(?!amp;|lt;|gt;)", shown)
     # Slack styles only from a word's edge: every formatting character touches a letter or a ZWSP.
+    assert "``" not in shown and "**" not in shown
     for run in re.finditer(r"[*_~`]+", shown):
         before = shown[run.start() - 1] if run.start() else ""
         after = shown[run.end()] if run.end() < len(shown) else ""
@@ -79,3 +81,15 @@ def test_code_containing_fences_cannot_end_its_block() -> None:
     for shown in (cardtext.render(card, DISCORD), cardtext.render(card, SlackMrkdwn())):
         assert shown.count("```") == 2 and "not the end" in shown
     assert cardtext.render("``a `b` c``", DISCORD) == "`` a `b` c ``"
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from(["```", "**", "`", "- ", "1. ", "> ", "    ", "\n", "a", "*", "_", "[x](y)"]))
+)
+def test_any_card_text_renders_with_its_code_blocks_closed(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    for dialect in (DISCORD, SlackMrkdwn()):
+        assert cardtext.render(text, dialect).count("```") % 2 == 0
+    cardtext.plain(text)
+    assert all(term and "\n" not in term for term in key_terms(text))

@@ -93,7 +93,7 @@ def _inert(match: re.Match[str]) -> str:
     text, start, end = match.string, match.start(), match.end()
     before = "" if start and text[start - 1].isalnum() else ZWSP
     after = "" if end < len(text) and text[end].isalnum() else ZWSP
-    return before + match.group() + after
+    return before + ZWSP.join(match.group()) + after  # apart, ``` cannot open a code block
 
 
 def mrkdwn(text: str, command: str = "/study") -> str:
