@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.core import cardtext
 
-PLAIN = cardtext.Dialect()
+_PLAIN = cardtext.Dialect()
 
 
 class Style(enum.StrEnum):
@@ -39,7 +39,7 @@ class Section:
     markdown: bool = False
 
     def plain_text(self) -> str:
-        return cardtext.plain(self.text) if self.markdown else cardtext.render_core(self.text, PLAIN)
+        return cardtext.plain(self.text) if self.markdown else cardtext.render_core(self.text, _PLAIN)
 
 
 @dataclass(frozen=True)
