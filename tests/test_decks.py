@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.decks import key_terms, load_decks, match_key_terms, parse_deck, parse_deck_text
+from bot.core.decks import load_decks, parse_deck, parse_deck_text
 from bot.core.models import CardKind, Deck, DeckProblem
 
 SEED = Path(__file__).resolve().parent.parent / "content" / "ml-interview-questions.md"
@@ -401,46 +401,3 @@ def test_load_decks_files_dirs_missing_and_duplicate_ids(tmp_path: Path) -> None
     assert_problem(found, 1, "deck id 'x' is already used")
     assert_problem(found, 1, "no such file")
     assert len(found) == 2
-
-
-# --- key terms ---------------------------------------------------------------------------------------------
-
-
-def test_key_terms_order_dedup_and_code() -> None:
-    answer = (
-        "Use **ReLU**, **LSTMs** and ** spaced ** and **relu** again.\n```\nx = a**2 + b**2\n```\n`c**d**e`"
-    )
-    assert key_terms(answer) == ("ReLU", "LSTMs")
-    assert key_terms("no bold here") == ()
-    assert key_terms("**  padded  **x") == ()
-    assert key_terms("**Encoder**: compresses; **Decoder**: rebuilds") == ("Encoder", "Decoder")
-
-
-def test_match_parenthesised_terms() -> None:
-    pca = "PCA (Principal Component Analysis)"
-    assert match_key_terms([pca], "I would apply pca first") == ([pca], [])
-    assert match_key_terms([pca], "principal component analysis") == ([pca], [])
-    assert match_key_terms([pca], "principal components") == ([], [pca])
-
-    cnn = "convolutional neural networks (CNNs)"
-    for typed in ("CNNs", "a CNN", "Convolutional Neural Network!"):
-        assert match_key_terms([cnn], typed) == ([cnn], []), typed
-    assert match_key_terms([cnn], "neural networks") == ([], [cnn])
-
-
-def test_match_single_letter_is_a_whole_word() -> None:
-    assert match_key_terms(["K"], "pick k by cross-validation") == (["K"], [])
-    assert match_key_terms(["K"], "KNN uses a kernel, like k-means") == (["K"], [])
-    assert match_key_terms(["K"], "KNN uses a kernel") == ([], ["K"])
-
-
-def test_match_punctuation_case_and_plurals() -> None:
-    terms = ["F1-score", "ROC-AUC", "mini-batch discrimination", "Policy Gradient Methods", "ReLU", "GRUs"]
-    covered, missed = match_key_terms(
-        terms, "f1 score, roc auc; Minibatch discriminations, policy gradient method"
-    )
-    assert covered == ["F1-score", "ROC-AUC", "mini-batch discrimination", "Policy Gradient Methods"]
-    assert missed == ["ReLU", "GRUs"]
-    assert match_key_terms(["GRUs"], "a GRU") == (["GRUs"], [])
-    assert match_key_terms(["ReLU"], "relus") == (["ReLU"], [])
-    assert match_key_terms(["ReLU"], "prelu") == ([], ["ReLU"])

@@ -145,10 +145,10 @@ async def test_writing_an_answer_earns_a_bonus_and_shows_key_terms(service: Stud
     alice = member("alice")
     ask = await new_ask(service, alice)  # card 1: deep learning; key terms CNNs and RNNs
     reveal = await service.submit(alice, f"answer:{ask}", "Deep nets like CNNs learn features themselves.")
-    terms = next(s for s in reveal.sections if s.heading == "Key terms").text
+    terms = next(s for s in reveal.sections if s.heading == "Key terms").plain_text()
     assert "Covered: convolutional neural networks (CNNs)" in terms
     assert "Missed: recurrent neural networks (RNNs)" in terms
-    assert next(s for s in reveal.sections if s.heading == "Your answer").text.startswith("Deep nets")
+    assert next(s for s in reveal.sections if s.heading == "Your answer").plain_text().startswith("Deep nets")
     graded = await service.act(alice, f"grade:{ask}:hard")
     assert "+15 points" in graded.sections[0].text
 

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.adapters.console_poster import ConsolePoster
 from bot.config import Settings
+from bot.core import cardtext
 from bot.core.commands import run_text_command
 from bot.core.messages import Action, Form, Message, Reply
 from bot.core.models import Caller
@@ -23,7 +24,7 @@ def render(message: Message) -> str:
     for section in message.sections:
         if section.heading:
             lines.append(f"  {section.heading}:")
-        lines.extend(f"    {line}" for line in section.text.replace("**", "").splitlines())
+        lines.extend(f"    {line}" for line in section.plain_text().splitlines())
     if message.footer:
         lines.append(f"  ({message.footer})")
     for number, action in enumerate(message.actions, start=1):
@@ -82,7 +83,7 @@ class ConsoleBot:
             reply = await self.service.act(self.caller, action.id)
         if isinstance(reply, Form):
             print(
-                f"{reply.title} — {reply.context}\n"
+                f"{reply.title} — {cardtext.plain(reply.context)}\n"
                 f"{reply.label} (one line, at most {reply.max_length} characters):",
                 file=self.out,
                 flush=True,

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.core import cardtext
 from bot.core.messages import Action, Message, Section, Style, error
 from bot.core.models import Caller, Grade, StoredCard
 from bot.core.ports import Clock, DailyStore
@@ -352,7 +353,8 @@ def results_line(grades: dict[Grade, int], previous_day: date, today: date) -> s
 
 def post_message(post_id: int, card: StoredCard, results: str | None) -> Message:
     sections = [Section(results)] if results else []
-    sections.append(Section(f"**{card.question}**", f"{card.deck_id} #{card.number}"))
+    question = cardtext.bold_lead(card.question)
+    sections.append(Section(question, f"{card.deck_id} #{card.number}", markdown=True))
     return Message(
         title="Question of the day",
         sections=tuple(sections),

@@ -7,20 +7,20 @@ A deck is refused as a whole when anything in it is wrong, with every problem fo
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ftfy
 
+from bot.core.cardtext import plain_inline, unwrap_heading
+from bot.core.keyterms import key_terms
 from bot.core.models import Card, CardKind, Deck, DeckProblem
 
 __all__ = [
     "FOLLOWUP_SUFFIX",
     "key_terms",
     "load_decks",
-    "match_key_terms",
     "parse_deck",
     "parse_deck_text",
 ]
@@ -44,14 +44,8 @@ _EXPLICIT_ID = re.compile(r"\{#(?P<id>[^{}]*)\}$")
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _NUMBERED = re.compile(r"^(?P<number>\d+)[.)][ \t]*(?P<text>.*)$")
 _LOOKS_NUMBERED = re.compile(r"^\d+[.)]\s")
-_BOLD = re.compile(r"\*\*(?=\S)(?P<term>.+?)(?<=\S)\*\*")
-_INLINE_CODE = re.compile(r"(?P<ticks>`+).+?(?P=ticks)")
 _ITALIC_WRAP = re.compile(r"(?P<d>\*{1,3}|_{1,3})(?P<inner>\S(?:.*\S)?)(?P=d)", re.DOTALL)
 _WHITESPACE = re.compile(r"\s+")
-_WORD = re.compile(r"[^\W_]+")
-# Punctuation inside a word ("F1-score", "don't", "e.g") that a typist may or may not write.
-_INTRA_WORD = re.compile(r"(?<=[^\W_])['’.\-‐‑]+(?=[^\W_])")
-_PARENTHESISED = re.compile(r"\((?P<inner>[^()]*)\)")
 
 _SECTION_LABELS = {
     "theory": "**Theory:**",
@@ -132,77 +126,6 @@ def load_decks(paths: Iterable[Path]) -> tuple[list[Deck], list[DeckProblem]]:
     return decks, problems
 
 
-def key_terms(answer: str) -> tuple[str, ...]:
-    """The bold phrases (`**...**`) of an answer, stripped and de-duplicated (case-insensitively) in order.
-
-    Code is skipped: `**` there is Python's power operator, not bold.
-    """
-    terms: list[str] = []
-    seen: set[str] = set()
-    for line in _prose_lines(answer.split("\n")):
-        for match in _BOLD.finditer(_INLINE_CODE.sub(" ", line)):
-            term = _WHITESPACE.sub(" ", match["term"]).strip(" *_")
-            folded = term.casefold()
-            if _WORD.search(term) and folded not in seen:
-                seen.add(folded)
-                terms.append(term)
-    return tuple(terms)
-
-
-def match_key_terms(terms: Iterable[str], typed: str) -> tuple[list[str], list[str]]:
-    """Split `terms` into (covered, missed) by whether `typed` mentions them.
-
-    Matching is on whole words, ignoring case, punctuation and a plural "s"; a term with a parenthesis,
-    like `PCA (Principal Component Analysis)`, is covered by either the part outside or inside it.
-    """
-    typed_forms = (_tokens(typed, joined=False), _tokens(typed, joined=True))
-    covered: list[str] = []
-    missed: list[str] = []
-    for term in terms:
-        (covered if _term_covered(term, typed, typed_forms) else missed).append(term)
-    return covered, missed
-
-
-# --- key-term matching ------------------------------------------------------------------------------------
-
-
-def _singular(word: str) -> str:
-    # Deliberately crude: applied the same way to both sides, it only has to be consistent.
-    if len(word) >= 4 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def _tokens(text: str, *, joined: bool) -> tuple[str, ...]:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if joined:
-        text = _INTRA_WORD.sub("", text)
-    return tuple(_singular(word) for word in _WORD.findall(text))
-
-
-def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
-    size = len(needle)
-    return any(haystack[i : i + size] == needle for i in range(len(haystack) - size + 1))
-
-
-def _term_variants(term: str) -> list[str]:
-    outside = _PARENTHESISED.sub(" ", term)
-    inside = [m["inner"] for m in _PARENTHESISED.finditer(term)]
-    variants = [v for v in (outside, *inside) if _WORD.search(v)]
-    return variants or [term]
-
-
-def _term_covered(term: str, typed: str, typed_forms: tuple[tuple[str, ...], ...]) -> bool:
-    for variant in _term_variants(term):
-        forms = {_tokens(variant, joined=False), _tokens(variant, joined=True)} - {()}
-        if not forms:  # nothing word-like to match on; fall back to the literal text
-            return variant.strip().casefold() in typed.casefold()
-        # Try split and joined forms on both sides: "F1 score" ~ "F1-score" ~ "f1score".
-        if any(_contains(have, want) for want in forms for have in typed_forms):
-            return True
-    return False
-
-
 # --- parsing ----------------------------------------------------------------------------------------------
 
 
@@ -212,20 +135,6 @@ def _fix(text: str) -> str:
         text, uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False
     )
     return fixed
-
-
-def _prose_lines(lines: Iterable[str]) -> Iterable[str]:
-    """The lines outside fenced code blocks."""
-    fence: str | None = None
-    for line in lines:
-        if fence is None:
-            opened = _FENCE_OPEN.match(line)
-            if opened and not (opened["fence"][0] == "`" and "`" in opened["info"]):
-                fence = opened["fence"]
-                continue
-            yield line
-        elif _closes(line, fence):
-            fence = None
 
 
 def _closes(line: str, fence: str) -> bool:
@@ -358,8 +267,8 @@ class _DeckParser:
         if matched is None:
             self.problem(first.number, "deck has no title: the first line must be `# Deck title`")
             return "", 0
-        title = _CLOSING_HASHES.sub("", matched["text"] or "").replace("**", "")
-        title = _WHITESPACE.sub(" ", _fix(title)).strip()
+        title = plain_inline(_CLOSING_HASHES.sub("", matched["text"] or ""))
+        title = _WHITESPACE.sub(" ", _fix(title)).strip(" *_")
         if not title:
             self.problem(first.number, "deck title is empty")
         return title, first.number
@@ -395,7 +304,7 @@ class _DeckParser:
                     "(starting with a letter or digit)",
                 )
                 explicit_id = None
-        text = _WHITESPACE.sub(" ", text.replace("**", "")).strip()
+        text = _WHITESPACE.sub(" ", unwrap_heading(text)).strip()
 
         numbered = _NUMBERED.match(text)
         if numbered is None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from bot.core import cardtext
+
+_PLAIN = cardtext.Dialect()
+
 
 class Style(enum.StrEnum):
     PRIMARY = "primary"
@@ -24,10 +28,18 @@ class Action:
 
 @dataclass(frozen=True)
 class Section:
-    """A block of text with an optional heading. Text is plain, with **bold** as the only markup."""
+    """A block of text with an optional plain heading.
+
+    Text is core wording, plain with **bold** as the only markup; or, with `markdown`, card Markdown
+    (anything else put into it goes through cardtext.escape first).
+    """
 
     text: str
     heading: str | None = None
+    markdown: bool = False
+
+    def plain_text(self) -> str:
+        return cardtext.plain(self.text) if self.markdown else cardtext.render_core(self.text, _PLAIN)
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,7 @@ class Message:
         for section in self.sections:
             if section.heading:
                 lines.append(f"{section.heading}:")
-            lines.append(section.text)
+            lines.append(section.plain_text())
         if self.footer:
             lines.append(self.footer)
         return "\n".join(lines)
@@ -63,7 +75,7 @@ class Form:
     label: str
     max_length: int
     placeholder: str = ""
-    context: str = ""
+    context: str = ""  # card Markdown shown above the text box
 
 
 def error(text: str, hint: str | None = None) -> Message:

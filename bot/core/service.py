@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.core import scheduling, texts
 from bot.core.daily import DailyService
-from bot.core.decks import match_key_terms
+from bot.core.keyterms import match_key_terms
 from bot.core.messages import Action, Form, Message, Reply, Section, Style, error
 from bot.core.models import (
     AskRow,

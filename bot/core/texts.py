@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core import cardtext
+from bot.core.keyterms import Coverage, TermMatch
 from bot.core.messages import Action, Message, Section, Style
 from bot.core.models import (
     AskRow,
@@ -49,7 +51,7 @@ def card_label(card: StoredCard) -> str:
 def question(ask_id: int, card: StoredCard, kind: str) -> Message:
     return Message(
         title=f"{kind} · {card_label(card)}",
-        sections=(Section(f"**{card.question}**"),),
+        sections=(Section(cardtext.bold_lead(card.question), markdown=True),),
         actions=(
             Action(f"reveal:{ask_id}", "Reveal answer", Style.PRIMARY),
             Action(f"write:{ask_id}", "Write my answer"),
@@ -62,20 +64,14 @@ def question(ask_id: int, card: StoredCard, kind: str) -> Message:
 def reveal(
     ask: AskRow,
     intervals: dict[Grade, timedelta],
-    coverage: tuple[Sequence[str], Sequence[str]] | None,
+    coverage: Sequence[TermMatch] | None,
 ) -> Message:
-    sections = [Section(ask.card.question, "Question")]
+    sections = [Section(ask.card.question, "Question", markdown=True)]
     if ask.typed_answer:
-        sections.append(Section(ask.typed_answer, "Your answer"))
-    sections.append(Section(ask.card.answer, "Model answer"))
-    if coverage is not None and (coverage[0] or coverage[1]):
-        covered, missed = coverage
-        sections.append(
-            Section(
-                f"Covered: {', '.join(covered) or 'none'}\nMissed: {', '.join(missed) or 'none'}",
-                "Key terms",
-            )
-        )
+        sections.append(Section(cardtext.escape(ask.typed_answer), "Your answer", markdown=True))
+    sections.append(Section(ask.card.answer, "Model answer", markdown=True))
+    if coverage:
+        sections.append(Section(key_term_lines(coverage), "Key terms", markdown=True))
     actions = tuple(
         Action(
             f"grade:{ask.id}:{g.name.lower()}",
@@ -90,6 +86,16 @@ def reveal(
         actions=actions,
         footer="How well did you know it? Every honest grade earns the same points.",
     )
+
+
+def key_term_lines(coverage: Sequence[TermMatch]) -> str:
+    """Covered and missed terms (`none` when empty), and the partly covered ones when there are some."""
+    lines = []
+    for kind in Coverage:
+        terms = [cardtext.escape(m.term) for m in coverage if m.coverage is kind]
+        if terms or kind is not Coverage.PARTLY:
+            lines.append(f"{kind.capitalize()}: {', '.join(terms) or 'none'}")
+    return "\n".join(lines)
 
 
 def when(moment: datetime, now: datetime, tz: ZoneInfo) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import discord
 
-from bot.core.messages import Form, Message, Style
+from bot.core import cardtext
+from bot.core.messages import Form, Message, Section, Style
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +47,99 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+class DiscordMarkdown(cardtext.Dialect):
+    """Discord's Markdown. Literal text is backslash-escaped (Discord drops a backslash before any
+    punctuation), so deck or member text can neither format itself nor show as a mention."""
+
+    def text(self, text: str, line_start: bool) -> str:
+        out = []
+        for i, piece in enumerate(_URL.split(text)):
+            if i % 2:  # a bare link or a channel: shown as written, escapes would break it
+                out.append(piece)
+                continue
+            piece = _SPECIAL.sub(r"\\\g<0>", piece)
+            if line_start and i == 0:
+                piece = _LINE_START.sub(r"\g<lead>\\\g<mark>", piece)
+            out.append(piece)
+        return "".join(out)
+
+    def code(self, code: str) -> str:
+        if not code:
+            return ""
+        if "`" not in code:
+            return f"`{code}`"
+        code = _BACKTICK_RUN.sub("`\u200b", code)  # no run of two: a `` fence can hold it
+        return f"`` {code} ``"
+
+    def strong(self, inner: str) -> str:
+        return f"**{inner}**" if inner.strip() else inner
+
+    def emph(self, inner: str) -> str:
+        return f"*{inner}*" if inner.strip() else inner
+
+    def strike(self, inner: str) -> str:
+        return f"~~{inner}~~" if inner.strip() else inner
+
+    def link(self, label: str, href: str) -> str:
+        if not _WEB_LINK.match(href):
+            return f"{label} ({self.text(href, False)})" if href else label
+        if label == self.text(href, False):
+            return href
+        return f"[{label}]({_LINK_UNSAFE.sub(lambda m: f'%{ord(m.group()):02X}', href)})"
+
+    def code_block(self, code: str, lang: str) -> str:
+        lang = lang if _LANG.match(lang) else ""
+        code = _BACKTICK_RUN.sub("`\u200b", code)  # a ``` inside would end the block
+        return f"```{lang}\n{code}\n```"
+
+    def heading(self, inner: str) -> str:
+        return self.strong(inner)
+
+    def rule(self) -> str:
+        return "───"
+
+
+DISCORD = DiscordMarkdown()
+_SPECIAL = re.compile(r"[\\*_~|`<\[\]]")  # `<` starts mentions, channels, emoji and timestamps
+# Headings, lists, quotes and subtext only start a line.
+_LINE_START = re.compile(r"^(?P<lead>[ \t]*\d*)(?P<mark>[-+>.)#])")
+# A channel link notifies nobody; the core names channels that way.
+_URL = re.compile(r"(https?://[^\s<>]+|<#\d{1,20}>)")
+_WEB_LINK = re.compile(r"^https?://", re.IGNORECASE)
+_LINK_UNSAFE = re.compile(r"[()<>\s]")
+_BACKTICK_RUN = re.compile(r"`(?=`)")
+_LANG = re.compile(r"^[\w+#.-]{1,20}$")
+
+
 def markdown(text: str) -> str:
     """Core text (plain, with **bold** as the only markup) as Discord markdown: everything else escaped."""
-    parts = text.split("**")
-    if len(parts) % 2 == 0:  # an unpaired ** stays literal
-        last = parts.pop()
-        parts[-1] += "**" + last
-    out = []
-    for i, part in enumerate(parts):
-        escaped = discord.utils.escape_markdown(part)
-        out.append(f"**{escaped}**" if i % 2 and part.strip() else escaped)
-    return "".join(out)
+    return cardtext.render_core(text, DISCORD)
+
+
+def section_markdown(section: Section) -> str:
+    if section.markdown:
+        return cardtext.render(section.text, DISCORD)
+    return markdown(section.text)
+
+
+def clip_markdown(text: str, limit: int) -> str:
+    """Clip, and close a code block the cut left open so the rest does not show as code."""
+    if len(text) <= limit:
+        return text
+    clipped = clip(text, limit - 4)
+    return clipped + "\n```" if clipped.count("```") % 2 else clipped
 
 
 def embed_for(message: Message) -> discord.Embed:
     colour = discord.Colour.red() if message.is_error else discord.Colour.blurple()
-    title = clip(message.title.replace("**", ""), TITLE_LIMIT)
+    title = clip(DISCORD.text(message.title, True), TITLE_LIMIT)
     footer = clip(message.footer, FOOTER_LIMIT) if message.footer else ""
     budget = EMBED_TOTAL_LIMIT - len(title) - len(footer)
-    plain = [markdown(s.text) for s in message.sections if not s.heading]
+    plain = [section_markdown(s) for s in message.sections if not s.heading]
     fields = [
-        (clip(s.heading or "", FIELD_NAME_LIMIT), markdown(s.text)) for s in message.sections if s.heading
+        (clip(DISCORD.text(s.heading or "", True), FIELD_NAME_LIMIT), section_markdown(s))
+        for s in message.sections
+        if s.heading
     ]
     description = "\n\n".join(plain)
     as_fields = (
@@ -82,10 +156,10 @@ def embed_for(message: Message) -> discord.Embed:
             embed.add_field(name=name, value=value or "\u200b", inline=False)
     else:  # long answers read better whole in the description than cut at 1024 characters
         description = "\n\n".join(
-            (f"**{discord.utils.escape_markdown(s.heading)}**\n" if s.heading else "") + markdown(s.text)
+            (f"**{DISCORD.text(s.heading, True)}**\n" if s.heading else "") + section_markdown(s)
             for s in message.sections
         )
-        description = clip(description, min(DESCRIPTION_LIMIT, budget))
+        description = clip_markdown(description, min(DESCRIPTION_LIMIT, budget))
     if description:
         embed.description = description
     if footer:
@@ -138,7 +212,8 @@ def modal_for(form: Form) -> discord.ui.Modal:
         title=clip(form.title, MODAL_TITLE_LIMIT), custom_id=clip(FORM_PREFIX + form.id, CUSTOM_ID_LIMIT)
     )
     if form.context:
-        modal.add_item(discord.ui.TextDisplay(clip(markdown(form.context), TEXT_DISPLAY_LIMIT)))
+        shown = clip_markdown(cardtext.render(form.context, DISCORD), TEXT_DISPLAY_LIMIT)
+        modal.add_item(discord.ui.TextDisplay(shown))
     text_input: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
         style=discord.TextStyle.paragraph,
         custom_id=TEXT_INPUT_ID,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.core.messages import Form, Message, Style
+from bot.core import cardtext
+from bot.core.messages import Form, Message, Section, Style
 
 Block = dict[str, Any]
 
@@ -24,7 +25,6 @@ ANSWER_CALLBACK = "answer"
 ANSWER_BLOCK = "answer"
 ANSWER_INPUT = "text"
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 # The core names its commands as Discord does (/quiz); on Slack they are subcommands of one command.
 _COMMAND = re.compile(r"(?<![\w/<])/(quiz|stats|leaderboard|team|decks|help|daily)\b")
 _STYLES = {Style.PRIMARY: "primary", Style.DANGER: "danger"}
@@ -37,20 +37,79 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+class SlackMrkdwn(cardtext.Dialect):
+    """Slack's mrkdwn. Slack has no escape for its formatting characters, so where one could open or close
+    a style in literal text, a zero-width space beside it keeps it literal."""
+
+    bullet = "•"
+
+    def __init__(self, command: str = "/study") -> None:
+        self.command = command
+
+    def text(self, text: str, line_start: bool) -> str:
+        text = _COMMAND.sub(lambda m: f"{self.command} {m.group(1)}", text)
+        text = _CHANNEL_LINK.sub(r"<#\1>", escape(text))
+        text = _FORMAT_RUN.sub(_inert, text)
+        return ZWSP + text if line_start and text.startswith("&gt;") else text  # not a quote
+
+    def code(self, code: str) -> str:
+        # Nothing can escape a backtick inside code on Slack: show a look-alike.
+        return f"`{escape(code).replace('`', 'ˋ')}`" if code else ""
+
+    def strong(self, inner: str) -> str:
+        return f"*{inner}*" if inner.strip() else inner
+
+    def emph(self, inner: str) -> str:
+        return f"_{inner}_" if inner.strip() else inner
+
+    def strike(self, inner: str) -> str:
+        return f"~{inner}~" if inner.strip() else inner
+
+    def link(self, label: str, href: str) -> str:
+        if not _LINKABLE.match(href):
+            return f"{label} ({self.text(href, False)})" if href else label
+        target = escape(href).replace("|", "%7C")
+        return f"<{target}>" if label == self.text(href, False) else f"<{target}|{label}>"
+
+    def code_block(self, code: str, lang: str) -> str:
+        return f"```\n{_BACKTICK_RUN.sub('`' + ZWSP, escape(code))}\n```"
+
+    def heading(self, inner: str) -> str:
+        return self.strong(inner)
+
+    def rule(self) -> str:
+        return "───"
+
+
+ZWSP = "\u200b"
+_FORMAT_RUN = re.compile(r"[*_~`]+")
+_LINKABLE = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+_BACKTICK_RUN = re.compile(r"`(?=`)")
+
+
+def _inert(match: re.Match[str]) -> str:
+    """A run of formatting characters that could open or close a style, made literal: Slack only styles
+    from a word's edge, and a zero-width space is not one."""
+    text, start, end = match.string, match.start(), match.end()
+    before = "" if start and text[start - 1].isalnum() else ZWSP
+    after = "" if end < len(text) and text[end].isalnum() else ZWSP
+    return before + ZWSP.join(match.group()) + after  # apart, ``` cannot open a code block
+
+
 def mrkdwn(text: str, command: str = "/study") -> str:
     """Core text (plain, with **bold**) as escaped Slack mrkdwn."""
-    text = _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text)
+    return cardtext.render_core(text, SlackMrkdwn(command))
 
-    def bold(match: re.Match[str]) -> str:
-        inner = match.group(1).strip()
-        return f"*{inner}*" if inner else ""
 
-    return _BOLD.sub(bold, _CHANNEL_LINK.sub(r"<#\1>", escape(text)))
+def section_mrkdwn(section: Section, command: str = "/study") -> str:
+    if section.markdown:
+        return cardtext.render(section.text, SlackMrkdwn(command))
+    return mrkdwn(section.text, command)
 
 
 def plain(text: str, command: str = "/study") -> str:
-    """Core text for plain_text fields and notifications: no markup, commands translated."""
-    return _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text.replace("**", ""))
+    """Core text for plain_text fields and notifications: commands translated."""
+    return _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text)
 
 
 def _text(text: str, kind: str = "mrkdwn") -> Block:
@@ -76,14 +135,21 @@ def _cut(text: str, limit: int) -> int:
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Escaped text in pieces that each fit one section."""
+    """Escaped text in pieces that each fit one section; a code block cut in two is closed and reopened."""
+    fenced = "```" in text
+    room = limit - 8 if fenced else limit
     pieces: list[str] = []
-    while len(text) > limit:
-        cut = _cut(text, limit)
+    while len(text) > room:
+        cut = _cut(text, room)
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip("\n ")
     if text.strip() or not pieces:
         pieces.append(text)
+    if fenced:
+        for i in range(len(pieces) - 1):
+            if pieces[i].count("```") % 2:
+                pieces[i] += "\n```"
+                pieces[i + 1] = "```\n" + pieces[i + 1]
     return pieces
 
 
@@ -123,12 +189,12 @@ def message_blocks(
     message: Message, command: str = "/study", limit: int = MESSAGE_BLOCK_LIMIT
 ) -> list[Block]:
     """Title, one section per core section (split when long), footer as context, buttons as actions."""
-    title = ("⚠️ " if message.is_error else "") + mrkdwn(message.title.replace("**", ""), command)
+    title = ("⚠️ " if message.is_error else "") + SlackMrkdwn(command).text(message.title, True)
     blocks: list[Block] = [_section(truncate(f"*{title}*", SECTION_LIMIT))]
     for section in message.sections:
-        text = mrkdwn(section.text, command)
+        text = section_mrkdwn(section, command)
         if section.heading:
-            text = f"*{mrkdwn(section.heading.replace('**', ''), command)}*\n{text}"
+            text = f"*{SlackMrkdwn(command).text(section.heading, True)}*\n{text}"
         blocks.extend(_section(piece) for piece in split_text(text))
     tail: list[Block] = []
     if message.footer:
@@ -150,7 +216,8 @@ def answer_modal(form: Form, private_metadata: str, command: str = "/study") -> 
     """The "Write my answer" modal. Submitting it comes back as a view_submission with callback "answer"."""
     blocks: list[Block] = []
     if form.context:
-        blocks.extend(_section(piece) for piece in split_text(mrkdwn(form.context, command))[:5])
+        shown = cardtext.render(form.context, SlackMrkdwn(command))
+        blocks.extend(_section(piece) for piece in split_text(shown)[:5])
     element: Block = {
         "type": "plain_text_input",
         "action_id": ANSWER_INPUT,
