@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ftfy
 
+from bot.core.deck_limits import (
+    CARD_KEY_MAX,
+    DECK_ID_MAX,
+    FILE_MAX,
+    LINE_MAX,
+    NUMBER_MAX,
+    SOURCE_MAX,
+    TITLE_MAX,
+)
 from bot.core.models import Card, CardKind, Deck, DeckProblem
 
 __all__ = [
@@ -22,17 +31,20 @@ __all__ = [
     "load_decks",
     "match_key_terms",
     "parse_deck",
+    "parse_deck_bytes",
     "parse_deck_text",
 ]
 
 FOLLOWUP_SUFFIX = "/followup"
 
+# Deck files are outside input: every pattern here is anchored and has no two quantifiers that can
+# match the same characters, so matching is linear in the line (a lazy `.*?` before `[ \t]*$`, or a
+# search for `[ \t]+#+$`, is quadratic on a long run of spaces). Trailing blanks are stripped in code.
 # CommonMark allows up to three spaces of indentation before block syntax; four make a code block.
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_TITLE = re.compile(r"^ {0,3}#(?:[ \t]+(?P<text>.*?))?[ \t]*$")
-_QUESTION = re.compile(r"^ {0,3}###(?:[ \t]+(?P<text>.*?))?[ \t]*$")
-_ANY_HEADING = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t]*$")
-_CLOSING_HASHES = re.compile(r"[ \t]+#+$")
+_TITLE = re.compile(r"^ {0,3}#(?:[ \t]+(?P<text>.*))?$")
+_QUESTION = re.compile(r"^ {0,3}###(?:[ \t]+(?P<text>.*))?$")
+_ANY_HEADING = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*)$")
 _SEPARATOR = re.compile(r"^ {0,3}-{3,}[ \t]*$")
 _MARKER = re.compile(
     r"^ {0,3}\*\*[ \t]*(?P<name>theory|follow[- ]?up(?:[ \t]+question)?|answer)[ \t]*"
@@ -44,8 +56,7 @@ _EXPLICIT_ID = re.compile(r"\{#(?P<id>[^{}]*)\}$")
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _NUMBERED = re.compile(r"^(?P<number>\d+)[.)][ \t]*(?P<text>.*)$")
 _LOOKS_NUMBERED = re.compile(r"^\d+[.)]\s")
-_BOLD = re.compile(r"\*\*(?=\S)(?P<term>.+?)(?<=\S)\*\*")
-_INLINE_CODE = re.compile(r"(?P<ticks>`+).+?(?P=ticks)")
+_TICKS = re.compile(r"`+")
 _ITALIC_WRAP = re.compile(r"(?P<d>\*{1,3}|_{1,3})(?P<inner>\S(?:.*\S)?)(?P=d)", re.DOTALL)
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]+")
@@ -66,32 +77,49 @@ _HEADING_HINT = "expected `### **N. Question text**`"
 
 def parse_deck(path: Path) -> Deck | list[DeckProblem]:
     """Parse one deck file; the deck id is the file stem, `source` the path as given."""
-    shown = str(path)
+    # A file name that is not UTF-8 comes as surrogates, which no terminal or database takes.
+    shown = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(FILE_MAX + 1)  # never more: a huge file is refused unread
     except OSError as exc:
         return [DeckProblem(shown, 1, f"cannot read the file: {exc.strerror or exc}")]
+    return parse_deck_bytes(data, shown, path.stem)
+
+
+def parse_deck_bytes(data: bytes, path: str, deck_id: str) -> Deck | list[DeckProblem]:
+    """Parse a deck file's bytes; `path` names it in problems, `deck_id` is its file stem."""
+    if len(data) > FILE_MAX:
+        return [_too_big(path)]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         encoding_problem = DeckProblem(
-            shown,
+            path,
             line,
             f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
             f"(column {column}) cannot be decoded; save the file as UTF-8",
         )
         # Keep going on a lossy decoding so the author also sees the file's other problems.
-        rest = parse_deck_text(data.decode("utf-8", errors="replace"), shown, path.stem)
+        rest = parse_deck_text(data.decode("utf-8", errors="replace"), path, deck_id)
         others = rest if isinstance(rest, list) else []
         return sorted([encoding_problem, *others], key=lambda p: p.line)
-    return parse_deck_text(text, shown, path.stem)
+    return parse_deck_text(text, path, deck_id)
 
 
 def parse_deck_text(text: str, path: str, deck_id: str) -> Deck | list[DeckProblem]:
     """Parse deck Markdown. Returns the deck, or every problem found (sorted by line) if there is any."""
+    if len(text) > FILE_MAX:  # characters; bytes are checked before decoding
+        return [_too_big(path)]
     return _DeckParser(text, path, deck_id).parse()
+
+
+def _too_big(path: str) -> DeckProblem:
+    return DeckProblem(
+        path, 1, f"file is too big: a deck can be at most {FILE_MAX // 1_000_000} MB; split it into several"
+    )
 
 
 def load_decks(paths: Iterable[Path]) -> tuple[list[Deck], list[DeckProblem]]:
@@ -140,13 +168,58 @@ def key_terms(answer: str) -> tuple[str, ...]:
     terms: list[str] = []
     seen: set[str] = set()
     for line in _prose_lines(answer.split("\n")):
-        for match in _BOLD.finditer(_INLINE_CODE.sub(" ", line)):
-            term = _WHITESPACE.sub(" ", match["term"]).strip(" *_")
+        for bold in _bold_spans(_without_code_spans(line)):
+            term = _WHITESPACE.sub(" ", bold).strip(" *_")
             folded = term.casefold()
             if _WORD.search(term) and folded not in seen:
                 seen.add(folded)
                 terms.append(term)
     return tuple(terms)
+
+
+def _bold_spans(line: str) -> Iterable[str]:
+    """The texts of `**text**` (not starting or ending with a space), left to right, in one pass.
+
+    An opening `**` without a closing one ends the search: no later `**` could be closed either."""
+    start = line.find("**")
+    while start != -1:
+        inner = start + 2
+        if inner < len(line) and not line[inner].isspace():
+            close = line.find("**", inner + 1)
+            while close != -1 and line[close - 1].isspace():
+                close = line.find("**", close + 1)
+            if close == -1:
+                return
+            yield line[inner:close]
+            start = line.find("**", close + 2)
+        else:
+            start = line.find("**", start + 1)
+
+
+def _without_code_spans(line: str) -> str:
+    """The line with each code span (CommonMark: a backtick run closed by the next run of the same length)
+    replaced by a space, in one pass."""
+    runs = list(_TICKS.finditer(line))
+    following: list[int | None] = [None] * len(runs)  # the next run of the same length
+    last: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        size = len(runs[index][0])
+        following[index] = last.get(size)
+        last[size] = index
+    kept: list[str] = []
+    done = 0
+    index = 0
+    while index < len(runs):
+        close = following[index]
+        if close is None:
+            index += 1
+            continue
+        kept.append(line[done : runs[index].start()])
+        kept.append(" ")
+        done = runs[close].end()
+        index = close + 1
+    kept.append(line[done:])
+    return "".join(kept)
 
 
 def match_key_terms(terms: Iterable[str], typed: str) -> tuple[list[str], list[str]]:
@@ -236,14 +309,25 @@ def _closes(line: str, fence: str) -> bool:
     )
 
 
+def _trimmed(lines: Sequence[str], blank: Callable[[str], bool]) -> Sequence[str]:
+    """`lines` without the blank ones at either end (slicing, not popping from the front: linear)."""
+    first = next((i for i, line in enumerate(lines) if not blank(line)), len(lines))
+    last = next((i for i in range(len(lines) - 1, first - 1, -1) if not blank(lines[i])), first - 1)
+    return lines[first : last + 1]
+
+
 def _clean(lines: Sequence[str]) -> str:
     # rstrip drops Markdown's two-space hard line breaks, which mean nothing in a chat message.
-    stripped = [line.rstrip() for line in lines]
-    while stripped and not stripped[0]:
-        stripped.pop(0)
-    while stripped and not stripped[-1]:
-        stripped.pop()
+    stripped = _trimmed([line.rstrip() for line in lines], lambda line: not line)
     return _fix("\n".join(stripped))
+
+
+def _strip_closing_hashes(text: str) -> str:
+    # `# Title ##`: CommonMark's optional closing sequence, after a space or as the whole text.
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        return bare.rstrip(" \t")
+    return text
 
 
 def _unitalic(text: str) -> str:
@@ -303,6 +387,16 @@ class _DeckParser:
     def parse(self) -> Deck | list[DeckProblem]:
         if not self.text.strip():
             return [DeckProblem(self.path, 1, "file is empty")]
+        if "\r" in self.text and "\n" not in self.text:
+            return [
+                DeckProblem(
+                    self.path,
+                    1,
+                    "lines end in a carriage return (CR) only, as on classic Mac OS; "
+                    "save the file with LF (or CRLF) line ends",
+                )
+            ]
+        self._check_names()
         self.lines = self._scan(self.text.split("\n"))
         title, title_line = self._title()
         headings = [i for i, ln in enumerate(self.lines) if not ln.code and _QUESTION.match(ln.text)]
@@ -335,6 +429,7 @@ class _DeckParser:
         fence_line = 0
         for number, text in enumerate(raw, start=1):
             text = text.removesuffix("\r")
+            self._check_line(number, text)
             if fence is None:
                 opened = _FENCE_OPEN.match(text)
                 # A backtick fence's info string may not contain backticks (CommonMark).
@@ -352,16 +447,56 @@ class _DeckParser:
             self.problem(fence_line, f"code block opened here with {fence} is never closed")
         return lines
 
+    def _check_line(self, number: int, text: str) -> None:
+        if len(text) > LINE_MAX:
+            self.problem(
+                number,
+                f"line is {len(text)} characters long; a line can be at most {LINE_MAX} "
+                "(a paragraph is one line: break it into several)",
+            )
+        if "\x00" in text:
+            self.problem(number, "line holds a NUL character (byte 0x00), which cannot be stored; remove it")
+        if "\r" in text:
+            self.problem(
+                number,
+                "line holds a carriage return (CR) that does not end the line; "
+                "save the file with LF (or CRLF) line ends",
+            )
+
+    def _check_names(self) -> None:
+        """The file name is the deck id and the path its source: both are stored, within their columns."""
+        try:
+            (self.deck_id + self.path).encode("utf-8")
+        except UnicodeEncodeError:
+            self.problem(1, "file name is not valid UTF-8: rename the file")
+            return
+        if len(self.deck_id) > DECK_ID_MAX:
+            self.problem(
+                1,
+                f"file name gives a deck id of {len(self.deck_id)} characters; "
+                f"it can be at most {DECK_ID_MAX} (without .md): rename the file",
+            )
+        if len(self.path) > SOURCE_MAX:
+            self.problem(
+                1,
+                f"file path is {len(self.path)} characters long; it can be at most {SOURCE_MAX}: "
+                "move the deck to a shorter path",
+            )
+
     def _title(self) -> tuple[str, int]:
         first = next(ln for ln in self.lines if ln.text.strip())
         matched = None if first.code else _TITLE.match(first.text)
         if matched is None:
             self.problem(first.number, "deck has no title: the first line must be `# Deck title`")
             return "", 0
-        title = _CLOSING_HASHES.sub("", matched["text"] or "").replace("**", "")
+        title = _strip_closing_hashes((matched["text"] or "").rstrip(" \t")).replace("**", "")
         title = _WHITESPACE.sub(" ", _fix(title)).strip()
         if not title:
             self.problem(first.number, "deck title is empty")
+        elif len(title) > TITLE_MAX:
+            self.problem(
+                first.number, f"deck title is {len(title)} characters long; it can be at most {TITLE_MAX}"
+            )
         return title, first.number
 
     def _check_misleveled(self, title_line: int) -> None:
@@ -395,6 +530,13 @@ class _DeckParser:
                     "(starting with a letter or digit)",
                 )
                 explicit_id = None
+            elif len(explicit_id) > CARD_KEY_MAX - len(FOLLOWUP_SUFFIX):
+                self.problem(
+                    line.number,
+                    f"question id {{#{explicit_id[:20]}…}} is {len(explicit_id)} characters long; it can "
+                    f"be at most {CARD_KEY_MAX - len(FOLLOWUP_SUFFIX)}",
+                )
+                explicit_id = None
         text = _WHITESPACE.sub(" ", text.replace("**", "")).strip()
 
         numbered = _NUMBERED.match(text)
@@ -403,7 +545,12 @@ class _DeckParser:
             self.problem(line.number, f"question heading has no number: {_HEADING_HINT}, got {shown!r}")
             return _Heading(line.number, None, explicit_id, explicit_id is not None, text)
 
-        number = int(numbered["number"])
+        digits = numbered["number"].lstrip("0") or "0"
+        if len(digits) > len(str(NUMBER_MAX)) or int(digits) > NUMBER_MAX:
+            shown = digits if len(digits) <= 20 else digits[:20] + "…"
+            self.problem(line.number, f"question number {shown} is too large: it can be at most {NUMBER_MAX}")
+            return _Heading(line.number, None, None, False, text)
+        number = int(digits)
         question = numbered["text"].strip()
         if not question:
             self.problem(line.number, f"question {number} has no question text")
@@ -456,12 +603,10 @@ class _DeckParser:
                 return
 
     def _credit(self, tail: list[_Line]) -> str:
-        texts = [line.text for line in tail]
         # Trim the `---` separators (and blank lines) around the author block, not the ones inside it.
-        while texts and (not texts[0].strip() or _SEPARATOR.match(texts[0])):
-            texts.pop(0)
-        while texts and (not texts[-1].strip() or _SEPARATOR.match(texts[-1])):
-            texts.pop()
+        texts = _trimmed(
+            [line.text for line in tail], lambda text: not text.strip() or bool(_SEPARATOR.match(text))
+        )
         return _clean(texts)
 
     def _question(self, heading: _Heading, body: list[_Line]) -> list[Card]:
