@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,32 @@ def test_decks_check_reports_invalid_utf8(tmp_path: Path) -> None:
     result = studybot("decks", "check", str(bad))
     assert result.returncode == 1
     assert f"{bad}:7: " in result.stdout and "UTF-8" in result.stdout, result.stdout
+
+
+async def test_a_deck_the_database_refuses_is_reported_and_the_others_served(
+    db_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The parser keeps decks within the tables' limits; should one still fail at the database (a limit
+    the parser does not know yet), it is left out and reported, and the other decks are served."""
+    (tmp_path / "chem.md").write_text(GOOD, encoding="utf-8")
+    service = await build_service(db_url, [tmp_path], clock=clock)
+    try:
+        decks, problems = load_decks([tmp_path])
+        chem = decks[0]
+        # Beyond SQLite's 64-bit and PostgreSQL's 32-bit INTEGER.
+        huge = replace(
+            chem,
+            id="huge",
+            source=str(tmp_path / "huge.md"),
+            cards=tuple(replace(c, number=2**63) for c in chem.cards),
+        )
+        report = await service.load_decks([huge, chem], problems)
+        assert [d.id for d in report.served] == ["chem"]
+        text = (await service.decks(member("admin", admin=True))).plain_text()
+        assert f"{tmp_path / 'huge.md'}:1: the database refused this deck" in text
+        assert "Chemistry basics" in text
+        quiz = await service.quiz(member("alice"), "chem")
+        assert not quiz.is_error and "What is an atom?" in quiz.plain_text()
+        assert (await service.quiz(member("alice"), "huge")).is_error
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from bot.core.models import (
     CardKind,
     CardState,
     Deck,
+    DeckProblem,
     DeckProgress,
     Grade,
     GradeContext,
@@ -301,11 +302,25 @@ class SqlStore(DailyQueries):
 
     # -- decks ----------------------------------------------------------------------------------
 
-    async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> None:
+    async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> list[DeckProblem]:
+        refused: list[DeckProblem] = []
         async with self._writer.begin() as conn:
             await conn.execute(sa.update(decks).values(active=False))
             for deck in deck_list:
-                await self._sync_deck(conn, deck, now)
+                # Each deck in its own savepoint: one the database refuses stays out, the others load.
+                try:
+                    async with conn.begin_nested():
+                        await self._sync_deck(conn, deck, now)
+                except Exception as exc:
+                    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+                    refused.append(
+                        DeckProblem(
+                            deck.source or deck.id,
+                            1,
+                            f"the database refused this deck ({type(exc).__name__}: {reason[:200]})",
+                        )
+                    )
+        return refused
 
     async def _sync_deck(self, conn: AsyncConnection, deck: Deck, now: datetime) -> None:
         values = {
