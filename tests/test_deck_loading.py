@@ -12,7 +12,9 @@ import pytest
 from bot.app import build_service
 from bot.core.decks import load_decks
 from bot.core.messages import Message
-from tests.conftest import CONTENT, FakeClock, member
+from tests.conftest import REPO, FakeClock, member
+
+BUNDLED = REPO / "content" / "ml-interview-questions.md"
 
 GOOD = """# Chemistry basics
 ---
@@ -91,7 +93,7 @@ def studybot(*args: str, cwd: Path | None = None, stdin: str = "") -> subprocess
 
 
 def test_decks_check_accepts_the_bundled_deck() -> None:
-    result = studybot("decks", "check", str(CONTENT))
+    result = studybot("decks", "check", str(BUNDLED))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "🧠 15 Comprehensive Interview Questions" in result.stdout
     assert "15 questions, 15 follow-ups" in result.stdout

@@ -201,8 +201,13 @@ def _refused(problems: Sequence[DeckProblem], shown: int = 10) -> str:
 
 def decks_reloaded(served: Sequence[Deck], problems: Sequence[DeckProblem]) -> Message:
     """The answer to /decks reload: what is served now, and why the other files were refused."""
+
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}" + ("" if n == 1 else "s")
+
     lines = [
-        f"{d.id} — “{d.title}”, {len(d.main_cards)} questions + {len(d.followup_cards)} follow-ups"
+        f"{d.id} — “{d.title}”, {count(len(d.main_cards), 'question')} + "
+        f"{count(len(d.followup_cards), 'follow-up')}"
         for d in served
     ]
     sections = [Section("\n".join(lines) or "No deck is loaded.", "Served now")]
