@@ -13,10 +13,15 @@ from pathlib import Path
 import aiohttp
 
 from bot.app import build_service
+from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO, FakeClock, member
+from tests.fakes.discord_api import DiscordEnv
 from tests.fakes.slack_api import Member, MockSlack
 from tests.test_deck_loading import GOOD
+from tests.test_discord import ADMIN, ALICE
 from tests.test_ops_sigterm import BotProcess, bot_env, command
+
+pytest_plugins = ("tests.fakes.discord_api",)  # the discord_env fixture
 
 BROKEN = GOOD.replace("**Theory:**\nAtoms", "Atoms")  # question 2 has no Theory, at line 16
 
@@ -132,3 +137,20 @@ async def test_only_admins_reload_and_the_answer_says_what_changed(tmp_path: Pat
         assert await service.store.deck_ids() == ["ml-interview-questions"]
     finally:
         await service.store.close()  # type: ignore[attr-defined]
+
+
+async def test_discord_decks_reload_is_for_server_admins(
+    discord_env: DiscordEnv, service: StudyService, tmp_path: Path
+) -> None:
+    folder = content_folder(tmp_path)
+    service.library.content = (folder,)
+    add_decks(folder)
+    bot = discord_env.driver
+    denied = await bot.slash("decks", ALICE, options={"action": "reload"})
+    assert denied.callback.ephemeral and denied.callback.title == "Only admins can reload the decks."
+    reloaded = await bot.slash("decks", ADMIN, options={"action": "reload"})
+    assert reloaded.callback.ephemeral
+    assert reloaded.callback.title == "Decks reloaded: 2 served, 1 refused"
+    assert "chem — “Chemistry basics”" in reloaded.callback.text()
+    listed = await bot.slash("decks", ALICE)
+    assert "Chemistry basics" in listed.callback.text()
