@@ -106,6 +106,9 @@ def test_decks_check_accepts_the_bundled_deck() -> None:
         (GOOD.replace("### **2. What", "### **1. What"), 16, "used twice"),
         (GOOD.replace("**Answer:**\n**Protons**, **neutrons** and **electrons**.", ""), 9, "Answer"),
         ("", 1, "empty"),
+        # Accepted before, then stopped `studybot run` at the database.
+        (GOOD.replace("### **1. What", f"### **{2**31}. What"), 4, "at most 2147483647"),
+        (GOOD.replace("# Chemistry basics", "# " + "c" * 301), 1, "at most 300"),
     ],
 )
 def test_decks_check_reports_file_and_line(tmp_path: Path, content: str, line: int, message: str) -> None:

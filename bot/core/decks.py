@@ -77,14 +77,18 @@ _HEADING_HINT = "expected `### **N. Question text**`"
 
 def parse_deck(path: Path) -> Deck | list[DeckProblem]:
     """Parse one deck file; the deck id is the file stem, `source` the path as given."""
-    # A file name that is not UTF-8 comes as surrogates, which no terminal or database takes.
-    shown = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    shown = _shown(path)
     try:
         with path.open("rb") as file:
             data = file.read(FILE_MAX + 1)  # never more: a huge file is refused unread
     except OSError as exc:
         return [DeckProblem(shown, 1, f"cannot read the file: {exc.strerror or exc}")]
     return parse_deck_bytes(data, shown, path.stem)
+
+
+def _shown(path: Path) -> str:
+    # A file name that is not UTF-8 comes as surrogates, which no terminal or database takes.
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def parse_deck_bytes(data: bytes, path: str, deck_id: str) -> Deck | list[DeckProblem]:
@@ -135,11 +139,11 @@ def load_decks(paths: Iterable[Path]) -> tuple[list[Deck], list[DeckProblem]]:
         if path.is_dir():
             files = sorted(p for p in path.glob("*.md") if p.is_file())
             if not files:
-                problems.append(DeckProblem(str(path), 1, "directory holds no .md deck files"))
+                problems.append(DeckProblem(_shown(path), 1, "directory holds no .md deck files"))
         elif path.exists():
             files = [path]
         else:
-            problems.append(DeckProblem(str(path), 1, "no such file or directory"))
+            problems.append(DeckProblem(_shown(path), 1, "no such file or directory"))
             continue
         for file in files:
             resolved = file.resolve()
@@ -152,10 +156,10 @@ def load_decks(paths: Iterable[Path]) -> tuple[list[Deck], list[DeckProblem]]:
             elif result.id in ids:
                 # Progress is stored per deck id, so two files with one stem would share it.
                 problems.append(
-                    DeckProblem(str(file), 1, f"deck id {result.id!r} is already used by {ids[result.id]}")
+                    DeckProblem(_shown(file), 1, f"deck id {result.id!r} is already used by {ids[result.id]}")
                 )
             else:
-                ids[result.id] = str(file)
+                ids[result.id] = _shown(file)
                 decks.append(result)
     return decks, problems
 
