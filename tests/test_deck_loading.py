@@ -154,3 +154,21 @@ async def test_a_deck_the_database_refuses_is_reported_and_the_others_served(
         assert (await service.quiz(member("alice"), "huge")).is_error
     finally:
         await service.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_deck_at_every_limit_loads(db_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    """What the parser accepts at its limits the database stores (SQLite and PostgreSQL)."""
+    text = (
+        GOOD.replace("# Chemistry basics", "# " + "T" * 300)
+        .replace("### **1. What is an atom?**", f"### **{2**31 - 1}. What is an atom?** {{#{'a' * 111}}}")
+        .replace("### **2. What", "### **2147483646. What")
+    )
+    (tmp_path / ("d" * 100 + ".md")).write_text(text, encoding="utf-8")
+    service = await build_service(db_url, [tmp_path], clock=clock)
+    try:
+        assert service.deck_problems == ()
+        assert await service.store.deck_ids() == ["d" * 100]
+        quiz = await service.quiz(member("alice"))
+        assert not quiz.is_error and "What is an atom?" in quiz.plain_text()
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]
