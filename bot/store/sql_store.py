@@ -312,14 +312,10 @@ class SqlStore(DailyQueries):
                     async with conn.begin_nested():
                         await self._sync_deck(conn, deck, now)
                 except Exception as exc:
-                    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
-                    refused.append(
-                        DeckProblem(
-                            deck.source or deck.id,
-                            1,
-                            f"the database refused this deck ({type(exc).__name__}: {reason[:200]})",
-                        )
-                    )
+                    cause = getattr(exc, "orig", None) or exc  # the driver's error, not SQLAlchemy's wrapper
+                    reason = (str(cause).strip().splitlines() or [""])[0][:200]
+                    message = f"the database refused this deck ({type(cause).__name__}: {reason})"
+                    refused.append(DeckProblem(deck.source or deck.id, 1, message))
         return refused
 
     async def _sync_deck(self, conn: AsyncConnection, deck: Deck, now: datetime) -> None:
