@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.core.decks import load_decks
 from bot.core.ports import Clock
 from bot.core.service import StudyService
 from bot.store.engine import create_engine
 from bot.store.migrate import upgrade
 from bot.store.sql_store import SqlStore
-
-log = logging.getLogger(__name__)
 
 
 async def build_service(
@@ -25,8 +21,6 @@ async def build_service(
     """Migrate the database, load the decks (valid ones served, broken ones reported) and wire the core."""
     await upgrade(db_url)
     store = SqlStore(create_engine(db_url))
-    service = StudyService(store, clock, answer_limit=answer_limit)
-    decks, problems = load_decks(content)
-    await service.load_decks(decks, problems)
-    log.info("decks loaded: %s", ", ".join(f"{d.id} ({len(d.cards)} cards)" for d in decks) or "none")
+    service = StudyService(store, clock, answer_limit=answer_limit, content=content)
+    await service.library.reload()
     return service

@@ -61,9 +61,12 @@ def decks_check(paths: list[Path]) -> int:
 async def _console(settings: Settings, user: str, db: Path | None) -> None:
     from bot.adapters.console import run_console
     from bot.app import build_service
+    from bot.ops.reload import ignore_sighup_until_ready, reload_decks_on_sighup
 
     url = sqlite_url(db) if db else settings.db_url
+    ignore_sighup_until_ready()
     service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
+    reload_decks_on_sighup(service, say=lambda line: print(line, flush=True))
     try:
         await run_console(service, user)
     finally:

@@ -2,7 +2,8 @@
 
 SIGTERM (or Ctrl-C) stops it within 10 seconds: the scheduler finishes the post it is making, the
 adapters stop taking work and finish what they hold, database calls still running are waited for, then the
-database is closed and the process exits 0. A watchdog makes sure of the 10 seconds whatever hangs."""
+database is closed and the process exits 0. A watchdog makes sure of the 10 seconds whatever hangs.
+SIGHUP reloads the deck files (bot/ops/reload.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.core.service import StudyService
 from bot.ops.health import HealthServer, database_check
 from bot.ops.logs import Redactor, describe_error, safe_url, secrets_of
 from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics, instrument
+from bot.ops.reload import ignore_sighup_until_ready, reload_decks_on_sighup
 from bot.schedule.poster import Poster
 from bot.store.migrate import startup_lock
 
@@ -156,6 +158,7 @@ async def run(settings: Settings) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
+    ignore_sighup_until_ready()
 
     log.info("starting: database %s", safe_url(settings.db_url))
     try:
@@ -171,6 +174,7 @@ async def run(settings: Settings) -> int:
 
     metrics = Metrics()
     store = instrument(service, metrics)
+    reload_decks_on_sighup(service)
 
     try:
         chats = chat_components(settings, service)

@@ -17,7 +17,8 @@ from bot.core.service import StudyService
 from tests.db import database_urls
 
 REPO = Path(__file__).resolve().parents[1]
-CONTENT = REPO / "content"
+# The tests' own decks (a copy of the bundled one), so a deck added to content/ changes no test.
+CONTENT = REPO / "tests" / "fixtures" / "decks"
 
 
 class FakeClock:

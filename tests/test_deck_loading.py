@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from bot.app import build_service
 from bot.core.decks import load_decks
 from bot.core.messages import Message
-from tests.conftest import CONTENT, FakeClock, member
+from tests.conftest import REPO, FakeClock, member
+
+BUNDLED = REPO / "content" / "ml-interview-questions.md"
 
 GOOD = """# Chemistry basics
 ---
@@ -91,7 +94,7 @@ def studybot(*args: str, cwd: Path | None = None, stdin: str = "") -> subprocess
 
 
 def test_decks_check_accepts_the_bundled_deck() -> None:
-    result = studybot("decks", "check", str(CONTENT))
+    result = studybot("decks", "check", str(BUNDLED))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "🧠 15 Comprehensive Interview Questions" in result.stdout
     assert "15 questions, 15 follow-ups" in result.stdout
@@ -104,6 +107,9 @@ def test_decks_check_accepts_the_bundled_deck() -> None:
         (GOOD.replace("### **2. What", "### **1. What"), 16, "used twice"),
         (GOOD.replace("**Answer:**\n**Protons**, **neutrons** and **electrons**.", ""), 9, "Answer"),
         ("", 1, "empty"),
+        # Accepted before, then stopped `studybot run` at the database.
+        (GOOD.replace("### **1. What", f"### **{2**31}. What"), 4, "at most 2147483647"),
+        (GOOD.replace("# Chemistry basics", "# " + "c" * 301), 1, "at most 300"),
     ],
 )
 def test_decks_check_reports_file_and_line(tmp_path: Path, content: str, line: int, message: str) -> None:
@@ -120,3 +126,50 @@ def test_decks_check_reports_invalid_utf8(tmp_path: Path) -> None:
     result = studybot("decks", "check", str(bad))
     assert result.returncode == 1
     assert f"{bad}:7: " in result.stdout and "UTF-8" in result.stdout, result.stdout
+
+
+async def test_a_deck_the_database_refuses_is_reported_and_the_others_served(
+    db_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The parser keeps decks within the tables' limits; should one still fail at the database (a limit
+    the parser does not know yet), it is left out and reported, and the other decks are served."""
+    (tmp_path / "chem.md").write_text(GOOD, encoding="utf-8")
+    service = await build_service(db_url, [tmp_path], clock=clock)
+    try:
+        decks, problems = load_decks([tmp_path])
+        chem = decks[0]
+        # Beyond SQLite's 64-bit and PostgreSQL's 32-bit INTEGER.
+        huge = replace(
+            chem,
+            id="huge",
+            source=str(tmp_path / "huge.md"),
+            cards=tuple(replace(c, number=2**63) for c in chem.cards),
+        )
+        report = await service.load_decks([huge, chem], problems)
+        assert [d.id for d in report.served] == ["chem"]
+        text = (await service.decks(member("admin", admin=True))).plain_text()
+        assert f"{tmp_path / 'huge.md'}:1: the database refused this deck" in text
+        assert "Chemistry basics" in text
+        quiz = await service.quiz(member("alice"), "chem")
+        assert not quiz.is_error and "What is an atom?" in quiz.plain_text()
+        assert (await service.quiz(member("alice"), "huge")).is_error
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_deck_at_every_limit_loads(db_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    """What the parser accepts at its limits the database stores (SQLite and PostgreSQL)."""
+    text = (
+        GOOD.replace("# Chemistry basics", "# " + "T" * 300)
+        .replace("### **1. What is an atom?**", f"### **{2**31 - 1}. What is an atom?** {{#{'a' * 111}}}")
+        .replace("### **2. What", "### **2147483646. What")
+    )
+    (tmp_path / ("d" * 100 + ".md")).write_text(text, encoding="utf-8")
+    service = await build_service(db_url, [tmp_path], clock=clock)
+    try:
+        assert service.deck_problems == ()
+        assert await service.store.deck_ids() == ["d" * 100]
+        quiz = await service.quiz(member("alice"))
+        assert not quiz.is_error and "What is an atom?" in quiz.plain_text()
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]

@@ -60,7 +60,7 @@ def assert_problem(found: list[DeckProblem], line: int, fragment: str) -> None:
     assert hits, f"no problem at line {line} containing {fragment!r}; got:\n" + "\n".join(map(str, found))
 
 
-# --- the shipped deck -------------------------------------------------------------------------------------
+# --- the shipped deck (its own tests; every other test uses tests/fixtures/decks) ---------------------------
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +75,14 @@ def test_seed_has_15_questions_each_with_a_followup(seed: Deck) -> None:
     assert all(c.parent_key == c.key.removesuffix("/followup") for c in seed.followup_cards)
     assert seed.id == "ml-interview-questions"
     assert seed.source == str(SEED)
+
+
+def test_seed_every_question_has_an_answer_and_a_followup_with_its_answer(seed: Deck) -> None:
+    followups = {c.parent_key: c for c in seed.followup_cards}
+    for card in seed.main_cards:
+        assert card.question.strip() and card.answer.strip(), card.key
+        followup = followups[card.key]
+        assert followup.question.strip() and followup.answer.strip(), followup.key
 
 
 def test_seed_title_is_repaired(seed: Deck) -> None:

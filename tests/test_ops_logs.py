@@ -153,7 +153,7 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         PYTHONPATH=str(REPO),
         STUDYBOT_DATA_DIR=str(tmp_path / "data"),
-        STUDYBOT_CONTENT=str(REPO / "content"),
+        STUDYBOT_CONTENT=str(REPO / "tests" / "fixtures" / "decks"),
         STUDYBOT_LOG_LEVEL="DEBUG",
     )
     env.update(extra)

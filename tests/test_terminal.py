@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import CONTENT, REPO
 
 
 def run_console(tmp_path: Path, lines: list[str], user: str = "alice") -> str:
-    env = {**os.environ, "STUDYBOT_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "STUDYBOT_DATA_DIR": str(tmp_path / "data"), "STUDYBOT_CONTENT": str(CONTENT)}
     env.pop("DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "console", "--user", user, "--db", str(tmp_path / "term.db")],

@@ -24,6 +24,8 @@ async def run_text_command(service: StudyService, caller: Caller, line: str) -> 
     if name == "daily":
         return await _daily(service, caller, args)
     if name == "decks":
+        if args and args[0].casefold() == "reload":
+            return await service.decks_reload(caller)
         return await service.decks(caller)
     if name == "help":
         return service.help()

@@ -11,6 +11,7 @@ from bot.core.models import (
     BoardRow,
     CardState,
     Deck,
+    DeckProblem,
     DeckProgress,
     Grade,
     GradeContext,
@@ -121,8 +122,9 @@ class Store(DailyStore, Protocol):
 
     async def get_member(self, member_id: int) -> MemberRow | None: ...
 
-    async def sync_decks(self, decks: Sequence[Deck], now: datetime) -> None:
-        """Upsert decks and cards by (deck id, card key); cards no longer in a deck become inactive."""
+    async def sync_decks(self, decks: Sequence[Deck], now: datetime) -> list[DeckProblem]:
+        """Upsert decks and cards by (deck id, card key); cards no longer in a deck become inactive.
+        A deck the database refuses is left out (inactive) and comes back as a problem; the others load."""
         ...
 
     async def deck_ids(self) -> list[str]: ...

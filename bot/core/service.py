@@ -6,10 +6,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.core import scheduling, texts
 from bot.core.daily import DailyService
 from bot.core.keyterms import match_key_terms
+from bot.core.library import DeckLibrary, DeckReport
 from bot.core.messages import Action, Form, Message, Reply, Section, Style, error
 from bot.core.models import (
     AskRow,
@@ -63,21 +65,23 @@ class StudyService:
         clock: Clock | None = None,
         *,
         answer_limit: int = ANSWER_LIMIT,
+        content: Sequence[Path] = (),
     ) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.answer_limit = answer_limit
-        self.deck_problems: tuple[DeckProblem, ...] = ()
+        self.library = DeckLibrary(store, self.clock, content)
         self.daily = DailyService(store, self.clock, self)
 
     # -- set-up ---------------------------------------------------------------------------------
 
-    async def load_decks(self, decks: Sequence[Deck], problems: Sequence[DeckProblem] = ()) -> None:
-        """Serve the valid decks; remember the problems so admins can see them."""
-        for problem in problems:
-            log.warning("deck refused: %s", problem)
-        self.deck_problems = tuple(problems)
-        await self.store.sync_decks(decks, self.clock.now())
+    async def load_decks(self, decks: Sequence[Deck], problems: Sequence[DeckProblem] = ()) -> DeckReport:
+        """Serve the valid decks; remember the problems (theirs and the database's) so admins see them."""
+        return await self.library.load(decks, problems)
+
+    @property
+    def deck_problems(self) -> tuple[DeckProblem, ...]:
+        return self.library.problems
 
     async def who(self, caller: Caller) -> Who:
         workspace_tz = await self.store.ensure_workspace(caller.workspace_id, caller.platform)
@@ -440,6 +444,10 @@ class StudyService:
         who = await self.who(caller)
         progress = await self.store.deck_progress(who.member.id, self.clock.now())
         return texts.decks(progress, self.deck_problems if caller.is_admin else ())
+
+    async def decks_reload(self, caller: Caller) -> Message:
+        """Admins: read the deck files again (as SIGHUP does) and say what is served and what refused."""
+        return await self.library.reload_for(caller)
 
     def help(self) -> Message:
         return texts.help_message()

@@ -12,6 +12,7 @@ from bot.core.messages import Action, Message, Section, Style
 from bot.core.models import (
     AskRow,
     BoardRow,
+    Deck,
     DeckProblem,
     DeckProgress,
     Grade,
@@ -217,8 +218,40 @@ def decks(progress: Sequence[DeckProgress], problems: Sequence[DeckProblem]) -> 
     if not sections:
         sections.append(Section("No decks are loaded."))
     if problems:
-        sections.append(Section("\n".join(str(p) for p in problems[:10]), "Decks refused (fix and restart)"))
+        sections.append(Section(_refused(problems), REFUSED_HEADING))
     return Message(title="Decks", sections=tuple(sections))
+
+
+REFUSED_HEADING = "Decks refused (fix the files, then /decks reload)"
+
+
+def _refused(problems: Sequence[DeckProblem], shown: int = 10) -> str:
+    lines = [str(p) for p in problems[:shown]]
+    if len(problems) > shown:
+        lines.append(f"… and {len(problems) - shown} more: run `studybot decks check` for all of them")
+    return "\n".join(lines)
+
+
+def decks_reloaded(served: Sequence[Deck], problems: Sequence[DeckProblem]) -> Message:
+    """The answer to /decks reload: what is served now, and why the other files were refused."""
+
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}" + ("" if n == 1 else "s")
+
+    lines = [
+        f"{d.id} — “{d.title}”, {count(len(d.main_cards), 'question')} + "
+        f"{count(len(d.followup_cards), 'follow-up')}"
+        for d in served
+    ]
+    sections = [Section("\n".join(lines) or "No deck is loaded.", "Served now")]
+    if problems:
+        sections.append(Section(_refused(problems), REFUSED_HEADING))
+    refused_files = len({p.path for p in problems})
+    return Message(
+        title=f"Decks reloaded: {len(served)} served, {refused_files} refused",
+        sections=tuple(sections),
+        is_error=bool(problems),
+    )
 
 
 def help_message() -> Message:

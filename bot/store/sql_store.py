@@ -16,6 +16,7 @@ from bot.core.models import (
     CardKind,
     CardState,
     Deck,
+    DeckProblem,
     DeckProgress,
     Grade,
     GradeContext,
@@ -302,11 +303,21 @@ class SqlStore(DailyQueries):
 
     # -- decks ----------------------------------------------------------------------------------
 
-    async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> None:
+    async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> list[DeckProblem]:
+        refused: list[DeckProblem] = []
         async with self._writer.begin() as conn:
             await conn.execute(sa.update(decks).values(active=False))
             for deck in deck_list:
-                await self._sync_deck(conn, deck, now)
+                # Each deck in its own savepoint: one the database refuses stays out, the others load.
+                try:
+                    async with conn.begin_nested():
+                        await self._sync_deck(conn, deck, now)
+                except Exception as exc:
+                    cause = getattr(exc, "orig", None) or exc  # the driver's error, not SQLAlchemy's wrapper
+                    reason = (str(cause).strip().splitlines() or [""])[0][:200]
+                    message = f"the database refused this deck ({type(cause).__name__}: {reason})"
+                    refused.append(DeckProblem(deck.source or deck.id, 1, message))
+        return refused
 
     async def _sync_deck(self, conn: AsyncConnection, deck: Deck, now: datetime) -> None:
         values = {

@@ -164,8 +164,10 @@ def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Clien
     tree.add_command(team)
 
     @tree.command(name="decks", description="The decks and your progress in each")
-    async def decks(interaction: discord.Interaction) -> None:
-        await answer(interaction, lambda s, c: s.decks(c))
+    @app_commands.describe(action="Admins: read the deck files again, without a restart")
+    @app_commands.choices(action=[app_commands.Choice(name="Reload the deck files (admins)", value="reload")])
+    async def decks(interaction: discord.Interaction, action: str | None = None) -> None:
+        await answer(interaction, lambda s, c: s.decks_reload(c) if action == "reload" else s.decks(c))
 
     @tree.command(name="help", description="What studybot does and how to use it")
     async def help_(interaction: discord.Interaction) -> None:

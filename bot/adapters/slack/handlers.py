@@ -185,7 +185,8 @@ class SlackHandlers:
             text = command_text(command.get("text") or "")
             name, sub = _subcommand(text)
             admin = self.admins.configured(command["user_id"])
-            if name == "daily" and sub in ADMIN_DAILY and not admin:
+            needs_admin = (name == "daily" and sub in ADMIN_DAILY) or (name, sub) == ("decks", "reload")
+            if needs_admin and not admin:
                 admin = await self.admins.is_admin(client, command["team_id"], command["user_id"])
             caller = Caller(
                 platform=PLATFORM,

@@ -1,0 +1,64 @@
+"""The decks the bot serves: loaded from the content folders at start, again on SIGHUP or `/decks reload`.
+
+A deck refused by the parser or by the database is left out and reported (to admins in /decks and in the
+log); every other deck is served."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core import texts
+from bot.core.decks import load_decks
+from bot.core.messages import Message, error
+from bot.core.models import Caller, Deck, DeckProblem
+from bot.core.ports import Clock, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeckReport:
+    served: tuple[Deck, ...]
+    problems: tuple[DeckProblem, ...]
+
+
+class DeckLibrary:
+    def __init__(self, store: Store, clock: Clock, content: Sequence[Path] = ()) -> None:
+        self.store = store
+        self.clock = clock
+        self.content = tuple(content)
+        self.problems: tuple[DeckProblem, ...] = ()
+        self._lock = asyncio.Lock()  # one load at a time: a SIGHUP and a /decks reload never interleave
+
+    async def load(self, decks: Sequence[Deck], problems: Sequence[DeckProblem] = ()) -> DeckReport:
+        """Serve `decks` (and no other); `problems` are those of the files that were refused."""
+        async with self._lock:
+            return await self._load(decks, problems)
+
+    async def reload(self) -> DeckReport:
+        """Read the content folders again and serve what they hold now."""
+        async with self._lock:
+            decks, problems = await asyncio.to_thread(load_decks, self.content)
+            return await self._load(decks, problems)
+
+    async def reload_for(self, caller: Caller) -> Message:
+        if not caller.is_admin:
+            return error(
+                "Only admins can reload the decks.", "Ask someone who can manage this server or workspace."
+            )
+        report = await self.reload()
+        return texts.decks_reloaded(report.served, report.problems)
+
+    async def _load(self, decks: Sequence[Deck], problems: Sequence[DeckProblem]) -> DeckReport:
+        refused = await self.store.sync_decks(decks, self.clock.now())
+        refused_paths = {p.path for p in refused}
+        served = tuple(d for d in decks if (d.source or d.id) not in refused_paths)
+        self.problems = tuple(sorted((*problems, *refused), key=lambda p: (p.path, p.line)))
+        for problem in self.problems:
+            log.warning("deck refused: %s", problem)
+        log.info("decks loaded: %s", ", ".join(f"{d.id} ({len(d.cards)} cards)" for d in served) or "none")
+        return DeckReport(served, self.problems)
