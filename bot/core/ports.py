@@ -85,8 +85,11 @@ class DailyStore(Protocol):
         CLAIMED for a (channel, date). One result per item, in order; a channel may appear once."""
         ...
 
-    async def touch_daily_claim(self, post_id: int, claimed_by: str, now: datetime) -> bool:
-        """Refresh our unposted claim and count an attempt; False if it was posted or taken over."""
+    async def renew_daily_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]:
+        """Refresh the unposted claims (post id, claim token) still ours; returns their ids. A takeover
+        gives a claim a new token, so the old holder's renewal fails. `attempt` counts one more try."""
         ...
 
     async def mark_daily_posted(self, posts: Sequence[tuple[int, str, str | None]], now: datetime) -> None:

@@ -36,6 +36,7 @@ from bot.core.daily import (
 from bot.core.messages import Message
 from bot.core.ports import Clock
 from bot.core.service import StudyService
+from bot.schedule.claims import ClaimKeeper, Lease
 from bot.schedule.poster import PermanentPostError, Poster, PostRef, RetryablePostError
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ class DailyRunner:
         post_timeout: float = 30.0,
         claim_timeout: timedelta | None = None,
         sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
         instance: str | None = None,
     ) -> None:
         self.service = service
@@ -161,10 +163,14 @@ class DailyRunner:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.rate_limit_budget = rate_limit_budget  # seconds of retry-after waits per post, at most
-        self.post_timeout = post_timeout
         self.instance = instance or instance_name()
+        # Every wait renews the claims this runner holds; every attempt first proves its claim is ours.
+        self._claims = ClaimKeeper(self.daily.renew_claims, self.claim_timeout, self.clock.now, sleep)
+        # An attempt must end before anyone may take its claim over (see bot/schedule/claims.py).
+        self.post_timeout = min(post_timeout, self._claims.attempt_limit)
         self._sleep = sleep
-        self._gates = {platform: RateGate(sleep) for platform in posters}
+        self._monotonic = monotonic
+        self._gates = {platform: RateGate(self._claims.wait, monotonic) for platform in posters}
         self._scheduler: AsyncIOScheduler | None = None
         self._jobs: dict[int, tuple[str, str, int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -298,7 +304,9 @@ class DailyRunner:
                 self._inflight.add(channel_id)
                 fresh.append((channel_id, day))
         workers = min(self.concurrency, len(fresh))
-        queue: asyncio.Queue[tuple[DailyClaim, Message] | None] = asyncio.Queue(maxsize=self.concurrency)
+        queue: asyncio.Queue[tuple[DailyClaim, Message, Lease] | None] = asyncio.Queue(
+            maxsize=self.concurrency
+        )
 
         async def claim_all() -> None:
             try:
@@ -314,8 +322,10 @@ class DailyRunner:
                             results.setdefault(channel_id, PostResult(PostStatus.FAILED, str(exc)))
                             self._inflight.discard(channel_id)
                         continue
-                    for claim, message in zip(won, messages, strict=True):
-                        await queue.put((claim, message))
+                    # Held from here on: renewed while they wait in the queue, released by their worker.
+                    leases = [self._claims.hold(c.post.id, c.post.claim_token or "") for c in won]
+                    for claim, message, lease in zip(won, messages, leases, strict=True):
+                        await queue.put((claim, message, lease))
                     for (channel_id, _day), outcome in zip(batch, claimed, strict=True):
                         if outcome.claim is None:
                             results[channel_id] = await self._not_claimed(channel_id, outcome.status)
@@ -326,13 +336,14 @@ class DailyRunner:
 
         async def work() -> None:
             while (job := await queue.get()) is not None:
-                claim, message = job
+                claim, message, lease = job
                 try:
-                    results[claim.channel.id] = await self._post(claim, message)
+                    results[claim.channel.id] = await self._post(claim, message, lease)
                 except Exception as exc:  # one channel's trouble must not stop the others
                     log.exception("daily post crashed channel=%s", claim.channel.id)
                     results[claim.channel.id] = PostResult(PostStatus.FAILED, str(exc), claim.post.id)
                 finally:
+                    self._claims.release(lease)
                     self._inflight.discard(claim.channel.id)
 
         await asyncio.gather(claim_all(), *(work() for _ in range(workers)))
@@ -348,23 +359,22 @@ class DailyRunner:
             return PostResult(PostStatus.INACTIVE)
         return PostResult(PostStatus.TAKEN)
 
-    async def _post(self, claim: DailyClaim, message: Message) -> PostResult:
+    async def _post(self, claim: DailyClaim, message: Message, lease: Lease) -> PostResult:
         channel, post = claim.channel, claim.post
         poster = self.posters.get(channel.platform)
         if poster is None:  # a channel of a platform this instance does not serve
             await self.daily.failed(post.id, f"no {channel.platform} connection on {self.instance}")
             return PostResult(PostStatus.FAILED, f"no {channel.platform} connection", post.id)
         name = thread_name(post.local_date)
-        gate = self._gates.setdefault(channel.platform, RateGate(self._sleep))
+        gate = self._gates.setdefault(channel.platform, RateGate(self._claims.wait, self._monotonic))
         errors = 0
         rate_waited = 0.0
-        first = True
         while True:
-            # Before a retry, refresh the claim; if it was posted or taken over meanwhile, stop.
-            if not first and not await self.daily.keep_claim(post.id, self.instance):
-                return PostResult(PostStatus.TAKEN, "taken over by another instance", post.id)
-            first = False
             await gate.wait()
+            # Every attempt, the first as well as retries, and only after all waiting: if the claim was
+            # posted or taken over meanwhile, it is no longer ours to post.
+            if not await self._claims.confirm(lease):
+                return PostResult(PostStatus.TAKEN, "taken over by another instance", post.id)
             try:
                 ref: PostRef = await asyncio.wait_for(
                     poster.post(channel.workspace_ref, channel.channel_ref, message, name), self.post_timeout
@@ -393,7 +403,7 @@ class DailyRunner:
                 errors += 1
                 if errors < self.max_attempts:
                     delay = min(self.max_backoff, self.backoff * 2 ** (errors - 1))
-                    await self._sleep(delay * random.uniform(0.5, 1.0))
+                    await self._claims.wait(delay * random.uniform(0.5, 1.0))
                     continue
             log.warning("daily post failed channel=%s reason=%s: retried later", channel.id, retry.reason)
             await self.daily.failed(post.id, retry.reason)
