@@ -14,6 +14,7 @@ from bot.core.models import (
     DeckProgress,
     Grade,
     GradeContext,
+    GradeOutcome,
     GradeRecord,
     MemberRow,
     MemberStats,
@@ -166,9 +167,10 @@ class Store(DailyStore, Protocol):
         user_ref) and may be missing. None if the ask does not exist."""
         ...
 
-    async def record_grade(self, record: GradeRecord) -> int | None:
-        """Apply a grade atomically, only if the ask is still ungraded, and keep the member's team totals
-        in step. Returns the member's streak after it; None means nothing was written."""
+    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
+        """Apply a grade atomically, only if the ask is still ungraded, and add its points to the member's
+        scores and to their current team's, unless the card already earned points on the member's
+        `local_day` (then the grade earns 0). None means nothing was written."""
         ...
 
     async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats: ...
@@ -186,8 +188,8 @@ class Store(DailyStore, Protocol):
     ) -> list[TeamRow]: ...
 
     async def join_team(self, member_id: int, workspace_id: str, name: str, now: datetime) -> str:
-        """Join (creating if needed) the team; returns the team's stored name. The member's points move
-        from their old team's totals to the new team's."""
+        """Join (creating if needed) the team; returns the team's stored name. Points already earned stay
+        with the team they were earned in."""
         ...
 
     async def leave_team(self, member_id: int) -> str | None:
