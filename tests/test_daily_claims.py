@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.app import build_service
 from bot.core.commands import run_text_command
@@ -106,3 +107,32 @@ async def test_daily_now_on_another_instance_while_a_runner_waits_posts_once(
     poster_a, poster_b, _ = await two_runners(service, clock, db_url, stretch=10.0, post_now=True)
     assert sorted(p.channel_ref for p in poster_a.posts + poster_b.posts) == CHANNELS
     assert [p.channel_ref for p in poster_b.posts] == [CHANNELS[0]]
+
+
+async def test_a_post_whose_record_failed_once_is_not_posted_again_after_the_claim_timeout(
+    service: StudyService, clock: FakeClock, db_url: str
+) -> None:
+    clock.set(NINE - timedelta(hours=1))
+    reply = await run_text_command(service, ADMIN, "/daily set general 09:00 UTC")
+    assert isinstance(reply, Message) and not reply.is_error
+    clock.set(NINE)
+    store = service.store
+    real = store.mark_daily_posted
+    failures = [ConnectionError("the database went away for a moment")]
+
+    async def flaky(*args: Any, **kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await real(*args, **kwargs)
+
+    store.mark_daily_posted = flaky  # type: ignore[method-assign]
+    poster = RecordingPoster()
+    (result,) = await make_runner(service, poster, "a", claim_timeout=TIMEOUT).sweep()
+    clock.advance(minutes=1)  # long past the claim timeout: had the post gone unrecorded, it would go again
+    other = await build_service(db_url, [CONTENT], clock=clock)
+    try:
+        assert await make_runner(other, poster, "b", claim_timeout=TIMEOUT).sweep() == []
+    finally:
+        await other.store.close()  # type: ignore[attr-defined]
+    assert poster.count("general") == 1
+    assert result.status is PostStatus.POSTED and not failures

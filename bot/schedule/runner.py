@@ -392,7 +392,7 @@ class DailyRunner:
                 retry = RetryablePostError(f"{type(exc).__name__}: {exc}")
             else:
                 gate.succeeded()
-                await self._records.record(post.id, ref)
+                await self._record_posted(post.id, ref)
                 return PostResult(PostStatus.POSTED, ref.message_ref, post.id)
             if retry.retry_after is not None:
                 gate.limited(retry.retry_after)  # the gate makes the next attempt wait
@@ -408,3 +408,18 @@ class DailyRunner:
             log.warning("daily post failed channel=%s reason=%s: retried later", channel.id, retry.reason)
             await self.daily.failed(post.id, retry.reason)
             return PostResult(PostStatus.FAILED, retry.reason, post.id)
+
+    async def _record_posted(self, post_id: int, ref: PostRef) -> None:
+        """A post that went out must be recorded, or its claim expires and it goes out again: on a database
+        error, try again, still holding (and renewing) the claim meanwhile."""
+        errors = 0
+        while True:
+            try:
+                await self._records.record(post_id, ref)
+                return
+            except Exception:
+                errors += 1
+                if errors >= self.max_attempts:
+                    raise
+                log.warning("recording daily post %s failed: retrying", post_id, exc_info=True)
+                await self._claims.wait(min(self.max_backoff, self.backoff * 2 ** (errors - 1)))
