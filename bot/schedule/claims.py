@@ -49,9 +49,9 @@ class ClaimKeeper:
     def hold(self, key: int, token: str) -> Lease:
         """Start holding a claim just made: it is renewed with the others from now on."""
         lease = Lease(key, token)
-        self._held[key] = lease
-        if self._renewed_at is None:
+        if not self._held:  # nothing held since the last renewal: the clock starts with this claim
             self._renewed_at = self._now()
+        self._held[key] = lease
         return lease
 
     def release(self, lease: Lease) -> None:
