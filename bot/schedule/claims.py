@@ -45,6 +45,8 @@ class ClaimKeeper:
         self._held: dict[int, Lease] = {}
         self._renewed_at: datetime | None = None
         self._renewing = asyncio.Lock()
+        self._confirming: list[tuple[Lease, asyncio.Future[bool]]] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     def hold(self, key: int, token: str) -> Lease:
         """Start holding a claim just made: it is renewed with the others from now on."""
@@ -59,13 +61,32 @@ class ClaimKeeper:
             del self._held[lease.key]
 
     async def confirm(self, lease: Lease) -> bool:
-        """Renew this one claim now, counting an attempt: True means it is ours for a whole timeout."""
+        """Renew this one claim now, counting an attempt: True means it is ours for a whole timeout.
+
+        Confirmations asked for at the same time share one statement, so a fan-out does not spend a
+        write transaction per post."""
         await self.renew_due()
         if lease.lost:
             return False
-        if lease.key not in await self._renew([(lease.key, lease.token)], True):
-            self._lose(lease)
-        return not lease.lost
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._confirming.append((lease, done))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(self._confirm_pending())
+        return await done
+
+    async def _confirm_pending(self) -> None:
+        while self._confirming:
+            batch, self._confirming = self._confirming, []
+            try:
+                kept = await self._renew([(lease.key, lease.token) for lease, _done in batch], True)
+            except Exception as exc:
+                for _lease, done in batch:
+                    done.set_exception(exc)
+                continue
+            for lease, done in batch:
+                if lease.key not in kept:
+                    self._lose(lease)
+                done.set_result(not lease.lost)
 
     async def wait(self, seconds: float) -> None:
         """Sleep, renewing every held claim whenever a third of the timeout has passed since the last time."""
