@@ -4,7 +4,8 @@ Time is the tests' fake clock: a runner's sleep moves it on, and the other runne
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from bot.core.commands import run_text_command
 from bot.core.daily import PostStatus
 from bot.core.messages import Message
 from bot.core.service import StudyService
+from bot.schedule.claims import ClaimKeeper
 from bot.schedule.poster import RetryablePostError
 from bot.schedule.runner import DailyRunner
 from tests.conftest import CONTENT, FakeClock, member
@@ -136,3 +138,24 @@ async def test_a_post_whose_record_failed_once_is_not_posted_again_after_the_cla
         await other.store.close()  # type: ignore[attr-defined]
     assert poster.count("general") == 1
     assert result.status is PostStatus.POSTED and not failures
+
+
+async def test_confirmations_asked_together_share_one_statement_and_a_lost_claim_says_so(
+    clock: FakeClock,
+) -> None:
+    calls: list[tuple[list[tuple[int, str]], bool]] = []
+
+    async def renew(held: Sequence[tuple[int, str]], attempt: bool) -> set[int]:
+        calls.append((list(held), attempt))
+        return {key for key, _token in held if key != 3}  # row 3 was taken over meanwhile
+
+    keeper = ClaimKeeper(renew, timedelta(minutes=10), clock.now, WhileWaiting(clock))
+    leases = [keeper.hold(key, f"token-{key}") for key in range(5)]
+    confirmed = await asyncio.gather(*(keeper.confirm(lease) for lease in leases))
+    assert confirmed == [True, True, True, False, True]
+    assert len(calls) == 1 and calls[0][1] is True  # one statement, counting an attempt each
+    assert await keeper.confirm(leases[3]) is False and len(calls) == 1  # lost stays lost
+    # A long wait renews every claim still held, every third of the timeout, without counting attempts.
+    await keeper.wait(25 * 60)
+    assert [attempt for _held, attempt in calls[1:]] == [False] * 7
+    assert {key for key, _token in calls[-1][0]} == {0, 1, 2, 4}
