@@ -31,6 +31,7 @@ def test_a_scripted_study_session(tmp_path: Path) -> None:
     out = run_console(
         tmp_path,
         [
+            "/team join Owls",  # first: points count for the team they are earned in
             "/quiz",
             "write my answer",  # by label
             "Deep learning stacks many layers, e.g. CNNs, and learns features itself.",
@@ -39,7 +40,6 @@ def test_a_scripted_study_session(tmp_path: Path) -> None:
             "1",  # Reveal answer
             "4",  # Easy
             "/stats",
-            "/team join Owls",
             "/leaderboard week",
             "/leaderboard decade",
             "/dance",

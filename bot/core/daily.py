@@ -119,6 +119,7 @@ class DailyPost:
     cycle: int
     claimed_at: datetime
     claimed_by: str
+    claim_token: str | None  # new on every claim and takeover: the holder's proof that it is still theirs
     posted_at: datetime | None
     message_ref: str | None
     thread_ref: str | None
@@ -668,9 +669,10 @@ class DailyService:
             messages.append(post_message(claim.post.id, claim.card, results))
         return messages
 
-    async def keep_claim(self, post_id: int, claimed_by: str) -> bool:
-        """Refresh our claim before another attempt; False when it was posted or taken over meanwhile."""
-        return await self.store.touch_daily_claim(post_id, claimed_by, self.clock.now())
+    async def renew_claims(self, held: Sequence[tuple[int, str]], attempt: bool = False) -> set[int]:
+        """Refresh our claims (post id, claim token); the ids still ours, neither posted nor taken over.
+        With `attempt`, each counts one more posting attempt."""
+        return await self.store.renew_daily_claims(held, self.clock.now(), attempt)
 
     async def posted(self, post_id: int, message_ref: str, thread_ref: str | None) -> None:
         await self.store.mark_daily_posted([(post_id, message_ref, thread_ref)], self.clock.now())

@@ -165,6 +165,15 @@ class AskRow:
 
 
 @dataclass(frozen=True)
+class GradeOutcome:
+    """What a recorded grade gave: the member's streak after it, and the points it earned (0 when the
+    card had already earned points that day)."""
+
+    streak: int
+    points: int
+
+
+@dataclass(frozen=True)
 class GradeRecord:
     """Everything one grade writes, applied atomically by the store, only while the ask is ungraded."""
 

@@ -15,6 +15,7 @@ from bot.core.models import (
     DeckProgress,
     Grade,
     GradeContext,
+    GradeOutcome,
     GradeRecord,
     MemberRow,
     MemberStats,
@@ -87,8 +88,11 @@ class DailyStore(Protocol):
         CLAIMED for a (channel, date). One result per item, in order; a channel may appear once."""
         ...
 
-    async def touch_daily_claim(self, post_id: int, claimed_by: str, now: datetime) -> bool:
-        """Refresh our unposted claim and count an attempt; False if it was posted or taken over."""
+    async def renew_daily_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]:
+        """Refresh the unposted claims (post id, claim token) still ours; returns their ids. A takeover
+        gives a claim a new token, so the old holder's renewal fails. `attempt` counts one more try."""
         ...
 
     async def mark_daily_posted(self, posts: Sequence[tuple[int, str, str | None]], now: datetime) -> None:
@@ -166,9 +170,10 @@ class Store(DailyStore, Protocol):
         user_ref) and may be missing. None if the ask does not exist."""
         ...
 
-    async def record_grade(self, record: GradeRecord) -> int | None:
-        """Apply a grade atomically, only if the ask is still ungraded, and keep the member's team totals
-        in step. Returns the member's streak after it; None means nothing was written."""
+    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
+        """Apply a grade atomically, only if the ask is still ungraded, and add its points to the member's
+        scores and to their current team's, unless the card already earned points on the member's
+        `local_day` (then the grade earns 0). None means nothing was written."""
         ...
 
     async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats: ...
@@ -186,8 +191,8 @@ class Store(DailyStore, Protocol):
     ) -> list[TeamRow]: ...
 
     async def join_team(self, member_id: int, workspace_id: str, name: str, now: datetime) -> str:
-        """Join (creating if needed) the team; returns the team's stored name. The member's points move
-        from their old team's totals to the new team's."""
+        """Join (creating if needed) the team; returns the team's stored name. Points already earned stay
+        with the team they were earned in."""
         ...
 
     async def leave_team(self, member_id: int) -> str | None:

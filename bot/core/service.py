@@ -274,8 +274,8 @@ class StudyService:
             week_start=period_start(Period.WEEK, board_today),
             month_start=period_start(Period.MONTH, board_today),
         )
-        streak = await self.store.record_grade(record)
-        if streak is None:
+        outcome = await self.store.record_grade(record)
+        if outcome is None:
             fresh = await self.store.get_ask(ask.id)
             if fresh is not None and fresh.grade is not None:
                 return self._already_graded(fresh)
@@ -287,11 +287,11 @@ class StudyService:
         return texts.graded(
             ask,
             grade,
-            points,
+            outcome.points,
             new_state.due,
             now,
             zone(who.member_tz),
-            streak,
+            outcome.streak,
             followup_action=Action(f"followup:{ask.id}", "Follow-up question", Style.PRIMARY)
             if followup
             else None,

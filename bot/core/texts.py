@@ -124,7 +124,9 @@ def graded(
     followup_action: Action | None,
 ) -> Message:
     lines = [f"+{plural(points, 'point')} · 🔥 {streak}-day streak"]
-    if ask.typed_answer:
+    if not points:
+        lines.append("This card already earned you points today; it counts once a day.")
+    elif ask.typed_answer:
         lines.append("Includes a bonus for writing your answer first.")
     actions = [followup_action] if followup_action else []
     actions.append(Action("next", "Next question", Style.SECONDARY))

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.core.messages import Message
-from bot.core.models import GradeRecord
+from bot.core.models import GradeOutcome, GradeRecord
 from bot.schedule.poster import PermanentPostError, Poster, PostRef, RetryablePostError
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -111,15 +111,15 @@ class MeteredStore:
         self.metrics.asks.labels(source=source).inc()
         return ask_id
 
-    async def record_grade(self, record: GradeRecord) -> int | None:
+    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
         self._enter()
         try:
-            streak: int | None = await self.inner.record_grade(record)
+            outcome: GradeOutcome | None = await self.inner.record_grade(record)
         finally:
             self._leave()
-        if streak is not None:
+        if outcome is not None:
             self.metrics.grades.labels(grade=record.grade.name.lower()).inc()
-        return streak
+        return outcome
 
 
 class MeteredPoster:

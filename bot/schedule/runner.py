@@ -13,7 +13,6 @@ import random
 import socket
 import time
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, date, timedelta
 from typing import Any
@@ -36,6 +35,8 @@ from bot.core.daily import (
 from bot.core.messages import Message
 from bot.core.ports import Clock
 from bot.core.service import StudyService
+from bot.schedule.claims import ClaimKeeper, Lease
+from bot.schedule.pacing import GroupCommit, RateGate
 from bot.schedule.poster import PermanentPostError, Poster, PostRef, RetryablePostError
 
 log = logging.getLogger(__name__)
@@ -45,86 +46,6 @@ Sleep = Callable[[float], Awaitable[None]]
 
 def instance_name() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-class RateGate:
-    """Paces one platform's posts once it has answered "rate limited".
-
-    Nobody starts before the retry-after has passed, and after a refusal starts are spaced at a little more
-    than the interval between recent successes: while refusals happen the platform is saturated, so that
-    interval is what it allows. Posts then go out just under its rate instead of a crowd retrying at once
-    and nearly all being refused again (refusals count against a bot on Discord). After a long run
-    without a refusal the spacing shrinks a little, in case the limit was raised."""
-
-    MARGIN = 1.03
-    WINDOW = 32  # recent successes used to measure the platform's rate
-    PROBE_EVERY = 200  # successes without a refusal before trying 5% faster
-    PACE_LIMIT = 0.5  # a longer retry-after is a pause to wait out, not a rate to pace at
-
-    def __init__(self, sleep: Sleep = asyncio.sleep, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._sleep = sleep
-        self._now = monotonic
-        self.spacing = 0.0
-        self._until = 0.0
-        self._next = 0.0
-        self._clean = 0
-        self._successes: deque[float] = deque(maxlen=self.WINDOW)
-
-    async def wait(self) -> None:
-        now = self._now()
-        start = max(now, self._until, self._next)
-        self._next = start + self.spacing
-        if start > now:
-            await self._sleep(start - now)
-
-    def limited(self, retry_after: float) -> None:
-        now = self._now()
-        self._until = max(self._until, now + retry_after)
-        self._clean = 0
-        if retry_after > self.PACE_LIMIT:
-            return
-        recent = [t for t in self._successes if now - t < 2.0]
-        interval = (recent[-1] - recent[0]) / (len(recent) - 1) if len(recent) >= 8 else 0.0
-        # Measured afresh each time, so a burst of refusals cannot ratchet the spacing up and up.
-        self.spacing = max(retry_after, min(interval, self.PACE_LIMIT)) * self.MARGIN
-
-    def succeeded(self) -> None:
-        self._successes.append(self._now())
-        self._clean += 1
-        if self._clean >= self.PROBE_EVERY:
-            self._clean = 0
-            self.spacing = self.spacing * 0.95 if self.spacing > 1e-4 else 0.0
-
-
-class GroupCommit:
-    """Records posts that went out, sharing one transaction among those finishing at the same time.
-
-    Each caller still waits until its own record is committed, so a crash loses no more than with a
-    transaction per post; but the database does one write for many posts, not one each."""
-
-    def __init__(self, write: Callable[[list[tuple[int, str, str | None]]], Awaitable[None]]) -> None:
-        self._write = write
-        self._pending: list[tuple[tuple[int, str, str | None], asyncio.Future[None]]] = []
-        self._flushing: asyncio.Task[None] | None = None
-
-    async def record(self, post_id: int, ref: PostRef) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(((post_id, ref.message_ref, ref.thread_ref), done))
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.get_running_loop().create_task(self._flush())
-        await done
-
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                await self._write([item for item, _done in batch])
-            except Exception as exc:
-                for _item, done in batch:
-                    done.set_exception(exc)
-            else:
-                for _item, done in batch:
-                    done.set_result(None)
 
 
 class DailyRunner:
@@ -146,6 +67,7 @@ class DailyRunner:
         post_timeout: float = 30.0,
         claim_timeout: timedelta | None = None,
         sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
         instance: str | None = None,
     ) -> None:
         self.service = service
@@ -161,10 +83,14 @@ class DailyRunner:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.rate_limit_budget = rate_limit_budget  # seconds of retry-after waits per post, at most
-        self.post_timeout = post_timeout
         self.instance = instance or instance_name()
+        # Every wait renews the claims this runner holds; every attempt first proves its claim is ours.
+        self._claims = ClaimKeeper(self.daily.renew_claims, self.claim_timeout, self.clock.now, sleep)
+        # An attempt must end before anyone may take its claim over (see bot/schedule/claims.py).
+        self.post_timeout = min(post_timeout, self._claims.attempt_limit)
         self._sleep = sleep
-        self._gates = {platform: RateGate(sleep) for platform in posters}
+        self._monotonic = monotonic
+        self._gates = {platform: RateGate(self._claims.wait, monotonic) for platform in posters}
         self._scheduler: AsyncIOScheduler | None = None
         self._jobs: dict[int, tuple[str, str, int]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -298,7 +224,9 @@ class DailyRunner:
                 self._inflight.add(channel_id)
                 fresh.append((channel_id, day))
         workers = min(self.concurrency, len(fresh))
-        queue: asyncio.Queue[tuple[DailyClaim, Message] | None] = asyncio.Queue(maxsize=self.concurrency)
+        queue: asyncio.Queue[tuple[DailyClaim, Message, Lease] | None] = asyncio.Queue(
+            maxsize=self.concurrency
+        )
 
         async def claim_all() -> None:
             try:
@@ -314,8 +242,10 @@ class DailyRunner:
                             results.setdefault(channel_id, PostResult(PostStatus.FAILED, str(exc)))
                             self._inflight.discard(channel_id)
                         continue
-                    for claim, message in zip(won, messages, strict=True):
-                        await queue.put((claim, message))
+                    # Held from here on: renewed while they wait in the queue, released by their worker.
+                    leases = [self._claims.hold(c.post.id, c.post.claim_token or "") for c in won]
+                    for claim, message, lease in zip(won, messages, leases, strict=True):
+                        await queue.put((claim, message, lease))
                     for (channel_id, _day), outcome in zip(batch, claimed, strict=True):
                         if outcome.claim is None:
                             results[channel_id] = await self._not_claimed(channel_id, outcome.status)
@@ -326,13 +256,14 @@ class DailyRunner:
 
         async def work() -> None:
             while (job := await queue.get()) is not None:
-                claim, message = job
+                claim, message, lease = job
                 try:
-                    results[claim.channel.id] = await self._post(claim, message)
+                    results[claim.channel.id] = await self._post(claim, message, lease)
                 except Exception as exc:  # one channel's trouble must not stop the others
                     log.exception("daily post crashed channel=%s", claim.channel.id)
                     results[claim.channel.id] = PostResult(PostStatus.FAILED, str(exc), claim.post.id)
                 finally:
+                    self._claims.release(lease)
                     self._inflight.discard(claim.channel.id)
 
         await asyncio.gather(claim_all(), *(work() for _ in range(workers)))
@@ -348,23 +279,22 @@ class DailyRunner:
             return PostResult(PostStatus.INACTIVE)
         return PostResult(PostStatus.TAKEN)
 
-    async def _post(self, claim: DailyClaim, message: Message) -> PostResult:
+    async def _post(self, claim: DailyClaim, message: Message, lease: Lease) -> PostResult:
         channel, post = claim.channel, claim.post
         poster = self.posters.get(channel.platform)
         if poster is None:  # a channel of a platform this instance does not serve
             await self.daily.failed(post.id, f"no {channel.platform} connection on {self.instance}")
             return PostResult(PostStatus.FAILED, f"no {channel.platform} connection", post.id)
         name = thread_name(post.local_date)
-        gate = self._gates.setdefault(channel.platform, RateGate(self._sleep))
+        gate = self._gates.setdefault(channel.platform, RateGate(self._claims.wait, self._monotonic))
         errors = 0
         rate_waited = 0.0
-        first = True
         while True:
-            # Before a retry, refresh the claim; if it was posted or taken over meanwhile, stop.
-            if not first and not await self.daily.keep_claim(post.id, self.instance):
-                return PostResult(PostStatus.TAKEN, "taken over by another instance", post.id)
-            first = False
             await gate.wait()
+            # Every attempt, the first as well as retries, and only after all waiting: if the claim was
+            # posted or taken over meanwhile, it is no longer ours to post.
+            if not await self._claims.confirm(lease):
+                return PostResult(PostStatus.TAKEN, "taken over by another instance", post.id)
             try:
                 ref: PostRef = await asyncio.wait_for(
                     poster.post(channel.workspace_ref, channel.channel_ref, message, name), self.post_timeout
@@ -382,7 +312,7 @@ class DailyRunner:
                 retry = RetryablePostError(f"{type(exc).__name__}: {exc}")
             else:
                 gate.succeeded()
-                await self._records.record(post.id, ref)
+                await self._record_posted(post.id, ref)
                 return PostResult(PostStatus.POSTED, ref.message_ref, post.id)
             if retry.retry_after is not None:
                 gate.limited(retry.retry_after)  # the gate makes the next attempt wait
@@ -393,8 +323,23 @@ class DailyRunner:
                 errors += 1
                 if errors < self.max_attempts:
                     delay = min(self.max_backoff, self.backoff * 2 ** (errors - 1))
-                    await self._sleep(delay * random.uniform(0.5, 1.0))
+                    await self._claims.wait(delay * random.uniform(0.5, 1.0))
                     continue
             log.warning("daily post failed channel=%s reason=%s: retried later", channel.id, retry.reason)
             await self.daily.failed(post.id, retry.reason)
             return PostResult(PostStatus.FAILED, retry.reason, post.id)
+
+    async def _record_posted(self, post_id: int, ref: PostRef) -> None:
+        """A post that went out must be recorded, or its claim expires and it goes out again: on a database
+        error, try again, still holding (and renewing) the claim meanwhile."""
+        errors = 0
+        while True:
+            try:
+                await self._records.record(post_id, ref)
+                return
+            except Exception:
+                errors += 1
+                if errors >= self.max_attempts:
+                    raise
+                log.warning("recording daily post %s failed: retrying", post_id, exc_info=True)
+                await self._claims.wait(min(self.max_backoff, self.backoff * 2 ** (errors - 1)))

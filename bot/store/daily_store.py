@@ -26,9 +26,11 @@ from bot.core.daily import (
     pick_card,
 )
 from bot.core.models import CardKind, Grade, StoredCard
+from bot.store.claims import Claimable, new_token
 from bot.store.tables import asks, cards, daily_channels, daily_posts, decks
 
 CARD_CACHE_SECONDS = 60.0
+DAILY_CLAIMS = Claimable(daily_posts, done="posted_at")
 
 
 def _channel(row: sa.Row[Any]) -> DailyChannel:
@@ -59,6 +61,7 @@ def _post(row: sa.Row[Any]) -> DailyPost:
         cycle=row.cycle,
         claimed_at=row.claimed_at,
         claimed_by=row.claimed_by,
+        claim_token=row.claim_token,
         posted_at=row.posted_at,
         message_ref=row.message_ref,
         thread_ref=row.thread_ref,
@@ -235,6 +238,7 @@ class DailyQueries:
                 if picked is not None:
                     picks[channel_id] = (picked[0], picked[1], askable[picked[0]])
             inserted: dict[int, int] = {}
+            tokens = {channel_id: new_token() for channel_id in picks}
             if picks:
                 # executemany, so the statement is compiled once and cached, whatever the batch size.
                 rows = await conn.execute(
@@ -249,7 +253,8 @@ class DailyQueries:
                             "cycle": picks[channel_id][1],
                             "claimed_at": now,
                             "claimed_by": claimed_by,
-                            "attempts": 1,
+                            "claim_token": tokens[channel_id],
+                            "attempts": 0,
                         }
                         for channel_id, day in items
                         if channel_id in picks
@@ -281,7 +286,19 @@ class DailyQueries:
                 if post_id is not None:
                     card_id, cycle, card = picks[channel_id]
                     post = DailyPost(
-                        post_id, channel_id, day, card_id, cycle, now, claimed_by, None, None, None, 1, None
+                        post_id,
+                        channel_id,
+                        day,
+                        card_id,
+                        cycle,
+                        now,
+                        claimed_by,
+                        tokens[channel_id],
+                        None,
+                        None,
+                        None,
+                        0,
+                        None,
                     )
                     results[channel_id] = ClaimResult(ClaimStatus.CLAIMED, DailyClaim(post, channel, card))
                 else:
@@ -332,33 +349,17 @@ class DailyQueries:
         post_id = (await conn.execute(sa.select(daily_posts.c.id).where(where))).scalar_one_or_none()
         if post_id is None:
             return ClaimResult(ClaimStatus.NO_CARDS if no_cards else ClaimStatus.TAKEN)
-        result = await conn.execute(
-            sa.update(daily_posts)
-            .where(
-                daily_posts.c.id == post_id,
-                daily_posts.c.posted_at.is_(None),
-                daily_posts.c.claimed_at < stale_before,
-            )
-            .values(claimed_at=now, claimed_by=claimed_by, attempts=daily_posts.c.attempts + 1)
-        )
-        if result.rowcount != 1:
+        if await DAILY_CLAIMS.take_over(conn, post_id, now, claimed_by, stale_before) is None:
             return ClaimResult(ClaimStatus.TAKEN)
         post = _post((await conn.execute(sa.select(daily_posts).where(daily_posts.c.id == post_id))).one())
         card_row = (await conn.execute(sa.select(*_CARD_COLUMNS).where(cards.c.id == post.card_id))).one()
         return ClaimResult(ClaimStatus.CLAIMED, DailyClaim(post, channel, _card(card_row)))
 
-    async def touch_daily_claim(self, post_id: int, claimed_by: str, now: datetime) -> bool:
+    async def renew_daily_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]:
         async with self._daily_write() as conn:
-            result = await conn.execute(
-                sa.update(daily_posts)
-                .where(
-                    daily_posts.c.id == post_id,
-                    daily_posts.c.claimed_by == claimed_by,
-                    daily_posts.c.posted_at.is_(None),
-                )
-                .values(claimed_at=now, attempts=daily_posts.c.attempts + 1)
-            )
-        return result.rowcount == 1
+            return await DAILY_CLAIMS.renew(conn, held, now, attempt)
 
     async def mark_daily_posted(self, posts: Sequence[tuple[int, str, str | None]], now: datetime) -> None:
         if not posts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from bot.core.models import (
     DeckProgress,
     Grade,
     GradeContext,
+    GradeOutcome,
     GradeRecord,
     MemberRow,
     MemberStats,
@@ -34,11 +36,13 @@ from bot.store.daily_store import DailyQueries
 from bot.store.engine import writer
 from bot.store.tables import (
     asks,
+    card_points,
     card_states,
     cards,
     decks,
     members,
     scores,
+    team_member_scores,
     team_scores,
     teams,
     workspaces,
@@ -201,20 +205,6 @@ _CLAIM_ASK = (
     )
 )
 
-# Moving a member's points out of a team's totals (join_team, leave_team), one row per period.
-_TEAM_SUBTRACT = (
-    sa.update(team_scores)
-    .where(
-        team_scores.c.team_id == sa.bindparam("b_team_id"),
-        team_scores.c.period == sa.bindparam("b_period"),
-        team_scores.c.period_start == sa.bindparam("b_period_start", type_=sa.Date()),
-    )
-    .values(
-        points=team_scores.c.points - sa.bindparam("b_points", type_=sa.Integer()),
-        active=team_scores.c.active - sa.bindparam("b_active", type_=sa.Integer()),
-    )
-)
-
 
 def _servable(deck_id: str | None) -> sa.ColumnElement[bool]:
     """Cards that may be asked: active, in an active deck, optionally one deck."""
@@ -239,6 +229,19 @@ class SqlStore(DailyQueries):
             index_elements=["member_id", "period", "period_start"],
             set_={"points": scores.c.points + ins.excluded.points, "reviews": scores.c.reviews + 1},
         ).returning(scores.c.period, scores.c.period_start, scores.c.points)
+        ins = self._upsert(team_member_scores)
+        self._add_team_member_scores = ins.on_conflict_do_update(
+            index_elements=["team_id", "member_id", "period", "period_start"],
+            set_={"points": team_member_scores.c.points + ins.excluded.points},
+        ).returning(
+            team_member_scores.c.period, team_member_scores.c.period_start, team_member_scores.c.points
+        )
+        # The card's points of the member's day are taken once: the row that goes in earns them.
+        self._take_card_points = (
+            self._upsert(card_points)
+            .on_conflict_do_nothing(index_elements=["member_id", "card_id", "local_day"])
+            .returning(card_points.c.ask_id)
+        )
         ins = self._upsert(team_scores)
         self._add_team_scores = ins.on_conflict_do_update(
             index_elements=["team_id", "period", "period_start"],
@@ -529,7 +532,7 @@ class SqlStore(DailyQueries):
             row = (await conn.execute(query)).first()
         return _state(row) if row is not None else None
 
-    async def record_grade(self, record: GradeRecord) -> int | None:
+    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
         async with self._writer.begin() as conn:
             claimed = await conn.execute(
                 _CLAIM_ASK,
@@ -543,6 +546,8 @@ class SqlStore(DailyQueries):
             )
             if claimed.rowcount != 1:
                 return None
+            if record.points > 0 and not await self._first_points_today(conn, record):
+                record = dataclasses.replace(record, points=0)
             state = record.new_state
             state_values = {
                 "state": state.state,
@@ -559,15 +564,31 @@ class SqlStore(DailyQueries):
                 .values(member_id=record.member_id, card_id=record.card_id, **state_values)
                 .on_conflict_do_update(index_elements=["member_id", "card_id"], set_=state_values)
             )
-            totals = await self._add_points(conn, record)
+            await self._add_points(conn, record)
             member = await self._extend_streak(conn, record.member_id, record.local_day)
-            if member.team_id is not None:
-                await self._add_team_points(conn, member.team_id, record, totals)
-            return int(member.streak_current)
+            if member.team_id is not None and record.points > 0:
+                await self._add_team_points(conn, member.team_id, record)
+            return GradeOutcome(streak=int(member.streak_current), points=record.points)
 
-    async def _add_points(self, conn: AsyncConnection, record: GradeRecord) -> list[Any]:
-        """Add the grade to the member's week, month and all-time scores; returns (period, period_start,
-        points) as they are now."""
+    async def _first_points_today(self, conn: AsyncConnection, record: GradeRecord) -> bool:
+        """Whether this grade is the first of the card to earn points on the member's local day; if not,
+        its ask keeps 0 points. Concurrent grades of one card: the unique row lets exactly one through."""
+        taken = await conn.execute(
+            self._take_card_points,
+            {
+                "member_id": record.member_id,
+                "card_id": record.card_id,
+                "local_day": record.local_day,
+                "ask_id": record.ask_id,
+            },
+        )
+        if taken.first() is not None:
+            return True
+        await conn.execute(sa.update(asks).where(asks.c.id == record.ask_id).values(points=0))
+        return False
+
+    async def _add_points(self, conn: AsyncConnection, record: GradeRecord) -> None:
+        """Add the grade to the member's week, month and all-time scores."""
         rows = [
             {
                 "member_id": record.member_id,
@@ -583,13 +604,29 @@ class SqlStore(DailyQueries):
                 (Period.ALL, ALL_TIME_START),
             )
         ]
-        return list((await conn.execute(self._add_scores, rows)).all())
+        await conn.execute(self._add_scores, rows)
 
-    async def _add_team_points(
-        self, conn: AsyncConnection, team_id: int, record: GradeRecord, totals: Sequence[Any]
-    ) -> None:
-        """Add the grade to the team's totals; the member becomes active in a period when this grade took
-        their points there above zero (their scores row for it was just created)."""
+    async def _add_team_points(self, conn: AsyncConnection, team_id: int, record: GradeRecord) -> None:
+        """Add the grade to the team it was earned in: to the member's points for that team, and to the
+        team's totals. The member becomes active for the team in a period with their first points there,
+        and stays so after leaving, as their points stay: points per active member is then what each
+        member who studied for the team brought it."""
+        periods = (
+            (Period.WEEK, record.week_start),
+            (Period.MONTH, record.month_start),
+            (Period.ALL, ALL_TIME_START),
+        )
+        mine = [
+            {
+                "team_id": team_id,
+                "member_id": record.member_id,
+                "period": period.value,
+                "period_start": start,
+                "points": record.points,
+            }
+            for period, start in periods
+        ]
+        totals = (await conn.execute(self._add_team_member_scores, mine)).all()
         rows = [
             {
                 "team_id": team_id,
@@ -795,10 +832,10 @@ class SqlStore(DailyQueries):
             ).one()
             old_team = await self._lock_member_team(conn, member_id)
             if old_team != team.id:
+                # Points stay with the team they were earned in; from now on they are earned for this one.
                 await conn.execute(
                     sa.update(members).where(members.c.id == member_id).values(team_id=team.id)
                 )
-                await self._move_team_points(conn, member_id, old_team, team.id)
         return str(team.name)
 
     async def leave_team(self, member_id: int) -> str | None:
@@ -808,64 +845,17 @@ class SqlStore(DailyQueries):
                 return None
             name = (await conn.execute(sa.select(teams.c.name).where(teams.c.id == old_team))).scalar_one()
             await conn.execute(sa.update(members).where(members.c.id == member_id).values(team_id=None))
-            await self._move_team_points(conn, member_id, old_team, None)
         return str(name)
 
     async def _lock_member_team(self, conn: AsyncConnection, member_id: int) -> int | None:
         """The member's team, with their row locked (PostgreSQL; SQLite writers hold the database lock)
-        until the transaction ends: a grade of theirs then waits and adds its points to the new team, or
-        has committed and its points are among those moved."""
+        until the transaction ends: a grade of theirs counts wholly for the team before or after."""
         team_id: int | None = (
             await conn.execute(
                 sa.select(members.c.team_id).where(members.c.id == member_id).with_for_update()
             )
         ).scalar_one_or_none()
         return team_id
-
-    async def _move_team_points(
-        self, conn: AsyncConnection, member_id: int, old_team: int | None, new_team: int | None
-    ) -> None:
-        """Take the member's points out of the old team's totals and add them to the new team's."""
-        rows = (
-            await conn.execute(
-                sa.select(scores.c.period, scores.c.period_start, scores.c.workspace_id, scores.c.points)
-                .where(scores.c.member_id == member_id, scores.c.points > 0)
-                .order_by(scores.c.period, scores.c.period_start)
-            )
-        ).all()
-        if not rows:
-            return
-        # Teams in id order, so two members swapping teams lock the teams' rows in the same order.
-        for team_id in sorted(t for t in (old_team, new_team) if t is not None):
-            if team_id == old_team:
-                await conn.execute(
-                    _TEAM_SUBTRACT,
-                    [
-                        {
-                            "b_team_id": team_id,
-                            "b_period": r.period,
-                            "b_period_start": r.period_start,
-                            "b_points": r.points,
-                            "b_active": 1,
-                        }
-                        for r in rows
-                    ],
-                )
-            else:
-                await conn.execute(
-                    self._add_team_scores,
-                    [
-                        {
-                            "team_id": team_id,
-                            "period": r.period,
-                            "period_start": r.period_start,
-                            "workspace_id": r.workspace_id,
-                            "points": r.points,
-                            "active": 1,
-                        }
-                        for r in rows
-                    ],
-                )
 
     async def team_name(self, team_id: int) -> str | None:
         async with self.engine.connect() as conn:

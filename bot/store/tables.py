@@ -197,6 +197,8 @@ daily_posts = sa.Table(
     sa.Column("cycle", sa.Integer, nullable=False),
     sa.Column("claimed_at", UTCDateTime(), nullable=False),
     sa.Column("claimed_by", sa.String(100), nullable=False),
+    # New on every claim and takeover: the holder proves the claim is still its own (bot/store/claims.py).
+    sa.Column("claim_token", sa.String(32), nullable=True),
     sa.Column("posted_at", UTCDateTime(), nullable=True),
     sa.Column("message_ref", sa.String(200), nullable=True),
     sa.Column("thread_ref", sa.String(200), nullable=True),
@@ -296,3 +298,26 @@ team_scores = sa.Table(
     sa.Column("active", sa.Integer, nullable=False),
 )
 sa.Index("ix_team_scores_board", team_scores.c.workspace_id, team_scores.c.period, team_scores.c.period_start)
+
+# Points per member, team and period, earned while in that team: team totals keep what was earned there
+# when a member moves on, and `team_scores.active` counts the members with points here.
+team_member_scores = sa.Table(
+    "team_member_scores",
+    metadata,
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("points", sa.Integer, nullable=False),
+)
+
+# One row per card whose grade earned points, per member and local day: the same card graded again that
+# day (from another channel's daily post, or back from "Again") earns nothing more.
+card_points = sa.Table(
+    "card_points",
+    metadata,
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("card_id", sa.Integer, sa.ForeignKey("cards.id"), primary_key=True),
+    sa.Column("local_day", sa.Date, primary_key=True),
+    sa.Column("ask_id", sa.Integer, nullable=False),
+)
