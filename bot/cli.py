@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.config import ConfigError, Settings
 from bot.core.decks import load_decks
-from bot.ops.logs import configure_logging
+from bot.ops.logs import configure_logging, log_start_failure
 from bot.store.engine import sqlite_url
 from bot.store.migrate import startup_lock, upgrade
 
@@ -21,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start the configured chat adapters and the daily scheduler")
 
     console = sub.add_parser("console", help="the bot in this terminal, no tokens needed")
-    console.add_argument("--user", default="you", help="who you are in the terminal (default: you)")
+    console.add_argument("--user", help="who you are in the terminal (default: your login name)")
     console.add_argument("--db", type=Path, help="SQLite file to use instead of the configured database")
 
     decks = sub.add_parser("decks", help="deck tools")
@@ -57,14 +60,13 @@ def decks_check(paths: list[Path]) -> int:
     return 1 if problems else 0
 
 
-async def _console(settings: Settings, user: str, db: Path | None) -> None:
-    from bot.adapters.console import run_console
+async def _console(settings: Settings, user: str | None, url: str) -> None:
+    from bot.adapters.console import default_user, run_console
     from bot.app import build_service
 
-    url = sqlite_url(db) if db else settings.db_url
     service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
     try:
-        await run_console(service, user)
+        await run_console(service, user or default_user(), settings=settings)
     finally:
         await service.store.close()  # type: ignore[attr-defined]
 
@@ -73,6 +75,18 @@ async def _upgrade(url: str) -> None:
     # The same lock `studybot run` takes, so an upgrade never races a starting instance.
     async with startup_lock(url):
         await upgrade(url)
+
+
+def _with_database(step: Coroutine[Any, Any, None], url: str) -> int:
+    """Run a command that needs the database; if it cannot start, say why in one line, as `run` does."""
+    try:
+        asyncio.run(step)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log_start_failure(logging.getLogger("bot.cli"), url, exc)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,12 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "decks":
         return decks_check(args.paths or list(settings.content_dirs))
     if args.command == "db":
-        asyncio.run(_upgrade(settings.db_url))
-        print("database is up to date")
-        return 0
+        code = _with_database(_upgrade(settings.db_url), settings.db_url)
+        if code == 0:
+            print("database is up to date")
+        return code
     if args.command == "console":
-        asyncio.run(_console(settings, args.user, args.db))
-        return 0
+        url = sqlite_url(args.db) if args.db else settings.db_url
+        return _with_database(_console(settings, args.user, url), url)
     if args.command == "discord":
         from bot.adapters.discord.cli import run_discord_command
 

@@ -123,6 +123,12 @@ def describe_error(exc: BaseException, limit: int = 200) -> str:
     return f"{type(root).__name__}: {text}" if text else type(root).__name__
 
 
+def log_start_failure(log: logging.Logger, db_url: str, exc: BaseException) -> None:
+    """Why a command could not start, in one line an operator can act on; the traceback only at DEBUG."""
+    log.error("cannot start: database %s: %s", safe_url(db_url), describe_error(exc))
+    log.debug("database error details", exc_info=exc)
+
+
 # Attributes every LogRecord has; anything else came from `extra=` and is printed as key=value.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
