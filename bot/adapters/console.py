@@ -132,8 +132,8 @@ class ConsoleBot:
 
     def show_post(self, channel_ref: str, message: Message) -> None:
         """A public post in a channel (the question of the day); its buttons become the current choices."""
-        self.write(f"── #{channel_ref} ──")
-        self.show(message)
+        self.actions = message.actions or self.actions
+        self.write(f"── #{channel_ref} ──\n" + render(message))  # one block: the prompt is redrawn once
 
     def _failed(self, exc: Exception) -> None:
         """A database or other error in one command: say so and keep the session going."""
