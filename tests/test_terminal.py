@@ -17,6 +17,7 @@ import sys
 import termios
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,9 +28,10 @@ from hypothesis import strategies as st
 from bot.adapters.console import ConsoleBot
 from bot.adapters.console_input import LineReader
 from bot.app import build_service
+from bot.core.commands import run_text_command
 from bot.core.messages import Action, Message
 from bot.core.service import StudyService
-from tests.conftest import CONTENT, REPO
+from tests.conftest import CONTENT, REPO, member
 
 
 def run_console(tmp_path: Path, lines: list[str], user: str = "alice") -> str:
@@ -412,3 +414,47 @@ def fuzz_bot(tmp_path: Path) -> Iterator[tuple[ConsoleBot, io.StringIO, Any]]:
     finally:
         loop.run_until_complete(service.store.close())  # type: ignore[attr-defined]
         loop.close()
+
+
+# -- the question of the day in the terminal, which has no channel of its own ------------------------------
+
+
+def test_the_readmes_daily_example_works_in_the_terminal(tmp_path: Path) -> None:
+    out = run_console(
+        tmp_path, ["/daily set 09:00 Europe/Berlin mon-fri", "/daily now", "/daily status", "/daily off"]
+    )
+    assert "Daily question set for #general." in out
+    assert "Mon–Fri at 09:00 Europe/Berlin" in out or "at 09:00 Europe/Berlin" in out
+    assert "── #general ──\nQuestion of the day" in out
+    assert "Posted today's question in #general." in out
+    assert "The daily question is off in #general." in out
+    assert "Name the channel" not in out and "⚠" not in out, out
+
+
+def test_an_unnamed_channel_is_the_only_one_and_several_are_listed(tmp_path: Path) -> None:
+    out = run_console(
+        tmp_path,
+        [
+            "/daily now",  # none yet
+            "/daily set ml 10:00 UTC",
+            "/daily set 25:00 UTC",  # a time-shaped first word is a time, not a channel
+            "/daily now",  # the only one: #ml
+            "/daily set random 11:00 UTC",
+            "/daily off",  # two: which one?
+        ],
+    )
+    assert "⚠ There is no daily question yet." in out
+    assert "⚠ “25:00” is not a 24-hour time; use HH:MM, e.g. 09:30." in out
+    assert "Posted today's question in #ml." in out
+    assert "⚠ Which channel? Daily questions are set in #ml, #random." in out
+    assert "/daily off ml" in out
+
+
+async def test_in_a_chat_the_unnamed_channel_is_still_the_current_one(service: StudyService) -> None:
+    in_general = replace(member("ada", admin=True), channel_ref="C0GENERAL1")
+    other = await run_text_command(service, in_general, "/daily set random 10:00 UTC")
+    assert isinstance(other, Message) and other.title == "Daily question set for #random."
+    here = await run_text_command(service, in_general, "/daily set 09:00 Europe/Berlin mon-fri")
+    assert isinstance(here, Message) and here.title == "Daily question set for <#C0GENERAL1>."
+    off = await run_text_command(service, in_general, "/daily off")
+    assert isinstance(off, Message) and off.title == "The daily question is off in <#C0GENERAL1>."
