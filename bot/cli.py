@@ -16,6 +16,8 @@ from bot.ops.logs import configure_logging, log_start_failure
 from bot.store.engine import sqlite_url
 from bot.store.migrate import startup_lock, upgrade
 
+log = logging.getLogger(__name__)
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studybot", description="A Discord and Slack study bot.")
@@ -60,33 +62,39 @@ def decks_check(paths: list[Path]) -> int:
     return 1 if problems else 0
 
 
-async def _console(settings: Settings, user: str | None, url: str) -> None:
+async def _console(settings: Settings, user: str | None, url: str) -> int:
     from bot.adapters.console import default_user, run_console
     from bot.app import build_service
 
-    service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
+    try:
+        service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
+    except Exception as exc:
+        log_start_failure(log, url, exc)
+        return 1
     try:
         await run_console(service, user or default_user(), settings=settings)
     finally:
         await service.store.close()  # type: ignore[attr-defined]
-
-
-async def _upgrade(url: str) -> None:
-    # The same lock `studybot run` takes, so an upgrade never races a starting instance.
-    async with startup_lock(url):
-        await upgrade(url)
-
-
-def _with_database(step: Coroutine[Any, Any, None], url: str) -> int:
-    """Run a command that needs the database; if it cannot start, say why in one line, as `run` does."""
-    try:
-        asyncio.run(step)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:
-        log_start_failure(logging.getLogger("bot.cli"), url, exc)
-        return 1
     return 0
+
+
+async def _upgrade(url: str) -> int:
+    try:
+        # The same lock `studybot run` takes, so an upgrade never races a starting instance.
+        async with startup_lock(url):
+            await upgrade(url)
+    except Exception as exc:
+        log_start_failure(log, url, exc)
+        return 1
+    print("database is up to date")
+    return 0
+
+
+def _run(step: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(step)
+    except KeyboardInterrupt:  # Ctrl-C before the command could take over the signal: no traceback
+        return 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,13 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "decks":
         return decks_check(args.paths or list(settings.content_dirs))
     if args.command == "db":
-        code = _with_database(_upgrade(settings.db_url), settings.db_url)
-        if code == 0:
-            print("database is up to date")
-        return code
+        return _run(_upgrade(settings.db_url))
     if args.command == "console":
         url = sqlite_url(args.db) if args.db else settings.db_url
-        return _with_database(_console(settings, args.user, url), url)
+        return _run(_console(settings, args.user, url))
     if args.command == "discord":
         from bot.adapters.discord.cli import run_discord_command
 

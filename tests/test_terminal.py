@@ -458,3 +458,45 @@ async def test_in_a_chat_the_unnamed_channel_is_still_the_current_one(service: S
     assert isinstance(here, Message) and here.title == "Daily question set for <#C0GENERAL1>."
     off = await run_text_command(service, in_general, "/daily off")
     assert isinstance(off, Message) and off.title == "The daily question is off in <#C0GENERAL1>."
+
+
+def start_console(tmp_path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "STUDYBOT_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "console", "--user", "alice", "--db", str(tmp_path / "term.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+
+
+def test_output_closed_by_its_reader_ends_the_session_quietly(tmp_path: Path) -> None:
+    # `studybot console | head -1`
+    proc = start_console(tmp_path)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    assert "studybot in your terminal" in proc.stdout.readline()
+    proc.stdout.close()
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.write("/help\n" * 50 + "/decks\n")
+        proc.stdin.close()
+    assert proc.wait(timeout=60) == 0
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "cannot start" not in err, err
+
+
+def test_sigterm_ends_a_piped_session_with_a_goodbye(tmp_path: Path) -> None:
+    proc = start_console(tmp_path)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("/stats\n")
+    proc.stdin.flush()
+    while "learned" not in proc.stdout.readline():
+        pass
+    proc.send_signal(signal.SIGTERM)  # stdin stays open: the session must not wait for it
+    assert proc.wait(timeout=30) == 0
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = proc.stdout.read(), proc.stderr.read()
+    assert "Bye! Your progress is saved." in out and "Traceback" not in err

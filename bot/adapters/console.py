@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
+import os
 import re
 import shutil
 import sys
 import textwrap
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TextIO
 
 from bot.adapters.console_input import LineReader
@@ -152,6 +154,8 @@ class ConsoleBot:
             return
         try:
             await self._handle(text, read_line)
+        except BrokenPipeError:
+            raise  # nobody reads the output any more: the session ends (see run_console)
         except Exception as exc:
             self._failed(exc)
 
@@ -198,7 +202,7 @@ async def run_console(
     bot.reader = reader
     # The daily question runs here too: /daily set 09:00 Europe/Berlin, then /daily now.
     runner = DailyRunner(service, {"console": ConsolePoster(bot.show_post, out=out)}, settings)
-    with reader:
+    with reader, _quiet_if_output_closes(out):
         await runner.start()
         try:
             bot.write("studybot in your terminal. Type /quiz to start, /help for commands, Ctrl-D to leave.")
@@ -213,3 +217,14 @@ async def run_console(
         if reader.interrupted or (interactive and line is None):
             out.write("\n")  # the cursor is still on the prompt line (after ^C or ^D)
         bot.write(GOODBYE)
+
+
+@contextlib.contextmanager
+def _quiet_if_output_closes(out: TextIO) -> Iterator[None]:
+    """`studybot console | head`: when the reader of the output goes away, end quietly, as `cat` would."""
+    try:
+        yield
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            # Later flushes (at exit) must not fail again on the closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
