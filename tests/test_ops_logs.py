@@ -218,11 +218,15 @@ def test_a_password_with_raw_url_delimiters_is_masked_whole() -> None:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(password=_PASSWORD, user=st.sampled_from(["studybot", "u", "a.b-c"]))
-def test_no_database_password_is_ever_visible_in_the_logs(password: str, user: str) -> None:
-    url = f"postgresql://{user}:{password}@db.example:5432/studybot"
+@given(
+    password=_PASSWORD,
+    user=st.sampled_from(["studybot", "u", "a.b-c"]),
+    scheme=st.sampled_from(["postgresql://", "postgres://", ""]),  # "": the scheme forgotten
+)
+def test_no_database_password_is_ever_visible_in_the_logs(password: str, user: str, scheme: str) -> None:
+    url = f"{scheme}{user}:{password}@db.example:5432/studybot"
     redact = Redactor(secrets_of(Settings.from_env({"DATABASE_URL": url})))
-    template = "postgresql://***@db.example:5432/studybot start now"
+    template = "postgresql+asyncpg://***@db.example:5432/studybot start now"
     for line in (safe_url(url), redact(url), redact(f"start {url} now"), redact(safe_url(url))):
         assert password not in line, line
         # No run of 4 of the password's characters survives (14 of 16 used to), unless the URL has it anyway.

@@ -69,7 +69,9 @@ class Redactor:
         return text
 
 
-_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)", re.DOTALL)
+# The scheme is optional: `user:password@host/db` (a URL missing its scheme) is refused with the whole
+# string in the error, so its password must be known to the redactor too.
+_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)?(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)", re.DOTALL)
 # Where a driver that misreads a raw `@`, `/`, `#`, `?` or `:` in a password may cut it.
 _URL_DELIMITERS = re.compile(r"[@/#?:]")
 
@@ -104,7 +106,7 @@ def safe_url(url: str) -> str:
         return Redactor()(url)
     if match.group("userinfo") is None:
         return url.strip()
-    return f"{match.group('scheme')}{MASK}@{match.group('rest')}"
+    return f"{match.group('scheme') or ''}{MASK}@{match.group('rest')}"
 
 
 def describe_error(exc: BaseException, limit: int = 200) -> str:
