@@ -1,4 +1,4 @@
-# studybot: one image for every mode; what runs depends on the tokens in the environment (see docs).
+# studybot: one image for every mode; what runs depends on the tokens in the environment (README.md#docker).
 FROM python:3.11-slim
 
 # tzdata: IANA time zones for daily posts (the tzdata wheel is a fallback; the system copy gets updates).

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.config import ConfigError, Settings
 from bot.core.decks import load_decks
 from bot.core.texts import plural
-from bot.ops.logs import configure_logging
+from bot.ops.logs import configure_logging, log_start_failure
 from bot.store.engine import sqlite_url
 from bot.store.migrate import startup_lock, upgrade
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start the configured chat adapters and the daily scheduler")
 
     console = sub.add_parser("console", help="the bot in this terminal, no tokens needed")
-    console.add_argument("--user", default="you", help="who you are in the terminal (default: you)")
+    console.add_argument("--user", help="who you are in the terminal (default: your login name)")
     console.add_argument("--db", type=Path, help="SQLite file to use instead of the configured database")
 
     decks = sub.add_parser("decks", help="deck tools")
@@ -58,25 +63,42 @@ def decks_check(paths: list[Path]) -> int:
     return 1 if problems else 0
 
 
-async def _console(settings: Settings, user: str, db: Path | None) -> None:
-    from bot.adapters.console import run_console
+async def _console(settings: Settings, user: str | None, url: str) -> int:
+    from bot.adapters.console import default_user, run_console
     from bot.app import build_service
     from bot.ops.reload import ignore_sighup_until_ready, reload_decks_on_sighup
 
-    url = sqlite_url(db) if db else settings.db_url
     ignore_sighup_until_ready()
-    service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
+    try:
+        service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
+    except Exception as exc:
+        log_start_failure(log, url, exc)
+        return 1
     reload_decks_on_sighup(service, say=lambda line: print(line, flush=True))
     try:
-        await run_console(service, user)
+        await run_console(service, user or default_user(), settings=settings)
     finally:
         await service.store.close()  # type: ignore[attr-defined]
+    return 0
 
 
-async def _upgrade(url: str) -> None:
-    # The same lock `studybot run` takes, so an upgrade never races a starting instance.
-    async with startup_lock(url):
-        await upgrade(url)
+async def _upgrade(url: str) -> int:
+    try:
+        # The same lock `studybot run` takes, so an upgrade never races a starting instance.
+        async with startup_lock(url):
+            await upgrade(url)
+    except Exception as exc:
+        log_start_failure(log, url, exc)
+        return 1
+    print("database is up to date")
+    return 0
+
+
+def _run(step: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(step)
+    except KeyboardInterrupt:  # Ctrl-C before the command could take over the signal: no traceback
+        return 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,12 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "decks":
         return decks_check(args.paths or list(settings.content_dirs))
     if args.command == "db":
-        asyncio.run(_upgrade(settings.db_url))
-        print("database is up to date")
-        return 0
+        return _run(_upgrade(settings.db_url))
     if args.command == "console":
-        asyncio.run(_console(settings, args.user, args.db))
-        return 0
+        url = sqlite_url(args.db) if args.db else settings.db_url
+        return _run(_console(settings, args.user, url))
     if args.command == "discord":
         from bot.adapters.discord.cli import run_discord_command
 

@@ -19,7 +19,7 @@ from bot.app import build_service
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
 from bot.ops.health import HealthServer, database_check
-from bot.ops.logs import Redactor, describe_error, safe_url, secrets_of
+from bot.ops.logs import Redactor, describe_error, log_start_failure, safe_url, secrets_of
 from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics, instrument
 from bot.ops.reload import ignore_sighup_until_ready, reload_decks_on_sighup
 from bot.schedule.poster import Poster
@@ -167,9 +167,7 @@ async def run(settings: Settings) -> int:
                 settings.db_url, settings.content_dirs, answer_limit=settings.answer_limit
             )
     except Exception as exc:
-        # One line an operator can act on; the whole traceback only at DEBUG.
-        log.error("cannot start: database %s: %s", safe_url(settings.db_url), describe_error(exc))
-        log.debug("database error details", exc_info=True)
+        log_start_failure(log, settings.db_url, exc)
         return 1
 
     metrics = Metrics()

@@ -72,7 +72,7 @@ async def test_a_malformed_deck_is_reported_and_the_valid_ones_still_served(tmp_
         decks = await service.decks(member("admin", admin=True))
         text = decks.plain_text()
         assert "Chemistry basics" in text
-        refusal = decks.sections[-1].text  # core text: **Theory:** is the marker to write
+        refusal = decks.sections[-1].plain_text()  # shown literally: **Theory:** is the marker to write
         assert f"{tmp_path / 'broken.md'}:16: question 2 has no **Theory:** section" in refusal
         quiz = await service.quiz(member("alice"), "chem")
         assert isinstance(quiz, Message) and not quiz.is_error

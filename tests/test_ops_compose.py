@@ -11,6 +11,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.cli import _parser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,3 +251,84 @@ def test_the_image_runs_the_command_the_docs_name() -> None:
         if said:
             assert said == [" ".join(cmd)], f"{doc.name} says the image runs {said}, the Dockerfile {cmd}"
     assert any("image's command is" in doc.read_text() for doc in DOCS)
+
+
+# -- the quick start as a newcomer runs it: `cp .env.example .env`, `docker compose up` ----------------------
+
+
+def read_env_file(text: str) -> dict[str, str]:
+    """KEY=VALUE lines as compose reads an env_file: comments and blank lines skipped, quotes removed."""
+    found = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        assert sep, f"not KEY=VALUE: {line!r}"
+        value = value.strip()
+        if value[:1] in {'"', "'"} and value[-1:] == value[:1]:
+            value = value[1:-1]
+        found[key.strip()] = value
+    return found
+
+
+def image_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for word, rest in dockerfile_instructions():
+        if word == "ENV":
+            for pair in rest.split():
+                key, _sep, value = pair.partition("=")
+                env[key] = value
+    return env
+
+
+def uncomment_settings(text: str) -> str:
+    """.env.example with every commented `# KEY=value` example switched on, as an eager newcomer might."""
+    return re.sub(r"(?m)^# ?([A-Z][A-Z0-9_]*=)", r"\1", text)
+
+
+def effective_env(service: dict[str, Any], env_file_text: str) -> dict[str, str]:
+    # Compose: the image's ENV, overridden by env_file, overridden by `environment:`.
+    return {**image_env(), **read_env_file(env_file_text), **_environment(service)}
+
+
+@pytest.mark.parametrize("newcomer", ["copies it", "uncomments everything"])
+def test_the_env_example_cannot_move_the_containers_paths(newcomer: str) -> None:
+    example = (REPO / ".env.example").read_text()
+    if newcomer == "uncomments everything":
+        example = uncomment_settings(example)
+    services = dict(load_yaml(COMPOSE.read_text()))["services"]
+    image = image_env()
+    for name in ("bot", "bot-postgres"):
+        env = effective_env(services[name], example)
+        # The paths the image is built around: the volume the non-root user owns, the copied decks and
+        # migrations. A relative `data` here made the bot try to create /app/data, which it may not.
+        for key in ("STUDYBOT_DATA_DIR", "STUDYBOT_CONTENT", "STUDYBOT_MIGRATIONS"):
+            assert env[key] == image[key], (
+                f"{name}: {key}={env[key]!r} from .env, the image needs {image[key]}"
+            )
+        assert env["STUDYBOT_HEALTH_PORT"] == "8080" and env["SLACK_PORT"] == "3000"
+    assert ("studybot-data", image["STUDYBOT_DATA_DIR"]) in _volumes(services["bot"])
+
+
+def test_the_env_example_as_copied_sets_no_path_and_no_database() -> None:
+    # As copied, .env.example is the defaults: `make run` and `docker compose up` both work unchanged.
+    settings = read_env_file((REPO / ".env.example").read_text())
+    for key in ("STUDYBOT_DATA_DIR", "STUDYBOT_CONTENT", "STUDYBOT_MIGRATIONS", "DATABASE_URL"):
+        assert key not in settings, f".env.example sets {key}; leave it commented, with its default"
+
+
+def _readme_anchors() -> set[str]:
+    headings = re.findall(r"(?m)^#+ (.+)$", (REPO / "README.md").read_text())
+    return {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("name", ["docker-compose.yml", "slack-manifest.yml", "Dockerfile", ".env.example"])
+def test_the_files_point_at_documentation_that_exists(name: str) -> None:
+    text = (REPO / name).read_text()
+    for path in re.findall(r"\bdocs/[\w./-]+", text):
+        assert (REPO / path.rstrip(".")).exists(), f"{name} points at {path}, which does not exist"
+    anchors = _readme_anchors()
+    for anchor in re.findall(r"README\.md#([\w-]+)", text):
+        assert anchor in anchors, f"{name} points at README.md#{anchor}, which is no heading"
+    assert "README.md#" in text, f"{name} should say where its documentation is"

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.config import Settings
-from bot.ops.logs import Redactor, configure_logging, safe_url
+from bot.ops.logs import Redactor, configure_logging, safe_url, secrets_of
 
 REPO = Path(__file__).resolve().parents[1]
 # The installed `studybot` command when there is one, else the same entry point through the module.
@@ -90,7 +92,7 @@ def test_key_value_lines_have_fields_and_no_secrets() -> None:
     assert " level=INFO logger=bot.test " in first
     assert 'msg="connecting with token ***"' in first
     assert first.endswith("component=discord")
-    assert "postgresql+asyncpg://studybot:***@db.example:5432/studybot" in text
+    assert "postgresql+asyncpg://***@db.example:5432/studybot" in text
     assert "Traceback (most recent call last)" in text and "RuntimeError: refused: signing secret ***" in text
 
 
@@ -118,12 +120,12 @@ def test_credential_shapes_are_redacted_without_being_configured() -> None:
     )
     for secret in ("xoxb-1234", "xoxp-1", "xapp-1", "MTA1MjM0", "s3cret", "abcdefghijklmnopqrstuvwxyz"):
         assert secret not in text, text
-    assert "postgresql://bot:***@pg:5432/db" in text
+    assert "postgresql://***@pg:5432/db" in text
     # Ordinary text stays readable.
     assert redact("started slack on http://127.0.0.1:3000/slack/events") == (
         "started slack on http://127.0.0.1:3000/slack/events"
     )
-    assert safe_url("postgresql+asyncpg://bot:s3cret@pg/db") == "postgresql+asyncpg://bot:***@pg/db"
+    assert safe_url("postgresql+asyncpg://bot:s3cret@pg/db") == "postgresql+asyncpg://***@pg/db"
 
 
 def test_a_short_secret_is_masked_as_a_word_not_inside_other_words() -> None:
@@ -180,7 +182,7 @@ def test_a_run_that_fails_on_every_secret_logs_none_of_them(tmp_path: Path, log_
     code, db_out = run_studybot(["run"], base_env(tmp_path, DATABASE_URL=bad_db, **secrets_env), tmp_path)
     assert code == 1, db_out
     assert "cannot start: database" in db_out and "Traceback" in db_out
-    assert "postgresql+asyncpg://nobody:***@127.0.0.1:5432/studybot_nowhere" in db_out
+    assert "postgresql+asyncpg://***@127.0.0.1:5432/studybot_nowhere" in db_out
     # 2. `db upgrade` crashing on the same URL goes through the same redaction.
     code, upgrade_out = run_studybot(["db", "upgrade"], base_env(tmp_path, DATABASE_URL=bad_db), tmp_path)
     assert code != 0 and "Traceback" in upgrade_out, upgrade_out
@@ -189,3 +191,44 @@ def test_a_run_that_fails_on_every_secret_logs_none_of_them(tmp_path: Path, log_
     assert "starting: database sqlite+aiosqlite:///" in chat_out
     for output in (db_out, upgrade_out, chat_out):
         assert_clean(output)
+
+
+# -- a database password with URL delimiters in it (`@`, `/`, `#`, `:`, `?`) -------------------------
+
+_PASSWORD = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=8, max_size=24
+).filter(lambda p: p.strip() == p and len(set(p)) > 3)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_password_with_raw_url_delimiters_is_masked_whole() -> None:
+    password = "p@ss/w#rd:x?y@zz"  # written into the URL unquoted, as operators do
+    url = f"postgresql://studybot:{password}@db.example:5432/studybot"
+    out = io.StringIO()
+    settings = Settings.from_env({"DATABASE_URL": url})
+    configure_logging(settings, stream=out)
+    log = logging.getLogger("bot.test")
+    log.info("starting: database %s", safe_url(settings.db_url))
+    log.info("raw %s", settings.database_url)
+    log.error("driver said: could not connect to host %s", url.split("@", 1)[1])
+    text = out.getvalue()
+    for fragment in ("ss/w", "w#rd", "rd:x", "x?y", "@zz", "zz@"):
+        assert fragment not in text, text
+    assert "postgresql+asyncpg://***@db.example:5432/studybot" in text
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    password=_PASSWORD,
+    user=st.sampled_from(["studybot", "u", "a.b-c"]),
+    scheme=st.sampled_from(["postgresql://", "postgres://", ""]),  # "": the scheme forgotten
+)
+def test_no_database_password_is_ever_visible_in_the_logs(password: str, user: str, scheme: str) -> None:
+    url = f"{scheme}{user}:{password}@db.example:5432/studybot"
+    redact = Redactor(secrets_of(Settings.from_env({"DATABASE_URL": url})))
+    template = "postgresql+asyncpg://***@db.example:5432/studybot start now"
+    for line in (safe_url(url), redact(url), redact(f"start {url} now"), redact(safe_url(url))):
+        assert password not in line, line
+        # No run of 4 of the password's characters survives (14 of 16 used to), unless the URL has it anyway.
+        visible = {password[i : i + 4] for i in range(len(password) - 3)}
+        assert not [v for v in visible if v in line and v not in template], line

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import re
+import shutil
 import sys
-from collections.abc import Awaitable, Callable
+import textwrap
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TextIO
 
+from bot.adapters.console_input import LineReader
 from bot.adapters.console_poster import ConsolePoster
 from bot.config import Settings
 from bot.core import cardtext
@@ -14,9 +22,23 @@ from bot.core.commands import run_text_command
 from bot.core.messages import Action, Form, Message, Reply
 from bot.core.models import Caller
 from bot.core.service import StudyService
+from bot.ops.logs import describe_error
 from bot.schedule.runner import DailyRunner
 
+log = logging.getLogger(__name__)
+
 WORKSPACE = "local"
+PROMPT = "> "
+GOODBYE = "Bye! Your progress is saved."
+
+
+def default_user() -> str:
+    """The terminal's member: the operating system's user name, so a leaderboard shows who studied."""
+    try:
+        name = getpass.getuser().strip()
+    except Exception:  # no login name and no passwd entry (a container with an arbitrary uid)
+        name = ""
+    return name or "guest"
 
 
 def render(message: Message) -> str:
@@ -32,10 +54,41 @@ def render(message: Message) -> str:
     return "\n".join(lines)
 
 
+def wrap(text: str, width: int | None) -> str:
+    """Each line wrapped at words to `width`, continuing at its own indent; unchanged when width is None."""
+    if not width:
+        return text
+    out: list[str] = []
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        indent = line[: len(line) - len(body)]
+        if len(line) <= width or not body:
+            out.append(line)
+            continue
+        if len(indent) > width // 2:
+            indent = indent[: width // 2]
+        out.extend(
+            textwrap.wrap(
+                body,
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [line]
+        )
+    return "\n".join(out)
+
+
+_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
 def choose(actions: tuple[Action, ...], text: str) -> Action | None:
     """An action by its number or its label (the part before ' · ' is enough: 'good' for 'Good · 4d')."""
     wanted = text.strip().casefold()
-    if wanted.isdigit() and 1 <= int(wanted) <= len(actions):
+    # ASCII digits only: `²` and other Unicode digits pass str.isdigit() but int() refuses them.
+    if _NUMBER.fullmatch(wanted) and 1 <= int(wanted) <= len(actions):
         return actions[int(wanted) - 1]
     for action in actions:
         label = action.label.casefold()
@@ -45,27 +98,69 @@ def choose(actions: tuple[Action, ...], text: str) -> Action | None:
 
 
 class ConsoleBot:
-    def __init__(self, service: StudyService, user: str, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self, service: StudyService, user: str, out: TextIO = sys.stdout, width: int | None = None
+    ) -> None:
         self.service = service
         self.caller = Caller(
             platform="console", workspace_ref=WORKSPACE, user_ref=user, display_name=user, is_admin=True
         )
         self.out = out
+        self.width = width  # None: the terminal's width when `out` is a terminal, else no wrapping
         self.actions: tuple[Action, ...] = ()
+        self.reader: LineReader | None = None  # set while a terminal session reads lines
+        self._lock = threading.Lock()
+
+    def _width(self) -> int | None:
+        if self.width is not None:
+            return self.width
+        isatty = getattr(self.out, "isatty", None)
+        return shutil.get_terminal_size().columns if isatty is not None and isatty() else None
+
+    def write(self, text: str) -> None:
+        """Print text; if the person is at the prompt (a daily post arriving), redraw it below the text."""
+        text = wrap(text, self._width())
+        with self._lock:
+            waiting = self.reader.waiting_prompt() if self.reader is not None else None
+            if waiting is None:
+                self.out.write(text + "\n")
+            else:
+                prompt, typed = waiting
+                self.out.write("\r\x1b[K" + text + "\n" + prompt + typed)
+            self.out.flush()
 
     def show(self, message: Message) -> None:
         self.actions = message.actions or self.actions
-        print(render(message), file=self.out, flush=True)
+        self.write(render(message))
 
     def show_post(self, channel_ref: str, message: Message) -> None:
         """A public post in a channel (the question of the day); its buttons become the current choices."""
-        print(f"── #{channel_ref} ──", file=self.out, flush=True)
-        self.show(message)
+        self.actions = message.actions or self.actions
+        self.write(f"── #{channel_ref} ──\n" + render(message))  # one block: the prompt is redrawn once
+
+    def _failed(self, exc: Exception) -> None:
+        """A database or other error in one command: say so and keep the session going."""
+        log.debug("command failed", exc_info=True)
+        self.show(
+            Message(
+                title="That did not go through: " + describe_error(exc, limit=160),
+                is_error=True,
+                footer="Nothing was half-saved. Try again, or /quit.",
+            )
+        )
 
     async def handle(self, line: str, read_line: Callable[[], Awaitable[str | None]]) -> None:
         text = line.strip()
         if not text:
             return
+        try:
+            await self._handle(text, read_line)
+        except BrokenPipeError:
+            raise  # nobody reads the output any more: the session ends (see run_console)
+        except Exception as exc:
+            self._failed(exc)
+
+    async def _handle(self, text: str, read_line: Callable[[], Awaitable[str | None]]) -> None:
         if text.startswith("/"):
             reply: Reply = await run_text_command(self.service, self.caller, text)
         else:
@@ -82,11 +177,9 @@ class ConsoleBot:
                 return
             reply = await self.service.act(self.caller, action.id)
         if isinstance(reply, Form):
-            print(
+            self.write(
                 f"{reply.title} — {cardtext.plain(reply.context)}\n"
-                f"{reply.label} (one line, at most {reply.max_length} characters):",
-                file=self.out,
-                flush=True,
+                f"{reply.label} (one line, at most {reply.max_length} characters):"
             )
             answer = await read_line()
             if answer is None:
@@ -96,33 +189,43 @@ class ConsoleBot:
 
 
 async def run_console(
-    service: StudyService, user: str, stdin: TextIO = sys.stdin, settings: Settings | None = None
+    service: StudyService,
+    user: str,
+    stdin: TextIO = sys.stdin,
+    settings: Settings | None = None,
+    out: TextIO = sys.stdout,
 ) -> None:
-    bot = ConsoleBot(service, user)
-    # The daily question runs here too: /daily set general 09:00 Europe/Berlin, then /daily now general.
-    runner = DailyRunner(service, {"console": ConsolePoster(bot.show_post)}, settings or Settings())
-    await runner.start()
+    """The session: lines from stdin until /quit, Ctrl-D (end of input), Ctrl-C or SIGTERM."""
+    settings = settings or Settings()
+    reader = LineReader(stdin, out, history=settings.data_dir / "console_history")
+    interactive = reader.interactive
+    bot = ConsoleBot(service, user, out=out)
+    bot.reader = reader
+    # The daily question runs here too: /daily set 09:00 Europe/Berlin, then /daily now.
+    runner = DailyRunner(service, {"console": ConsolePoster(bot.show_post, out=out)}, settings)
+    with reader, _quiet_if_output_closes(out):
+        await runner.start()
+        try:
+            bot.write("studybot in your terminal. Type /quiz to start, /help for commands, Ctrl-D to leave.")
+            while True:
+                line = await reader.read(PROMPT)
+                if line is None or line.strip() in {"/quit", "/exit"}:
+                    break
+                await bot.handle(line, lambda: reader.read(PROMPT))
+        finally:
+            await runner.stop()
+        bot.reader = None
+        if reader.interrupted or (interactive and line is None):
+            out.write("\n")  # the cursor is still on the prompt line (after ^C or ^D)
+        bot.write(GOODBYE)
+
+
+@contextlib.contextmanager
+def _quiet_if_output_closes(out: TextIO) -> Iterator[None]:
+    """`studybot console | head`: when the reader of the output goes away, end quietly, as `cat` would."""
     try:
-        await _read_loop(bot, stdin)
-    finally:
-        await runner.stop()
-
-
-async def _read_loop(bot: ConsoleBot, stdin: TextIO) -> None:
-    interactive = stdin.isatty()
-    print("studybot in your terminal. Type /quiz to start, /help for commands, Ctrl-D to leave.", flush=True)
-
-    def read_blocking() -> str | None:
-        if interactive:
-            print("> ", end="", flush=True)
-        line = stdin.readline()
-        return line if line else None
-
-    async def read_line() -> str | None:
-        return await asyncio.to_thread(read_blocking)
-
-    while True:
-        line = await read_line()
-        if line is None or line.strip() in {"/quit", "/exit"}:
-            break
-        await bot.handle(line, read_line)
+        yield
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            # Later flushes (at exit) must not fail again on the closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.daily import USAGE_SET, looks_like_misspelt_weekdays, looks_like_weekdays, parse_time
+from bot.core.daily import USAGE_SET, looks_like_misspelt_weekdays, looks_like_time, looks_like_weekdays
 from bot.core.messages import Message, Reply, error
 from bot.core.models import Caller
 from bot.core.service import StudyService
@@ -44,14 +44,14 @@ async def _team(service: StudyService, caller: Caller, args: list[str]) -> Messa
 
 
 async def _daily(service: StudyService, caller: Caller, args: list[str]) -> Message:
-    """`daily set|off|status|now`. In a chat the channel is the current one unless named; in the terminal,
-    where there is no current channel, it is always named."""
+    """`daily set|off|status|now`. The channel may be left out: in a chat it is then the current one; in
+    the terminal, which has none, the service picks the only one there is (see DailyAdmin)."""
     sub = args[0].casefold() if args else "status"
     rest = args[1:]
     here = caller.channel_ref or ""
     if sub == "set":
-        # The channel may be left out in a chat: then the first word is already the time.
-        if here and rest and parse_time(rest[0]) is not None:
+        # A left-out channel shows as the first word being the time (even a wrong one, like 25:00).
+        if rest and looks_like_time(rest[0]):
             channel = here
         elif rest:
             channel, rest = rest[0], rest[1:]

@@ -178,6 +178,11 @@ def parse_time(text: str) -> time | None:
 
 
 @functools.cache
+def looks_like_time(text: str) -> bool:
+    """A word meant as a time (`09:00`, also a wrong one like `25:00` or `9h30`), not a channel name."""
+    return parse_time(text) is not None or re.fullmatch(r"[0-9]{1,2}[:.h][0-9]{1,2}", text) is not None
+
+
 def _zone_names() -> dict[str, str]:
     return {name.casefold(): name for name in available_timezones() if name not in _NOT_ZONES}
 
@@ -385,6 +390,8 @@ def _schedule_line(channel: DailyChannel) -> str:
 
 
 USAGE_SET = "/daily set CHANNEL HH:MM AREA/CITY [deck] [weekdays]"
+# Where the first daily question goes when no channel is named and there is no current one (the terminal).
+DEFAULT_CHANNEL = "general"
 ADMIN_HINT = "Ask a server or workspace admin to set it up."
 
 
@@ -412,10 +419,25 @@ class DailyService:
         for listener in list(self.listeners):
             listener()
 
+    async def _unnamed(self, caller: Caller, verb: str) -> DailyChannel | Message | None:
+        """No channel named and no current one (the terminal): the only daily channel there is, None if
+        there is none, and with several an error that lists them."""
+        channels = await self.store.list_daily_channels(caller.workspace_id)
+        if len(channels) <= 1:
+            return channels[0] if channels else None
+        names = ", ".join(channel_label(c.channel_ref) for c in channels)
+        example = f"/daily {verb} {channels[0].channel_ref}"
+        if verb == "set":
+            example += " 09:00 Europe/Berlin"
+        return error(f"Which channel? Daily questions are set in {names}.", f"For example: {example}")
+
     async def _channel(self, caller: Caller, channel_ref: str | None, verb: str) -> DailyChannel | Message:
         ref = parse_channel(channel_ref or "")
         if not ref:
-            return error("Name the channel.", f"For example: /daily {verb} general")
+            found = await self._unnamed(caller, verb)
+            if found is None:
+                return error("There is no daily question yet.", f"Set one up with {USAGE_SET}.")
+            return found
         channel = await self.store.get_daily_channel(caller.workspace_id, ref)
         if channel is None:
             return error(
@@ -444,7 +466,10 @@ class DailyService:
             return error("Only admins can change the daily question.", ADMIN_HINT)
         ref = parse_channel(channel_ref)
         if not ref:
-            return error("Name the channel for the daily question.", f"Usage: {USAGE_SET}")
+            found = await self._unnamed(caller, "set")
+            if isinstance(found, Message):
+                return found
+            ref = found.channel_ref if found is not None else DEFAULT_CHANNEL
         if len(ref) > CHANNEL_LIMIT:
             return error(f"Channel names can be at most {CHANNEL_LIMIT} characters.")
         at = parse_time(time_text)

@@ -220,11 +220,16 @@ def decks(progress: Sequence[DeckProgress], problems: Sequence[DeckProblem]) -> 
     if not sections:
         sections.append(Section("No decks are loaded."))
     if problems:
-        sections.append(Section(_refused(problems), REFUSED_HEADING))
+        sections.append(_refused_section(problems))
     return Message(title="Decks", sections=tuple(sections))
 
 
 REFUSED_HEADING = "Decks refused (fix the files, then /decks reload)"
+
+
+def _refused_section(problems: Sequence[DeckProblem]) -> Section:
+    # Problems quote deck syntax (`**Theory:**`): escaped, so they read exactly as an author must write it.
+    return Section(cardtext.escape(_refused(problems)), REFUSED_HEADING, markdown=True)
 
 
 def _refused(problems: Sequence[DeckProblem], shown: int = 10) -> str:
@@ -247,7 +252,7 @@ def decks_reloaded(served: Sequence[Deck], problems: Sequence[DeckProblem]) -> M
     ]
     sections = [Section("\n".join(lines) or "No deck is loaded.", "Served now")]
     if problems:
-        sections.append(Section(_refused(problems), REFUSED_HEADING))
+        sections.append(_refused_section(problems))
     refused_files = len({p.path for p in problems})
     return Message(
         title=f"Decks reloaded: {len(served)} served, {refused_files} refused",

@@ -15,7 +15,7 @@ import types
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from sqlalchemy.engine import make_url
 
@@ -25,8 +25,9 @@ MASK = "***"
 
 # Shapes of credentials worth hiding even when nobody told us their value.
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Password in a URL: scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(?P<keep>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\g<keep>{MASK}@"),
+    # Credentials in a URL: scheme://user:password@host -> scheme://***@host. The whole userinfo, up to the
+    # last `@`, since operators write passwords holding `@`, `/`, `#` or `:` unquoted.
+    (re.compile(r"(?P<keep>[a-zA-Z][a-zA-Z0-9+.\-]*://)\S*@"), rf"\g<keep>{MASK}@"),
     # password=... in a DSN or query string
     (re.compile(r"(?P<keep>\bpassword\s*[=:]\s*)[^\s&;,'\"]+", re.IGNORECASE), rf"\g<keep>{MASK}"),
     # Slack tokens: bot, user, app-level, refresh, config
@@ -68,25 +69,44 @@ class Redactor:
         return text
 
 
+# The scheme is optional: `user:password@host/db` (a URL missing its scheme) is refused with the whole
+# string in the error, so its password must be known to the redactor too.
+_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)?(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)", re.DOTALL)
+# Where a driver that misreads a raw `@`, `/`, `#`, `?` or `:` in a password may cut it.
+_URL_DELIMITERS = re.compile(r"[@/#?:]")
+
+
+def _userinfo(url: str) -> str:
+    match = _URL.fullmatch(url.strip())
+    return (match.group("userinfo") or "") if match else ""
+
+
 def secrets_of(settings: Settings) -> list[str]:
-    """The settings' secrets plus the database password, in the forms it may be printed."""
+    """The settings' secrets plus the database password, in every form it may be printed: whole, decoded,
+    and in the pieces a parser that misreads its raw delimiters would print."""
     found = list(settings.secrets)
+    userinfo = _userinfo(settings.database_url)
+    password = userinfo.partition(":")[2]
+    if password:
+        found += [userinfo, password, unquote(password), *_URL_DELIMITERS.split(password)]
     if settings.database_url:
         try:
-            password = make_url(settings.database_url).password
+            parsed = make_url(settings.database_url).password
         except Exception:  # an unparsable URL fails later with its own error
-            password = None
-        if password:
-            found.append(str(password))
+            parsed = None
+        if parsed:
+            found.append(str(parsed))
     return found
 
 
 def safe_url(url: str) -> str:
-    """A database URL fit for a log line: the password replaced with ***."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
+    """A database URL fit for a log line: the whole userinfo (user and password) replaced with ***."""
+    match = _URL.fullmatch(url.strip())
+    if match is None:
         return Redactor()(url)
+    if match.group("userinfo") is None:
+        return url.strip()
+    return f"{match.group('scheme') or ''}{MASK}@{match.group('rest')}"
 
 
 def describe_error(exc: BaseException, limit: int = 200) -> str:
@@ -103,6 +123,12 @@ def describe_error(exc: BaseException, limit: int = 200) -> str:
         root = nxt
     text = " ".join(str(root).split())[:limit]
     return f"{type(root).__name__}: {text}" if text else type(root).__name__
+
+
+def log_start_failure(log: logging.Logger, db_url: str, exc: BaseException) -> None:
+    """Why a command could not start, in one line an operator can act on; the traceback only at DEBUG."""
+    log.error("cannot start: database %s: %s", safe_url(db_url), describe_error(exc))
+    log.debug("database error details", exc_info=exc)
 
 
 # Attributes every LogRecord has; anything else came from `extra=` and is printed as key=value.
