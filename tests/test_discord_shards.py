@@ -28,7 +28,7 @@ from bot.app import build_service
 from bot.config import MAX_SHARDS, ConfigError, Settings, format_shard_ids, parse_shard_ids
 from bot.core.models import Caller
 from bot.core.service import StudyService
-from tests.conftest import CONTENT, FakeClock
+from tests.conftest import CONTENT
 from tests.db import POSTGRES_ENV
 from tests.fakes.discord_api import MESSAGE, TOKEN, DiscordDriver, FakeDiscord, User, _json
 from tests.fakes.discord_gateway import IDENTIFY, FakeGateway, shard_of
@@ -302,24 +302,18 @@ async def metric(http: aiohttp.ClientSession, process: Process, sample: str) -> 
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(sample))
 
 
-async def logged(process: Process, text: str) -> None:
-    deadline = asyncio.get_running_loop().time() + START_WITHIN
-    while text not in process.log.read_text(errors="replace"):
-        assert asyncio.get_running_loop().time() < deadline, f"no {text!r} in\n{process.output()}"
-        await asyncio.sleep(0.1)
+def next_minute(after: timedelta) -> datetime:
+    return (datetime.now(UTC) + after + timedelta(minutes=1)).replace(second=0, microsecond=0)
 
 
-async def configure_daily_posts_due_now(pg_url: str) -> None:
-    """A daily question in each guild's channel, set up ten minutes ago for a time two minutes ago: due as
-    the instances start, so both runners' first sweeps go for both channels at once."""
-    now = datetime.now(UTC)
-    service = await build_service(pg_url, [CONTENT], clock=FakeClock(now - timedelta(minutes=10)))
+async def configure_daily_posts(pg_url: str, at: datetime) -> None:
+    """A daily question at `at` (UTC) in each guild's channel, in the database before the instances start:
+    each runner schedules both channels as it starts, and at that minute both wake for both at once."""
+    service = await build_service(pg_url, [CONTENT])
     try:
         for guild in GUILDS:
             admin = Caller("discord", str(guild), str(ALICE.id), "Alice", is_admin=True)
-            done = await service.daily.configure(
-                admin, str(channel_of(guild)), f"{now - timedelta(minutes=2):%H:%M}", "UTC"
-            )
+            done = await service.daily.configure(admin, str(channel_of(guild)), f"{at:%H:%M}", "UTC")
             assert done.title.startswith("Daily question set"), done
     finally:
         await service.store.close()  # type: ignore[attr-defined]
@@ -332,7 +326,9 @@ async def test_two_instances_split_the_shards_and_post_once(tmp_path: Path, pg_u
     gateway = FakeGateway(rest, guilds=GUILDS)
     await gateway.start()
     assert [shard_of(g, 2) for g in GUILDS] == [0, 1]
-    await configure_daily_posts_due_now(pg_url)
+    # Time to start both first (had they not, their start-up sweeps would post it: still once).
+    post_at = next_minute(after=timedelta(seconds=20))
+    await configure_daily_posts(pg_url, post_at)
     processes = []
     for name, shard in (("a", "0"), ("b", "1")):
         port = free_port()
@@ -363,12 +359,12 @@ async def test_two_instances_split_the_shards_and_post_once(tmp_path: Path, pg_u
                 after = [await metric(http, p, asked) for p in (answering, other)]
                 assert (after[0] - before[0], after[1] - before[1]) == (1, 0), (guild, before, after)
 
-            # Both runners swept both channels as they started; each channel got its post once.
+            # At the minute, both runners go for both channels; the database gives each post to one.
             def posts(guild: int) -> list[Any]:
                 return rest.received("POST", f"^/channels/{channel_of(guild)}/messages$")
 
-            await rest.wait_for(lambda: all(posts(g) for g in GUILDS), ANSWER_WITHIN)
-            await asyncio.gather(*(logged(p, "daily runner started") for p in processes))
+            until = (post_at - datetime.now(UTC)).total_seconds() + ANSWER_WITHIN
+            await rest.wait_for(lambda: all(posts(g) for g in GUILDS), until)
             posted = [await metric(http, p, "studybot_daily_posts_total") for p in processes]
         assert await asyncio.gather(*(p.stop() for p in processes)) == [0, 0]  # in-flight posts finish first
         assert [len(posts(g)) for g in GUILDS] == [1, 1], [p.output() for p in processes]
