@@ -327,7 +327,7 @@ async def test_two_instances_split_the_shards_and_post_once(tmp_path: Path, pg_u
     await gateway.start()
     assert [shard_of(g, 2) for g in GUILDS] == [0, 1]
     # Time to start both first (had they not, their start-up sweeps would post it: still once).
-    post_at = next_minute(after=timedelta(seconds=20))
+    post_at = next_minute(after=timedelta(seconds=15))
     await configure_daily_posts(pg_url, post_at)
     processes = []
     for name, shard in (("a", "0"), ("b", "1")):
@@ -347,17 +347,22 @@ async def test_two_instances_split_the_shards_and_post_once(tmp_path: Path, pg_u
         identified = sorted(tuple(c.ops(IDENTIFY)[0]["d"]["shard"]) for c in gateway.identified())
         assert identified == [(0, 2), (1, 2)]  # each shard once: no instance runs the other's
 
-        # A /quiz in each guild reaches the instance running its shard, and only that one answers it.
+        # A /quiz in each guild reaches the instance running its shard, and only that one answers it;
+        # direct messages come on shard 0, as Discord sends them.
         async with aiohttp.ClientSession() as http:
             asked = 'studybot_asks_total{source="quiz"}'
-            for guild, answering, other in ((GUILD_ON_0, first, second), (GUILD_ON_1, second, first)):
-                before = [await metric(http, p, asked) for p in (answering, other)]
-                bot = driver(gateway, guild)
-                quiz = await bot.slash("quiz", ALICE)
+            for guild, dm, answering in (
+                (GUILD_ON_0, False, 0),
+                (GUILD_ON_1, False, 1),
+                (GUILD_ON_1, True, 0),
+            ):
+                before = [await metric(http, p, asked) for p in processes]
+                quiz = await driver(gateway, guild).slash("quiz", ALICE, dm=dm)
                 assert quiz.callback.type == MESSAGE and quiz.callback.custom_ids
                 assert len(rest.callbacks(quiz.id)) == 1
-                after = [await metric(http, p, asked) for p in (answering, other)]
-                assert (after[0] - before[0], after[1] - before[1]) == (1, 0), (guild, before, after)
+                after = [await metric(http, p, asked) for p in processes]
+                counted = [a - b for a, b in zip(after, before, strict=True)]
+                assert counted == [answering == 0, answering == 1], (guild, dm, counted)
 
             # At the minute, both runners go for both channels; the database gives each post to one.
             def posts(guild: int) -> list[Any]:
