@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +42,75 @@ def _websocket_url(env: dict[str, str], name: str) -> str:
     return raw
 
 
+MAX_SHARDS = 100_000  # far beyond any bot (Discord puts up to 2,500 servers on a shard); bounds the id list
+_SHARD_ITEM = re.compile(r"(\d+)(?:\s*-\s*(\d+))?", re.ASCII)
+
+
+def _shard_count(env: dict[str, str]) -> tuple[int | None, bool]:
+    """DISCORD_SHARD_COUNT: (a fixed count or None, whether the count comes from Discord at start)."""
+    raw = env.get("DISCORD_SHARD_COUNT", "").strip()
+    if not raw:
+        return None, False
+    if raw.lower() == "auto":
+        return None, True
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= MAX_SHARDS):
+        raise ConfigError(
+            f"DISCORD_SHARD_COUNT must be a whole number from 1 to {MAX_SHARDS}, or auto, not {raw!r}"
+        )
+    return int(raw), False
+
+
+def parse_shard_ids(raw: str, count: int | None = None) -> tuple[int, ...] | None:
+    """DISCORD_SHARD_IDS, e.g. `0-3`, `0,2` or `0-3,8`: the shards this instance runs, sorted.
+    Blank means not set (every shard). Checked against `count` when it is known here."""
+    if not raw.strip():
+        return None
+    ids: set[int] = set()
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            raise ConfigError(f"DISCORD_SHARD_IDS has an empty entry (a stray comma) in {raw!r}")
+        match = _SHARD_ITEM.fullmatch(item)
+        if match is None:
+            raise ConfigError(
+                f"DISCORD_SHARD_IDS: {item!r} is not a shard id or a range; write e.g. 0-3 or 0,2"
+            )
+        for number in filter(None, match.groups()):
+            if len(number.lstrip("0")) > len(str(MAX_SHARDS)) or int(number) >= MAX_SHARDS:
+                shown = number if len(number) <= 12 else number[:12] + "…"
+                raise ConfigError(f"DISCORD_SHARD_IDS: shard {shown} is beyond the limit of {MAX_SHARDS}")
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first:
+            raise ConfigError(f"DISCORD_SHARD_IDS: the range {item} runs backwards; write {last}-{first}")
+        if count is not None:
+            check_shard_ids((first, last), count, f"DISCORD_SHARD_COUNT={count}")
+        for shard in range(first, last + 1):
+            if shard in ids:
+                raise ConfigError(f"DISCORD_SHARD_IDS lists shard {shard} twice, in {raw!r}")
+            ids.add(shard)
+    return tuple(sorted(ids))
+
+
+def check_shard_ids(ids: Iterable[int], count: int, source: str) -> None:
+    """Shard ids run from 0 to count - 1; `source` says where the count came from."""
+    beyond = [shard for shard in ids if not 0 <= shard < count]
+    if beyond:
+        raise ConfigError(
+            f"DISCORD_SHARD_IDS has shard {min(beyond)}, but with {source} the shards are "
+            f"0 to {count - 1} (every instance needs the same count; the ids split 0 to count - 1)"
+        )
+
+
+def format_shard_ids(ids: Iterable[int]) -> str:
+    """The inverse of parse_shard_ids, for logs: (0, 1, 2, 3, 8) → "0-3,8"."""
+    runs: list[list[int]] = []
+    for shard in sorted(ids):
+        if runs and shard == runs[-1][1] + 1:
+            runs[-1][1] = shard
+        else:
+            runs.append([shard, shard])
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def _choice(env: dict[str, str], name: str, default: str, choices: set[str]) -> str:
     value = env.get(name, default).strip().lower() or default
     if value not in choices:
@@ -61,7 +132,9 @@ class Settings:
     daily_claim_timeout_minutes: int = 10
     # Discord.
     discord_token: str = ""
-    discord_shard_count: int | None = None
+    discord_shard_count: int | None = None  # a fixed count, the same on every instance
+    discord_shard_ids: tuple[int, ...] | None = None  # this instance's shards; None: all of them
+    discord_auto_shards: bool = False  # the count is Discord's recommendation (GET /gateway/bot) at start
     discord_application_id: int | None = None
     discord_api_base: str = ""  # tests point discord.py at a local fake API
     discord_gateway_url: str = ""  # ... and at a local fake gateway
@@ -77,6 +150,13 @@ class Settings:
     slack_port: int = 3000
     # Operations.
     health_port: int | None = None
+
+    @property
+    def discord_sharded(self) -> bool:
+        """Off by default: one gateway connection, no sharding."""
+        return bool(
+            self.discord_shard_count or self.discord_shard_ids is not None or self.discord_auto_shards
+        )
 
     @property
     def db_url(self) -> str:
@@ -105,9 +185,8 @@ class Settings:
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(f"STUDYBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
         url = env.get("DATABASE_URL", "").strip()
-        shards = _int(env, "DISCORD_SHARD_COUNT", None)
-        if shards is not None and shards < 1:
-            raise ConfigError("DISCORD_SHARD_COUNT must be at least 1")
+        shard_count, auto_shards = _shard_count(env)
+        shard_ids = parse_shard_ids(env.get("DISCORD_SHARD_IDS", ""), shard_count)
         command = env.get("SLACK_COMMAND", "/study").strip() or "/study"
         if not command.startswith("/"):
             command = "/" + command
@@ -125,7 +204,10 @@ class Settings:
             daily_sweep_minutes=_req_int(env, "STUDYBOT_DAILY_SWEEP_MINUTES", 5),
             daily_claim_timeout_minutes=_req_int(env, "STUDYBOT_DAILY_CLAIM_TIMEOUT_MINUTES", 10),
             discord_token=env.get("DISCORD_TOKEN", "").strip(),
-            discord_shard_count=shards,
+            discord_shard_count=shard_count,
+            discord_shard_ids=shard_ids,
+            # Ids without a count: the count is Discord's, fetched at start (and the ids checked then).
+            discord_auto_shards=auto_shards or (shard_ids is not None and shard_count is None),
             discord_application_id=_int(env, "DISCORD_APPLICATION_ID", None),
             discord_api_base=env.get("DISCORD_API_BASE", "").strip(),
             discord_gateway_url=_websocket_url(env, "DISCORD_GATEWAY_URL"),

@@ -14,7 +14,7 @@ from discord.gateway import DiscordWebSocket
 from bot.adapters.discord.client import ShardedStudyClient, StudyClient, build_client
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.replies import DEFER_AFTER
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, check_shard_ids, format_shard_ids
 from bot.core.service import StudyService
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,11 @@ class DiscordAdapter:
         use_gateway(settings)
         self.settings = settings
         self.client: StudyClient | ShardedStudyClient = build_client(
-            service, shard_count=settings.discord_shard_count, defer_after=defer_after
+            service,
+            sharded=settings.discord_sharded,
+            shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shard_ids,
+            defer_after=defer_after,
         )
         self.tree = self.client.tree
         self.poster = DiscordPoster(self.client)
@@ -82,7 +86,38 @@ class DiscordAdapter:
 
     async def start(self) -> None:
         await self.login()
+        try:
+            await self.plan_shards()
+        except BaseException:
+            await self.client.close()
+            raise
         self._gateway = asyncio.create_task(self._keep_connected(), name="discord-gateway")
+
+    async def plan_shards(self) -> None:
+        """Settle the shard count and this instance's shards before connecting, and log them.
+
+        A count left to Discord is fetched here rather than by discord.py, so that the ids can be checked
+        against it and every shard still connects at DISCORD_GATEWAY_URL (see use_gateway)."""
+        client = self.client
+        if not isinstance(client, ShardedStudyClient):
+            log.info("discord shards: none, one gateway connection")
+            return
+        count = self.settings.discord_shard_count
+        source = f"DISCORD_SHARD_COUNT={count}"
+        if not count:
+            count, _url, _limits = await client.http.get_bot_gateway()
+            source = f"Discord's recommended count of {count} (GET /gateway/bot)"
+            client.shard_count = count
+        ids = self.settings.discord_shard_ids
+        if ids is not None:
+            check_shard_ids(ids, count, source)
+            client.shard_ids = list(ids)
+        log.info(
+            "discord shards: this instance runs shard(s) %s of %d, count from %s",
+            format_shard_ids(ids if ids is not None else range(count)),
+            count,
+            "Discord" if self.settings.discord_shard_count is None else "DISCORD_SHARD_COUNT",
+        )
 
     async def _keep_connected(self) -> None:
         """Run the gateway until stopped. discord.py reconnects by itself once connected, but its retry loop

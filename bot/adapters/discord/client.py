@@ -81,9 +81,13 @@ def intents() -> discord.Intents:
 def build_client(
     service: StudyService | None,
     *,
+    sharded: bool = False,
     shard_count: int | None = None,
+    shard_ids: tuple[int, ...] | None = None,
     defer_after: float = DEFER_AFTER,
 ) -> StudyClient | ShardedStudyClient:
+    """A plain client (one gateway connection) unless sharded. A sharded client without a count gets it,
+    and its shard ids, from the adapter after login (discord.py refuses ids without a count)."""
     from bot.adapters.discord.commands import build_tree
 
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = (
@@ -95,8 +99,10 @@ def build_client(
         "max_ratelimit_timeout": MAX_RATELIMIT_WAIT,
     }
     client: StudyClient | ShardedStudyClient
-    if shard_count:
-        client = ShardedStudyClient(shard_count=shard_count, **options)
+    if sharded or shard_count or shard_ids is not None:
+        if shard_ids is not None and shard_count:
+            options["shard_ids"] = list(shard_ids)
+        client = ShardedStudyClient(shard_count=shard_count or None, **options)
     else:
         client = StudyClient(**options)
     client.studybot = StudyBot(service, defer_after)
