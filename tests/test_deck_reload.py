@@ -72,7 +72,7 @@ async def test_sighup_reloads_the_decks_of_a_running_console(tmp_path: Path) -> 
         listed = await read_until(proc.stdout, "Decks refused")
         assert "Chemistry basics" in listed and "/quiz chem" in listed
         refused = await read_until(proc.stdout, "broken.md")
-        assert f"{folder / 'broken.md'}:16: question 2 has no **Theory:** section" in refused  # the marker to write
+        assert f"{folder / 'broken.md'}:16: question 2 has no **Theory:** section" in refused
 
         (folder / "broken.md").unlink()
         proc.stdin.write(b"/decks reload\n")
