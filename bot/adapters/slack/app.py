@@ -22,11 +22,13 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.slack import oauth
+from bot.adapters.slack import oauth, requests
 from bot.adapters.slack.handlers import SkipRetries, SlackHandlers
 from bot.adapters.slack.poster import SlackPoster, describe
 from bot.config import ConfigError, Settings
@@ -113,6 +115,9 @@ class SlackAdapter:
         self._engine: AsyncEngine | None = None
         self._runner: web.AppRunner | None = None
         self._socket: Any = None
+        self._verifier = (
+            SignatureVerifier(settings.slack_signing_secret) if settings.slack_signing_secret else None
+        )
 
     # -- clients --------------------------------------------------------------------------------
 
@@ -258,9 +263,22 @@ class SlackAdapter:
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.slack_port
 
     async def _on_post(self, request: web.Request) -> web.Response:
-        assert self.handlers is not None
+        assert self.handlers is not None and self._verifier is not None
+        raw = await request.read()
+        # The signature before anything else reads the body; bolt checks it again, which is cheap.
+        if not requests.signed(self._verifier, raw, request.headers):
+            log.warning("slack request unsigned or stale status=401 length=%d", len(raw))
+            return web.Response(status=401, text="invalid signature")
+        try:
+            requests.parse(raw, request.content_type)
+        except requests.Malformed as exc:
+            log.warning("slack request refused status=400 reason=%r", str(exc))
+            return web.Response(status=400, text=f"malformed request: {exc}")
         with self.handlers.background.acking():
-            response = await self.app.async_dispatch(await to_bolt_request(request))
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode(), query=request.query_string, headers=dict(request.headers)
+            )
+            response = await self.app.async_dispatch(bolt_request)
             return await to_aiohttp_response(response)
 
     async def _on_install(self, request: web.Request) -> web.Response:
