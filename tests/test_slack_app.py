@@ -148,7 +148,12 @@ async def test_socket_mode_refuses_a_bad_app_token(mock_slack: MockSlack, servic
 
 async def test_socket_mode_answers_a_slash_command(mock_slack: MockSlack, service: StudyService) -> None:
     adapter = SlackAdapter(
-        settings(slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=mock_slack.api_url),
+        settings(
+            slack_bot_token=BOT_TOKEN,
+            slack_app_token=APP_TOKEN,
+            slack_api_url=mock_slack.api_url,
+            database_url=service.store.engine.url.render_as_string(hide_password=False),  # type: ignore[attr-defined]
+        ),
         service,
     )
     await adapter.start()
