@@ -251,3 +251,24 @@ async def test_slack_can_verify_the_request_url(slack: SlackHarness) -> None:
     )
     status, body = await slack.post(challenge, content_type="application/json")
     assert status == 200 and "3eZbrw1aBm2rZgRNFdxV2595" in body
+
+
+async def test_a_blank_or_too_long_answer_keeps_the_modal_open_with_the_error(slack: SlackHarness) -> None:
+    question = await slack.ask(ALICE, "quiz")
+    clicked = await slack.click(ALICE, question, "write:")
+    view = (await slack.mock.wait_for("views.open"))[0].args["view"]
+    for typed, expected in (
+        ("   \n ", "Your answer was empty"),
+        ("x" * 2001, "2,001 characters; the limit is 2,000"),
+    ):
+        status, body = await slack.submit(ALICE, view, typed)
+        assert status == 200
+        answer = json.loads(body)
+        assert answer["response_action"] == "errors"
+        assert expected in answer["errors"]["answer"]  # under the field; the typed text stays in the modal
+    await slack.mock.settle()
+    assert clicked.rsplit("/", 1)[1] not in slack.mock.responses  # no message instead of the modal
+    assert not slack.mock.calls_to("chat.postEphemeral")
+    status, body = await slack.submit(ALICE, view, "Layers of neurons")
+    assert (status, body) == (200, "")
+    assert "Layers of neurons" in texts((await slack.mock.reply(clicked))["blocks"])

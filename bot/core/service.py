@@ -160,6 +160,21 @@ class StudyService:
 
     async def answer(self, caller: Caller, ask_id: int, text: str) -> Message:
         """Keep a typed answer, then reveal the model answer next to it."""
+        refused = self.check_answer(text)
+        if refused is not None:
+            return refused
+        text = text.strip()
+        owned = await self._own_ask(caller, ask_id)
+        if isinstance(owned, Message):
+            return owned
+        _who, ask = owned
+        if not await self.store.set_typed_answer(ask.id, text, self.clock.now()):
+            return self._already_graded(ask)
+        return await self.reveal(caller, ask_id)
+
+    def check_answer(self, text: str) -> Message | None:
+        """Why a typed answer can't be kept, or None. Adapters whose forms can show an error in place
+        (Slack) ask before closing the form, so the typed text is not lost."""
         text = text.strip()
         if not text:
             return error("Your answer was empty.", "Type an answer, or press Reveal answer to just look.")
@@ -168,13 +183,7 @@ class StudyService:
                 f"Your answer is {len(text):,} characters; the limit is {self.answer_limit:,}.",
                 "Shorten it and send it again.",
             )
-        owned = await self._own_ask(caller, ask_id)
-        if isinstance(owned, Message):
-            return owned
-        _who, ask = owned
-        if not await self.store.set_typed_answer(ask.id, text, self.clock.now()):
-            return self._already_graded(ask)
-        return await self.reveal(caller, ask_id)
+        return None
 
     async def reveal(self, caller: Caller, ask_id: int) -> Message:
         owned = await self._own_ask(caller, ask_id, ungraded=True)

@@ -28,6 +28,7 @@ from bot.adapters.slack.render import (
     fallback_text,
     home_view,
     message_blocks,
+    plain,
 )
 from bot.config import Settings
 from bot.core.commands import run_text_command
@@ -131,6 +132,13 @@ class SlackHandlers:
         await ack()
 
     async def on_answer(self, ack: Any, body: dict[str, Any], client: Any) -> None:
+        refused = self.service.check_answer(typed_answer(body.get("view") or {}))
+        if refused is not None:
+            # The modal stays open with the reason under the field, and what was typed stays in it.
+            await ack(
+                response_action="errors", errors={ANSWER_BLOCK: plain(refused.plain_text(), self.command)}
+            )
+            return
         await self.accept("answer", body, client)
         await ack()  # closes the modal; the reveal follows as a message
 
@@ -228,9 +236,7 @@ class SlackHandlers:
         target = Target(body["user"]["id"], meta.get("c"), url, replace=bool(meta.get("r")))
         try:
             caller = self._caller(body, meta.get("c"), view)
-            values = (view.get("state") or {}).get("values") or {}
-            text = ((values.get(ANSWER_BLOCK) or {}).get(ANSWER_INPUT) or {}).get("value") or ""
-            reply = await self.service.submit(caller, str(meta.get("f") or ""), text)
+            reply = await self.service.submit(caller, str(meta.get("f") or ""), typed_answer(view))
             await self.deliver(client, reply, target)
         except Exception:
             log.exception("slack answer submission failed")
@@ -314,6 +320,11 @@ class SlackHandlers:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("slack response_url failed error=%r", exc)
         return False
+
+
+def typed_answer(view: dict[str, Any]) -> str:
+    values = (view.get("state") or {}).get("values") or {}
+    return str(((values.get(ANSWER_BLOCK) or {}).get(ANSWER_INPUT) or {}).get("value") or "")
 
 
 def team_of(kind: str, body: dict[str, Any]) -> str:
