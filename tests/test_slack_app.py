@@ -209,3 +209,13 @@ def test_the_manifest_matches_the_app() -> None:
         "should_escape: true",
     ):
         assert needed in manifest
+
+
+def test_a_members_time_zone_comes_from_users_info() -> None:
+    from bot.adapters.slack.admins import timezone_of
+
+    assert timezone_of({"tz": "Pacific/Pago_Pago", "tz_offset": -39600}) == "Pacific/Pago_Pago"
+    assert timezone_of({"tz": "Not/AZone", "tz_offset": -39600}) == "Etc/GMT+11"  # Etc/ signs are inverted
+    assert timezone_of({"tz_offset": 19800}) is None  # +05:30 has no Etc/ zone: the kept one is used
+    assert timezone_of({"tz_offset": 0}) == "Etc/UTC"
+    assert timezone_of({}) is None

@@ -79,7 +79,9 @@ class StudyService:
 
     async def who(self, caller: Caller) -> Who:
         workspace_tz = await self.store.ensure_workspace(caller.workspace_id, caller.platform)
-        member = await self.store.ensure_member(caller.workspace_id, caller.user_ref, caller.display_name)
+        member = await self.store.ensure_member(
+            caller.workspace_id, caller.user_ref, caller.display_name, caller.timezone
+        )
         return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
 
     async def _resolve_deck(self, name: str | None) -> str | Message | None:
@@ -218,8 +220,12 @@ class StudyService:
         if ctx is None or ctx.ask.workspace_id != caller.workspace_id:
             return error("That question no longer exists.", "Use /quiz for a new one.")
         member = ctx.member
-        if member is None or (caller.display_name and member.display_name != caller.display_name):
-            # A new member or a new display name: `who` has to write them first.
+        if (
+            member is None
+            or (caller.display_name and member.display_name != caller.display_name)
+            or (caller.timezone and member.timezone != caller.timezone)
+        ):
+            # A new member, display name or time zone: `who` has to write them first.
             return await self._grade_after_who(caller, ask_id, grade)
         who = Who(member, caller.timezone or member.timezone or ctx.workspace_tz, ctx.workspace_tz)
         if ctx.ask.member_id != member.id:

@@ -14,9 +14,11 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -96,6 +98,7 @@ class MockSlack:
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.admins: set[str] = set()
+        self.zones: dict[str, str] = {}  # user -> IANA time zone in users.info (default: Los Angeles)
         self.bad_tokens: set[str] = set()
         self.teams: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token -> team it belongs to
         self.installs: dict[str, Install] = {}  # OAuth code -> what oauth.v2.access hands out
@@ -234,15 +237,25 @@ class MockSlack:
         }
 
     def _users_info(self, call: Call) -> dict[str, Any]:
+        """users.info's documented shape, with the member's time zone (tz, tz_label, tz_offset)."""
         user = call.args.get("user", "")
+        tz = self.zones.get(user, "America/Los_Angeles")
+        offset = datetime.now(ZoneInfo(tz)).utcoffset() or timedelta(0)
         return {
             "ok": True,
             "user": {
                 "id": user,
+                "team_id": TEAM,
                 "name": user.lower(),
+                "deleted": False,
+                "real_name": user.title(),
+                "tz": tz,
+                "tz_label": datetime.now(ZoneInfo(tz)).tzname(),
+                "tz_offset": int(offset.total_seconds()),
                 "is_admin": user in self.admins,
                 "is_owner": False,
                 "is_primary_owner": False,
+                "is_bot": False,
             },
         }
 

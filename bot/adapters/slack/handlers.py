@@ -205,6 +205,7 @@ class SlackHandlers:
                 display_name=command.get("user_name") or "",
                 is_admin=admin,
                 channel_ref=command.get("channel_id"),
+                timezone=await self.timezone(client, command["team_id"], command["user_id"]),
             )
             reply = await run_text_command(self.service, caller, text)
             await self._answer(client, reply, target, command.get("trigger_id"))
@@ -220,7 +221,7 @@ class SlackHandlers:
         ephemeral = bool(container.get("is_ephemeral"))
         target = Target(body["user"]["id"], channel, body.get("response_url"), replace=ephemeral)
         try:
-            caller = self._caller(body, channel)
+            caller = await self._caller(body, channel, client)
             action_id = str(action.get("value") or action.get("action_id") or "")
             reply = await self.service.act(caller, action_id)
             await self._answer(client, reply, target, body.get("trigger_id"))
@@ -235,7 +236,7 @@ class SlackHandlers:
         url = meta.get("u") if fresh else None
         target = Target(body["user"]["id"], meta.get("c"), url, replace=bool(meta.get("r")))
         try:
-            caller = self._caller(body, meta.get("c"), view)
+            caller = await self._caller(body, meta.get("c"), client, view)
             reply = await self.service.submit(caller, str(meta.get("f") or ""), typed_answer(view))
             await self.deliver(client, reply, target)
         except Exception:
@@ -244,7 +245,8 @@ class SlackHandlers:
 
     async def _home(self, user: str, team: str, client: Any) -> None:
         try:
-            caller = Caller(platform=PLATFORM, workspace_ref=team, user_ref=user)
+            zone = await self.timezone(client, team, user)
+            caller = Caller(platform=PLATFORM, workspace_ref=team, user_ref=user, timezone=zone)
             parts = [await self.service.stats(caller), await self.service.decks(caller)]
             await client.views_publish(user_id=user, view=home_view(parts, self.command))
         except Exception:
@@ -252,18 +254,23 @@ class SlackHandlers:
 
     # -- replies --------------------------------------------------------------------------------
 
-    def _caller(
-        self, body: dict[str, Any], channel: str | None, view: dict[str, Any] | None = None
+    async def timezone(self, client: Any, team: str, user: str) -> str | None:
+        """The member's own time zone (users.info, cached); None leaves the core to the one it kept."""
+        return await self.admins.profiles.timezone(client, team, user)
+
+    async def _caller(
+        self, body: dict[str, Any], channel: str | None, client: Any, view: dict[str, Any] | None = None
     ) -> Caller:
         user = body["user"]
-        team = (body.get("team") or {}).get("id") or user.get("team_id") or (view or {}).get("team_id")
+        team = str((body.get("team") or {}).get("id") or user.get("team_id") or (view or {}).get("team_id"))
         return Caller(
             platform=PLATFORM,
-            workspace_ref=str(team),
+            workspace_ref=team,
             user_ref=user["id"],
             display_name=user.get("username") or user.get("name") or "",
             is_admin=self.admins.configured(user["id"]),
             channel_ref=channel,
+            timezone=await self.timezone(client, team, user["id"]),
         )
 
     async def _answer(self, client: Any, reply: Reply, target: Target, trigger_id: str | None) -> None:
