@@ -299,3 +299,23 @@ async def test_dates_and_streak_days_are_in_the_members_own_time_zone(
     assert "🔥 1 day (best 1)" in texts((await slack.ask(ALICE, "stats"))["blocks"])
     assert kept == "Pacific/Pago_Pago"  # kept on the member
     assert len([c for c in slack.mock.calls_to("users.info") if c.args["user"] == ALICE.user]) == 1  # cached
+
+
+async def test_repeated_clicks_get_one_already_graded_notice_not_one_each(slack: SlackHarness) -> None:
+    answer = await slack.press(ALICE, await slack.ask(ALICE, "quiz"), "reveal:")
+    first = await slack.mock.reply(await slack.click(ALICE, answer, "grade:", label="Good"))
+    assert "Good — next review" in texts(first["blocks"])
+    urls = [
+        await slack.click(ALICE, answer, "grade:", label=label) for label in ("Good", "Good", "Easy", "Hard")
+    ]
+    await slack.mock.settle(0.5)
+    notices = [r for url in urls for r in slack.mock.responses.get(url.rsplit("/", 1)[1], [])]
+    assert len(notices) == 1 and "already graded this question (Good)" in texts(notices[0]["blocks"])
+    assert await count(slack.adapter.service, graded()) == 1
+
+    # A click on a public post gets a new private message each time: repeats of it get none.
+    question = await slack.ask(BOB, "quiz")
+    opened = [await slack.click(BOB, question, "reveal:", ephemeral=False) for _ in range(3)]
+    await slack.mock.settle(0.5)
+    shown = [r for url in opened for r in slack.mock.responses.get(url.rsplit("/", 1)[1], [])]
+    assert len(shown) == 1 and "Model answer" in texts(shown[0]["blocks"])

@@ -6,6 +6,7 @@ import html
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ ADMIN_DAILY = frozenset({"set", "off", "now"})
 METADATA_LIMIT = 3000
 RESPONSE_TIMEOUT = aiohttp.ClientTimeout(total=10)
 RESPONSE_URL_LIFETIME = timedelta(minutes=29)
+REPEAT_SECONDS = 60.0  # a repeated click within this long gets no second copy of the same message
 MAX_ATTEMPTS = 5  # a request whose work keeps killing the process is given up after this many starts
 
 OOPS = error("Something went wrong on my side.", "Please try again in a moment.")
@@ -113,6 +115,7 @@ class SlackHandlers:
         self.clients = clients  # the Web API client of a workspace, for work recovered from the inbox
         self.admins = admins or AdminCheck(settings.slack_admin_ids)
         self.background = Backlog(settings.slack_backlog_limit, concurrency)
+        self._sent: dict[tuple[str, str, str], tuple[str, float]] = {}  # last new message per click
 
     def register(self, app: Any) -> None:
         # Clicks first: bolt tries listeners in order, and clicks are the bulk of the traffic.
@@ -224,10 +227,28 @@ class SlackHandlers:
             caller = await self._caller(body, channel, client)
             action_id = str(action.get("value") or action.get("action_id") or "")
             reply = await self.service.act(caller, action_id)
+            if self._repeated(caller, action_id, reply, target):
+                return
             await self._answer(client, reply, target, body.get("trigger_id"))
         except Exception:
             log.exception("slack action failed action=%r", action.get("action_id"))
             await self.deliver(client, OOPS, replace(target, replace=False))
+
+    def _repeated(self, caller: Caller, action_id: str, reply: Reply, target: Target) -> bool:
+        """True for a repeat of a click whose reply would be one more new message just like the last one
+        (a double click: "already graded" again, or the daily question's answer again). Replies that
+        update the clicked message in place are never repeats: they change nothing the member sees."""
+        if not isinstance(reply, Message) or (target.replace and not reply.is_error):
+            return False
+        key = (caller.workspace_id, caller.user_ref, ":".join(action_id.split(":")[:2]))
+        now = time.monotonic()
+        last = self._sent.get(key)
+        if last is not None and last[0] == reply.title and now - last[1] < REPEAT_SECONDS:
+            return True
+        if len(self._sent) > 10_000:
+            self._sent.clear()
+        self._sent[key] = (reply.title, now)
+        return False
 
     async def _answer_submitted(
         self, body: dict[str, Any], view: dict[str, Any], client: Any, fresh: bool = True
