@@ -48,7 +48,7 @@ API_TIMEOUT = 15
 SWEEP_SECONDS = 5.0
 # On stop: finish acked work for DRAIN_SECONDS, then start nothing new and give what runs GRACE_SECONDS;
 # within the runner's stop budget, with time left to write what is left back to the inbox.
-DRAIN_SECONDS = 2.5
+DRAIN_SECONDS = 2.0
 GRACE_SECONDS = 1.0
 CLOSE_SECONDS = 2.0
 NOT_INSTALLED = (
@@ -345,22 +345,24 @@ class SlackAdapter:
         """Finish acked work for a while; hand what is left to the next start through the inbox."""
         backlog = handlers.background
         before = backlog.finished
-        left = await backlog.stop(DRAIN_SECONDS, GRACE_SECONDS)
-        finished = backlog.finished - before
         try:
+            left = await backlog.stop(DRAIN_SECONDS, GRACE_SECONDS)
+            finished = backlog.finished - before
             async with asyncio.timeout(CLOSE_SECONDS):
                 await inbox.close()  # commits the rows of finished work as done
                 await inbox.release([item.id for item in left])
-        except (Exception, TimeoutError) as exc:
-            if left:
+        except (Exception, TimeoutError, asyncio.CancelledError) as exc:
+            if backlog.count:
                 log.warning(
                     "slack stopped: finished %d acked requests, left %d in the inbox still marked as ours "
                     "(%r): the next start takes them over after %ss",
-                    finished,
-                    len(left),
+                    backlog.finished - before,
+                    backlog.count,
                     exc,
                     self.settings.slack_inbox_lease_seconds,
                 )
+            if isinstance(exc, asyncio.CancelledError):
+                raise
             return
         if left:
             log.warning(

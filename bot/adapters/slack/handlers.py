@@ -180,15 +180,18 @@ class SlackHandlers:
                 return
         # A response_url works for 30 minutes; after that the reply goes to the channel instead.
         fresh = datetime.now(UTC) - item.received_at < RESPONSE_URL_LIFETIME
-        if item.kind == "command":
-            await self._command(body if fresh else {**body, "response_url": None}, client)
-        elif item.kind == "action":
-            actions = body.get("actions") or [{}]
-            await self._action(body if fresh else {**body, "response_url": None}, actions[0], client)
-        elif item.kind == "answer":
-            await self._answer_submitted(body, body.get("view") or {}, client, fresh)
-        elif item.kind == "home":
-            await self._home(str(body["event"]["user"]), team_of("home", body), client)
+        try:
+            if item.kind == "command":
+                await self._command(body if fresh else {**body, "response_url": None}, client)
+            elif item.kind == "action":
+                actions = body.get("actions") or [{}]
+                await self._action(body if fresh else {**body, "response_url": None}, actions[0], client)
+            elif item.kind == "answer":
+                await self._answer_submitted(body, body.get("view") or {}, client, fresh)
+            elif item.kind == "home":
+                await self._home(str(body["event"]["user"]), team_of("home", body), client)
+        except Exception:  # the handlers answer their own failures; this is anything they did not catch
+            log.exception("slack request failed id=%s kind=%s", item.id, item.kind)
         self.inbox.done(item.id)
 
     # -- the work -------------------------------------------------------------------------------
