@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.slack.requests import problem
-from tests.fakes.slack_api import MockSlack, signed_headers
+from bot.config import Settings
+from bot.core.service import StudyService
+from tests.fakes.slack_api import MockSlack, mock_slack, signed_headers
 from tests.test_ops_logs import SIGNING_SECRET
 from tests.test_ops_sigterm import BotProcess, bot_env
+
+__all__ = ["mock_slack"]
 
 FORM = "application/x-www-form-urlencoded"
 GARBAGE = [
@@ -102,3 +107,35 @@ def test_the_shape_check_never_raises_and_accepts_only_what_the_handlers_can_rea
             assert isinstance(body["view"]["callback_id"], str)
         if body.get("type") == "event_callback":
             assert isinstance(body["event"]["type"], str)
+
+
+async def test_socket_mode_refuses_malformed_envelopes_without_a_traceback(
+    mock_slack: MockSlack, service: StudyService, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.adapters.slack.app import SlackAdapter
+    from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, Member, command_body
+
+    url = service.store.engine.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
+    settings = Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_app_token=APP_TOKEN,
+        slack_api_url=mock_slack.api_url,
+        database_url=url,
+    )
+    adapter = SlackAdapter(settings, service)
+    await adapter.start()
+    try:
+        for payload in (
+            {"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}, "actions": []},
+            {"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}, "actions": [{"value": 3}]},
+            {"type": "view_submission", "user": {"id": "U1"}, "team": {"id": "T1"}, "view": []},
+        ):
+            await mock_slack.send_envelope("interactive", payload)
+        body, reply_url = command_body(mock_slack, Member("U_ALICE"), "help")
+        await mock_slack.send_envelope("slash_commands", dict(parse_qsl(body)))
+        await mock_slack.reply(reply_url)  # still serving
+        await mock_slack.settle()
+    finally:
+        await adapter.stop()
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+    assert len([r for r in caplog.records if "slack request refused" in r.getMessage()]) == 3

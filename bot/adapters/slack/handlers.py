@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackClientError
 from bot.adapters.slack.admins import AdminCheck
 from bot.adapters.slack.backlog import Backlog, Busy
 from bot.adapters.slack.inbox import Inbox, InboxError, Item
+from bot.adapters.slack.requests import problem
 from bot.adapters.slack.render import (
     ANSWER_BLOCK,
     ANSWER_CALLBACK,
@@ -79,8 +80,9 @@ class Target:
 
 
 class SkipRetries(AsyncMiddleware):
-    """Runs before authorization: a retried delivery is acked without running anything twice.
-    (A class rather than a function: bolt calls it without its per-call argument injection.)"""
+    """Runs before authorization: a request not shaped like Slack's is refused (in HTTP mode that was
+    checked before bolt parsed it; this is for Socket Mode), and a retried delivery is acked without
+    running anything twice. (A class: bolt calls it without its per-call argument injection.)"""
 
     async def async_process(
         self,
@@ -89,6 +91,10 @@ class SkipRetries(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
+        found = problem(req.body)
+        if found is not None:
+            log.warning("slack request refused status=400 reason=%r", found)
+            return BoltResponse(status=400, body=f"malformed request: {found}")
         retry = req.headers.get("x-slack-retry-num")
         reason = (req.headers.get("x-slack-retry-reason") or [""])[0]
         if retry and reason not in NEVER_ARRIVED:
