@@ -21,7 +21,6 @@ from slack_sdk.errors import SlackClientError
 from bot.adapters.slack.admins import AdminCheck
 from bot.adapters.slack.backlog import Backlog, Busy
 from bot.adapters.slack.inbox import Inbox, InboxError, Item
-from bot.adapters.slack.requests import problem
 from bot.adapters.slack.render import (
     ANSWER_BLOCK,
     ANSWER_CALLBACK,
@@ -32,6 +31,7 @@ from bot.adapters.slack.render import (
     message_blocks,
     plain,
 )
+from bot.adapters.slack.requests import problem
 from bot.config import Settings
 from bot.core.commands import run_text_command
 from bot.core.messages import Form, Message, Reply, error
