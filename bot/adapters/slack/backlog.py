@@ -45,7 +45,7 @@ class Backlog:
     def reserve(self) -> Iterator[None]:
         """A place for one request while it is being kept; Busy if there is none."""
         if self._stopping or len(self._items) + self._reserved >= self.limit:
-            raise Busy(f"{len(self._items)} acked requests are waiting")
+            raise Busy(f"{len(self._items)} acked requests unfinished, {self._reserved} being kept")
         self._reserved += 1
         try:
             yield
