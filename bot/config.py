@@ -148,6 +148,8 @@ class Settings:
     slack_command: str = "/study"
     slack_admin_ids: tuple[str, ...] = ()
     slack_port: int = 3000
+    slack_backlog_limit: int = 1000  # acked requests held unfinished; past it, Slack is asked to retry
+    slack_inbox_lease_seconds: int = 60  # an inbox row held by an instance that died is taken over after
     # Operations.
     health_port: int | None = None
 
@@ -220,5 +222,7 @@ class Settings:
             slack_command=command,
             slack_admin_ids=tuple(x for x in env.get("SLACK_ADMIN_IDS", "").replace(",", " ").split() if x),
             slack_port=_req_int(env, "SLACK_PORT", 3000),
+            slack_backlog_limit=max(1, _req_int(env, "SLACK_BACKLOG_LIMIT", 1000)),
+            slack_inbox_lease_seconds=max(1, _req_int(env, "SLACK_INBOX_LEASE_SECONDS", 60)),
             health_port=_int(env, "STUDYBOT_HEALTH_PORT", None),
         )

@@ -148,7 +148,12 @@ async def test_socket_mode_refuses_a_bad_app_token(mock_slack: MockSlack, servic
 
 async def test_socket_mode_answers_a_slash_command(mock_slack: MockSlack, service: StudyService) -> None:
     adapter = SlackAdapter(
-        settings(slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=mock_slack.api_url),
+        settings(
+            slack_bot_token=BOT_TOKEN,
+            slack_app_token=APP_TOKEN,
+            slack_api_url=mock_slack.api_url,
+            database_url=service.store.engine.url.render_as_string(hide_password=False),  # type: ignore[attr-defined]
+        ),
         service,
     )
     await adapter.start()
@@ -204,3 +209,13 @@ def test_the_manifest_matches_the_app() -> None:
         "should_escape: true",
     ):
         assert needed in manifest
+
+
+def test_a_members_time_zone_comes_from_users_info() -> None:
+    from bot.adapters.slack.admins import timezone_of
+
+    assert timezone_of({"tz": "Pacific/Pago_Pago", "tz_offset": -39600}) == "Pacific/Pago_Pago"
+    assert timezone_of({"tz": "Not/AZone", "tz_offset": -39600}) == "Etc/GMT+11"  # Etc/ signs are inverted
+    assert timezone_of({"tz_offset": 19800}) is None  # +05:30 has no Etc/ zone: the kept one is used
+    assert timezone_of({"tz_offset": 0}) == "Etc/UTC"
+    assert timezone_of({}) is None

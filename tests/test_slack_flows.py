@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from bot.app import build_service
 from bot.core.service import StudyService
 from bot.schedule.runner import DailyRunner
-from bot.store.tables import asks, daily_channels, members
+from bot.store.tables import asks, card_states, daily_channels, members
 from tests.conftest import CONTENT, FakeClock
 from tests.fakes.slack_api import Member, MockSlack, SlackHarness, buttons, mock_slack, running, slack, texts
 
@@ -123,10 +125,11 @@ async def test_daily_set_by_a_member_is_refused(mock_slack: MockSlack, service: 
         assert "Daily question set" in texts(
             (await slack.ask(ADMIN, "daily set 09:00 Europe/Berlin"))["blocks"]
         )
-        # The configured list needs no users.info call.
+        # The configured list is enough, whatever users.info says (it is asked once, for the time zone).
         configured = Member("U_CONFIGURED", channel="C0OTHER123")
         assert "Daily question set" in texts((await slack.ask(configured, "daily set 10:00 UTC"))["blocks"])
-        assert len(mock_slack.calls_to("users.info")) == 2
+        asked = sorted(c.args["user"] for c in mock_slack.calls_to("users.info"))
+        assert asked == [ADMIN.user, BOB.user, "U_CONFIGURED"]
     assert await count(service, sa.select(sa.func.count()).select_from(daily_channels)) == 2
 
 
@@ -251,3 +254,68 @@ async def test_slack_can_verify_the_request_url(slack: SlackHarness) -> None:
     )
     status, body = await slack.post(challenge, content_type="application/json")
     assert status == 200 and "3eZbrw1aBm2rZgRNFdxV2595" in body
+
+
+async def test_a_blank_or_too_long_answer_keeps_the_modal_open_with_the_error(slack: SlackHarness) -> None:
+    question = await slack.ask(ALICE, "quiz")
+    clicked = await slack.click(ALICE, question, "write:")
+    view = (await slack.mock.wait_for("views.open"))[0].args["view"]
+    for typed, expected in (
+        ("   \n ", "Your answer was empty"),
+        ("x" * 2001, "2,001 characters; the limit is 2,000"),
+    ):
+        status, body = await slack.submit(ALICE, view, typed)
+        assert status == 200
+        answer = json.loads(body)
+        assert answer["response_action"] == "errors"
+        assert expected in answer["errors"]["answer"]  # under the field; the typed text stays in the modal
+    await slack.mock.settle()
+    assert clicked.rsplit("/", 1)[1] not in slack.mock.responses  # no message instead of the modal
+    assert not slack.mock.calls_to("chat.postEphemeral")
+    status, body = await slack.submit(ALICE, view, "Layers of neurons")
+    assert (status, body) == (200, "")
+    assert "Layers of neurons" in texts((await slack.mock.reply(clicked))["blocks"])
+
+
+async def test_dates_and_streak_days_are_in_the_members_own_time_zone(
+    slack: SlackHarness, clock: FakeClock
+) -> None:
+    pago_pago = ZoneInfo("Pacific/Pago_Pago")  # UTC−11
+    slack.mock.zones[ALICE.user] = "Pacific/Pago_Pago"  # as users.info tells it
+    clock.set(datetime(2026, 3, 3, 23, 0, tzinfo=UTC))  # Tuesday 12:00 for Alice
+    answer = await slack.press(ALICE, await slack.ask(ALICE, "quiz"), "reveal:")
+    await slack.press(ALICE, answer, "grade:", label="Again")
+
+    clock.set(datetime(2026, 3, 4, 9, 0, tzinfo=UTC))  # Wednesday in UTC, still Tuesday 22:00 for her
+    answer = await slack.press(ALICE, await slack.ask(ALICE, "quiz"), "reveal:")
+    result = texts((await slack.press(ALICE, answer, "grade:", label="Good"))["blocks"])
+    query = sa.select(card_states.c.due).order_by(card_states.c.due.desc()).limit(1)
+    async with slack.adapter.service.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        due = (await conn.execute(query)).scalar_one().replace(tzinfo=UTC)
+        kept = (await conn.execute(sa.select(members.c.timezone))).scalar_one()
+    assert due.astimezone(pago_pago).date() != due.date()  # the case where her day and UTC's differ
+    assert f"({due.astimezone(pago_pago):%a %d %b})" in result, result  # her date, not UTC's
+    assert "🔥 1-day streak" in result  # both grades on her Tuesday: one day, not two
+    assert "🔥 1 day (best 1)" in texts((await slack.ask(ALICE, "stats"))["blocks"])
+    assert kept == "Pacific/Pago_Pago"  # kept on the member
+    assert len([c for c in slack.mock.calls_to("users.info") if c.args["user"] == ALICE.user]) == 1  # cached
+
+
+async def test_repeated_clicks_get_one_already_graded_notice_not_one_each(slack: SlackHarness) -> None:
+    answer = await slack.press(ALICE, await slack.ask(ALICE, "quiz"), "reveal:")
+    first = await slack.mock.reply(await slack.click(ALICE, answer, "grade:", label="Good"))
+    assert "Good — next review" in texts(first["blocks"])
+    urls = [
+        await slack.click(ALICE, answer, "grade:", label=label) for label in ("Good", "Good", "Easy", "Hard")
+    ]
+    await slack.mock.settle(0.5)
+    notices = [r for url in urls for r in slack.mock.responses.get(url.rsplit("/", 1)[1], [])]
+    assert len(notices) == 1 and "already graded this question (Good)" in texts(notices[0]["blocks"])
+    assert await count(slack.adapter.service, graded()) == 1
+
+    # A click on a public post gets a new private message each time: repeats of it get none.
+    question = await slack.ask(BOB, "quiz")
+    opened = [await slack.click(BOB, question, "reveal:", ephemeral=False) for _ in range(3)]
+    await slack.mock.settle(0.5)
+    shown = [r for url in opened for r in slack.mock.responses.get(url.rsplit("/", 1)[1], [])]
+    assert len(shown) == 1 and "Model answer" in texts(shown[0]["blocks"])

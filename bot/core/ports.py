@@ -122,7 +122,11 @@ class DailyStore(Protocol):
 class Store(DailyStore, Protocol):
     """Persistence as the core sees it. Implemented over SQLAlchemy in bot/store/."""
 
-    async def ensure_member(self, workspace_id: str, user_ref: str, display_name: str) -> MemberRow: ...
+    async def ensure_member(
+        self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
+    ) -> MemberRow:
+        """Create the member if new; update the display name and (when given) the time zone if changed."""
+        ...
 
     async def get_member(self, member_id: int) -> MemberRow | None: ...
 

@@ -85,7 +85,9 @@ class StudyService:
 
     async def who(self, caller: Caller) -> Who:
         workspace_tz = await self.store.ensure_workspace(caller.workspace_id, caller.platform)
-        member = await self.store.ensure_member(caller.workspace_id, caller.user_ref, caller.display_name)
+        member = await self.store.ensure_member(
+            caller.workspace_id, caller.user_ref, caller.display_name, caller.timezone
+        )
         return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
 
     async def resolve_deck(self, name: str | None) -> str | Message | None:
@@ -171,7 +173,21 @@ class StudyService:
 
     async def answer(self, caller: Caller, ask_id: int, text: str) -> Message:
         """Keep a typed answer, then reveal the model answer next to it."""
-        if refused := refuse(caller, answer=text):
+        if refused := refuse(caller) or self.check_answer(text):
+            return refused
+        text = text.strip()
+        owned = await self._own_ask(caller, ask_id)
+        if isinstance(owned, Message):
+            return owned
+        _who, ask = owned
+        if not await self.store.set_typed_answer(ask.id, text, self.clock.now()):
+            return self._already_graded(ask)
+        return await self.reveal(caller, ask_id)
+
+    def check_answer(self, text: str) -> Message | None:
+        """Why a typed answer can't be kept, or None. Adapters whose forms can show an error in place
+        (Slack) ask before closing the form, so the typed text is not lost."""
+        if refused := refuse(answer=text):
             return refused
         text = text.strip()
         if not text:
@@ -181,13 +197,7 @@ class StudyService:
                 f"Your answer is {len(text):,} characters; the limit is {self.answer_limit:,}.",
                 "Shorten it and send it again.",
             )
-        owned = await self._own_ask(caller, ask_id)
-        if isinstance(owned, Message):
-            return owned
-        _who, ask = owned
-        if not await self.store.set_typed_answer(ask.id, text, self.clock.now()):
-            return self._already_graded(ask)
-        return await self.reveal(caller, ask_id)
+        return None
 
     async def reveal(self, caller: Caller, ask_id: int) -> Message:
         if refused := refuse(caller):
@@ -228,8 +238,12 @@ class StudyService:
         if ctx is None or ctx.ask.workspace_id != caller.workspace_id:
             return error("That question no longer exists.", "Use /quiz for a new one.")
         member = ctx.member
-        if member is None or (caller.display_name and member.display_name != caller.display_name):
-            # A new member or a new display name: `who` has to write them first.
+        if (
+            member is None
+            or (caller.display_name and member.display_name != caller.display_name)
+            or (caller.timezone and member.timezone != caller.timezone)
+        ):
+            # A new member, display name or time zone: `who` has to write them first.
             return await self._grade_after_who(caller, ask_id, grade)
         who = Who(member, caller.timezone or member.timezone or ctx.workspace_tz, ctx.workspace_tz)
         if ctx.ask.member_id != member.id:

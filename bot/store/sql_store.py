@@ -274,25 +274,33 @@ class SqlStore(DailyQueries):
             )
         return None
 
-    async def ensure_member(self, workspace_id: str, user_ref: str, display_name: str) -> MemberRow:
+    async def ensure_member(
+        self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
+    ) -> MemberRow:
         query = sa.select(members).where(
             members.c.workspace_id == workspace_id, members.c.user_ref == user_ref
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        if row is not None and (not display_name or row.display_name == display_name):
+        if (
+            row is not None
+            and (not display_name or row.display_name == display_name)
+            and (not timezone or row.timezone == timezone)
+        ):
             return _member(row)
         async with self._writer.begin() as conn:
             stmt = self._upsert(members).values(
                 workspace_id=workspace_id,
                 user_ref=user_ref,
                 display_name=display_name[:100],
+                timezone=timezone or None,
                 created_at=sa.func.now(),
             )
-            if display_name:
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["workspace_id", "user_ref"], set_={"display_name": display_name[:100]}
-                )
+            changed = {"display_name": display_name[:100]} if display_name else {}
+            if timezone:
+                changed["timezone"] = timezone[:64]
+            if changed:
+                stmt = stmt.on_conflict_do_update(index_elements=["workspace_id", "user_ref"], set_=changed)
             else:
                 stmt = stmt.on_conflict_do_nothing(index_elements=["workspace_id", "user_ref"])
             await conn.execute(stmt)

@@ -14,9 +14,11 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -96,6 +98,7 @@ class MockSlack:
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.admins: set[str] = set()
+        self.zones: dict[str, str] = {}  # user -> IANA time zone in users.info (default: Los Angeles)
         self.bad_tokens: set[str] = set()
         self.teams: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token -> team it belongs to
         self.installs: dict[str, Install] = {}  # OAuth code -> what oauth.v2.access hands out
@@ -234,15 +237,25 @@ class MockSlack:
         }
 
     def _users_info(self, call: Call) -> dict[str, Any]:
+        """users.info's documented shape, with the member's time zone (tz, tz_label, tz_offset)."""
         user = call.args.get("user", "")
+        tz = self.zones.get(user, "America/Los_Angeles")
+        offset = datetime.now(ZoneInfo(tz)).utcoffset() or timedelta(0)
         return {
             "ok": True,
             "user": {
                 "id": user,
+                "team_id": TEAM,
                 "name": user.lower(),
+                "deleted": False,
+                "real_name": user.title(),
+                "tz": tz,
+                "tz_label": datetime.now(ZoneInfo(tz)).tzname(),
+                "tz_offset": int(offset.total_seconds()),
                 "is_admin": user in self.admins,
                 "is_owner": False,
                 "is_primary_owner": False,
+                "is_bot": False,
             },
         }
 
@@ -536,6 +549,8 @@ class running:
     """`async with running(mock, service, **settings) as harness`: start an adapter, stop it after."""
 
     def __init__(self, mock: MockSlack, service: StudyService, **overrides: Any) -> None:
+        engine = service.store.engine  # type: ignore[attr-defined]
+        overrides.setdefault("database_url", engine.url.render_as_string(hide_password=False))
         self.adapter = SlackAdapter(http_settings(mock, **overrides), service, host="127.0.0.1")
         self.mock = mock
         self._http: aiohttp.ClientSession | None = None

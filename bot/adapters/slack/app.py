@@ -22,12 +22,17 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.slack import oauth
+from bot.adapters.slack import oauth, requests
+from bot.adapters.slack.backlog import Busy
 from bot.adapters.slack.handlers import SkipRetries, SlackHandlers
+from bot.adapters.slack.inbox import Inbox
 from bot.adapters.slack.poster import SlackPoster, describe
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
@@ -40,6 +45,12 @@ EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 API_TIMEOUT = 15
+SWEEP_SECONDS = 5.0
+# On stop: finish acked work for DRAIN_SECONDS, then start nothing new and give what runs GRACE_SECONDS;
+# within the runner's stop budget, with time left to write what is left back to the inbox.
+DRAIN_SECONDS = 2.0
+GRACE_SECONDS = 1.0
+CLOSE_SECONDS = 2.0
 NOT_INSTALLED = (
     "⚠️ studybot is not installed in this workspace any more. A workspace admin can install it again."
 )
@@ -113,6 +124,12 @@ class SlackAdapter:
         self._engine: AsyncEngine | None = None
         self._runner: web.AppRunner | None = None
         self._socket: Any = None
+        self.inbox: Inbox | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._refused = 0
+        self._verifier = (
+            SignatureVerifier(settings.slack_signing_secret) if settings.slack_signing_secret else None
+        )
 
     # -- clients --------------------------------------------------------------------------------
 
@@ -160,9 +177,16 @@ class SlackAdapter:
         if self.mode is not Mode.OAUTH:
             await self._check(self._client.auth_test(), "SLACK_BOT_TOKEN")
         assert self._session is not None
-        self.handlers = SlackHandlers(self.service, s, self._session)
+        self._engine = create_engine(s.db_url)
+        self.inbox = Inbox(self._engine, s.slack_inbox_lease_seconds)
+        self.inbox.start()
+        self.handlers = SlackHandlers(self.service, s, self._session, self.inbox, self.client_for_team)
         self.app = self._build_app()
         self.handlers.register(self.app)
+        self.app.error(self._on_error)
+        # Work a stop or a crash left in the inbox, then (every few seconds) whatever another instance
+        # released or could not finish.
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         if self.mode is Mode.SOCKET:
             opened = await self._check(
                 self._client.apps_connections_open(app_token=s.slack_app_token), "SLACK_APP_TOKEN"
@@ -205,7 +229,7 @@ class SlackAdapter:
             return AsyncApp(signing_secret="", **common)
         if self.mode is Mode.HTTP:
             return AsyncApp(signing_secret=s.slack_signing_secret, **common)
-        self._engine = create_engine(s.db_url)
+        assert self._engine is not None
         self.installation_store = oauth.installation_store(s.slack_client_id, self._engine)
         settings = AsyncOAuthSettings(
             client_id=s.slack_client_id,
@@ -258,10 +282,56 @@ class SlackAdapter:
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.slack_port
 
     async def _on_post(self, request: web.Request) -> web.Response:
-        assert self.handlers is not None
+        assert self.handlers is not None and self._verifier is not None
+        raw = await request.read()
+        # The signature before anything else reads the body; bolt checks it again, which is cheap.
+        if not requests.signed(self._verifier, raw, request.headers):
+            log.warning("slack request unsigned or stale status=401 length=%d", len(raw))
+            return web.Response(status=401, text="invalid signature")
+        try:
+            requests.parse(raw, request.content_type)
+        except requests.Malformed as exc:
+            log.warning("slack request refused status=400 reason=%r", str(exc))
+            return web.Response(status=400, text=f"malformed request: {exc}")
         with self.handlers.background.acking():
-            response = await self.app.async_dispatch(await to_bolt_request(request))
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode(), query=request.query_string, headers=dict(request.headers)
+            )
+            response = await self.app.async_dispatch(bolt_request)
             return await to_aiohttp_response(response)
+
+    async def _on_error(self, error: Exception, logger: Any) -> BoltResponse | None:
+        """A listener's failure. Busy: nothing was kept, so ask Slack to send it again later (HTTP 503; in
+        Socket Mode nothing is acked and Slack retries). Anything else: bolt's 500, logged with its trace."""
+        if isinstance(error, Busy):
+            self._refused += 1
+            if self._refused % 100 == 1:
+                log.warning(
+                    "slack busy: refused requests=%d (Slack retries them) reason=%s", self._refused, error
+                )
+            return BoltResponse(status=503, body="busy, try again", headers={"Retry-After": "1"})
+        log.error("slack listener failed", exc_info=error)
+        return None
+
+    async def _sweep(self) -> None:
+        assert self.inbox is not None and self.handlers is not None
+        every = min(SWEEP_SECONDS, self.settings.slack_inbox_lease_seconds / 3)
+        first = True
+        while True:
+            try:
+                await self.inbox.renew()
+                items = await self.inbox.claim(self.handlers.background.room)
+                if items:
+                    log.info(
+                        "slack inbox recovered %d acked requests left by a stop or a crash%s",
+                        len(items),
+                        " (on start)" if first else "",
+                    )
+                    self.handlers.resume(items)
+                first = False
+            except Exception as exc:
+                log.warning("slack inbox sweep failed error=%r", exc)
+            await asyncio.sleep(every)
 
     async def _on_install(self, request: web.Request) -> web.Response:
         response = await self.app.oauth_flow.handle_installation(await to_bolt_request(request))
@@ -270,6 +340,39 @@ class SlackAdapter:
     async def _on_redirect(self, request: web.Request) -> web.Response:
         response = await self.app.oauth_flow.handle_callback(await to_bolt_request(request))
         return await to_aiohttp_response(response)
+
+    async def _drain(self, handlers: SlackHandlers, inbox: Inbox) -> None:
+        """Finish acked work for a while; hand what is left to the next start through the inbox."""
+        backlog = handlers.background
+        before = backlog.finished
+        try:
+            left = await backlog.stop(DRAIN_SECONDS, GRACE_SECONDS)
+            finished = backlog.finished - before
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await inbox.close()  # commits the rows of finished work as done
+                await inbox.release([item.id for item in left])
+        except (Exception, TimeoutError, asyncio.CancelledError) as exc:
+            if backlog.count:
+                log.warning(
+                    "slack stopped: finished %d acked requests, left %d in the inbox still marked as ours "
+                    "(%r): the next start takes them over after %ss",
+                    backlog.finished - before,
+                    backlog.count,
+                    exc,
+                    self.settings.slack_inbox_lease_seconds,
+                )
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        if left:
+            log.warning(
+                "slack stopped: finished %d acked requests, left %d in the inbox (database) for the next "
+                "start or another instance",
+                finished,
+                len(left),
+            )
+        elif finished:
+            log.info("slack stopped: finished %d acked requests, left 0 in the inbox", finished)
 
     async def stop(self) -> None:
         """Stop taking requests, let acked work finish (briefly), then close connections."""
@@ -280,9 +383,13 @@ class SlackAdapter:
             with contextlib.suppress(Exception):
                 await self._socket.close_async()
             self._socket = None
-        if self.handlers is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.handlers.background.drain(), timeout=5)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        if self.handlers is not None and self.inbox is not None:
+            await self._drain(self.handlers, self.inbox)
         if self._session is not None:
             await self._session.close()
             self._session = None

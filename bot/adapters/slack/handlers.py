@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -19,6 +19,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackClientError
 
 from bot.adapters.slack.admins import AdminCheck
+from bot.adapters.slack.backlog import Backlog, Busy
+from bot.adapters.slack.inbox import Inbox, InboxError, Item
 from bot.adapters.slack.render import (
     ANSWER_BLOCK,
     ANSWER_CALLBACK,
@@ -27,7 +29,9 @@ from bot.adapters.slack.render import (
     fallback_text,
     home_view,
     message_blocks,
+    plain,
 )
+from bot.adapters.slack.requests import problem
 from bot.config import Settings
 from bot.core.commands import run_text_command
 from bot.core.messages import Form, Message, Reply, error
@@ -39,10 +43,15 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 # A retry for these reasons means the first attempt never reached us, so it is handled; any other retry
 # (http_timeout above all) means the first attempt is being handled already, so it is acked and dropped.
-NEVER_ARRIVED = frozenset({"connection_failed", "ssl_error", "too_many_redirects"})
+# A request is acked only once it is kept in the inbox, so any answer but 200 (http_error) means we did not
+# take it: that retry is handled too.
+NEVER_ARRIVED = frozenset({"connection_failed", "ssl_error", "too_many_redirects", "http_error"})
 ADMIN_DAILY = frozenset({"set", "off", "now"})
 METADATA_LIMIT = 3000
 RESPONSE_TIMEOUT = aiohttp.ClientTimeout(total=10)
+RESPONSE_URL_LIFETIME = timedelta(minutes=29)
+REPEAT_SECONDS = 60.0  # a repeated click within this long gets no second copy of the same message
+MAX_ATTEMPTS = 5  # a request whose work keeps killing the process is given up after this many starts
 
 OOPS = error("Something went wrong on my side.", "Please try again in a moment.")
 EXPIRED = error("That took too long for Slack.", "Press the button again.")
@@ -70,57 +79,10 @@ class Target:
     replace: bool = False  # replace the ephemeral message the click came from
 
 
-class Background:
-    """Work that was acked and is not done yet. Acks come first: while requests are being acked the work
-    waits (up to `defer` seconds, so a steady stream can't starve it), and it runs a few items at a time.
-    Under a burst of clicks this keeps every ack far inside Slack's 3 seconds. Stopping waits for it."""
-
-    def __init__(self, concurrency: int = 8, defer: float = 0.5) -> None:
-        self._slots = asyncio.Semaphore(concurrency)
-        self._defer = defer
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._requests = 0
-        self._quiet = asyncio.Event()
-        self._quiet.set()
-
-    @property
-    def count(self) -> int:
-        return len(self._tasks)
-
-    @contextlib.contextmanager
-    def acking(self) -> Iterator[None]:
-        """Around the handling of one incoming request."""
-        self._requests += 1
-        self._quiet.clear()
-        try:
-            yield
-        finally:
-            self._requests -= 1
-            if self._requests == 0:
-                self._quiet.set()
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            async with self._slots:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._quiet.wait(), self._defer)
-                await work
-        finally:
-            work.close()  # a no-op once it ran; stops "never awaited" warnings if cancelled before
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-
 class SkipRetries(AsyncMiddleware):
-    """Runs before authorization: a retried delivery is acked without running anything twice.
-    (A class rather than a function: bolt calls it without its per-call argument injection.)"""
+    """Runs before authorization: a request not shaped like Slack's is refused (in HTTP mode that was
+    checked before bolt parsed it; this is for Socket Mode), and a retried delivery is acked without
+    running anything twice. (A class: bolt calls it without its per-call argument injection.)"""
 
     async def async_process(
         self,
@@ -129,6 +91,10 @@ class SkipRetries(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
+        found = problem(req.body)
+        if found is not None:
+            log.warning("slack request refused status=400 reason=%r", found)
+            return BoltResponse(status=400, body=f"malformed request: {found}")
         retry = req.headers.get("x-slack-retry-num")
         reason = (req.headers.get("x-slack-retry-reason") or [""])[0]
         if retry and reason not in NEVER_ARRIVED:
@@ -143,14 +109,19 @@ class SlackHandlers:
         service: StudyService,
         settings: Settings,
         session: aiohttp.ClientSession,
+        inbox: Inbox,
+        clients: Callable[[str], Awaitable[Any]],
         admins: AdminCheck | None = None,
         concurrency: int = 8,
     ) -> None:
         self.service = service
         self.command = settings.slack_command
         self.session = session
+        self.inbox = inbox
+        self.clients = clients  # the Web API client of a workspace, for work recovered from the inbox
         self.admins = admins or AdminCheck(settings.slack_admin_ids)
-        self.background = Background(concurrency)
+        self.background = Backlog(settings.slack_backlog_limit, concurrency)
+        self._sent: dict[tuple[str, str, str], tuple[str, float]] = {}  # last new message per click
 
     def register(self, app: Any) -> None:
         # Clicks first: bolt tries listeners in order, and clicks are the bulk of the traffic.
@@ -159,23 +130,75 @@ class SlackHandlers:
         app.view_submission(ANSWER_CALLBACK)(self.on_answer)
         app.event("app_home_opened")(self.on_home)
 
-    # -- listeners: ack, hand the work to the background, return (which sends the ack) ---------
+    # -- listeners: keep the request in the inbox, ack, and do the work in the background ---------
 
     async def on_command(self, ack: Any, command: dict[str, Any], client: Any) -> None:
+        await self.accept("command", command, client)
         await ack()
-        self.background.spawn(self._command(command, client))
 
-    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
+    async def on_action(self, ack: Any, body: dict[str, Any], client: Any) -> None:
+        await self.accept("action", body, client)
         await ack()
-        self.background.spawn(self._action(body, action, client))
 
-    async def on_answer(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+    async def on_answer(self, ack: Any, body: dict[str, Any], client: Any) -> None:
+        refused = self.service.check_answer(typed_answer(body.get("view") or {}))
+        if refused is not None:
+            # The modal stays open with the reason under the field, and what was typed stays in it.
+            await ack(
+                response_action="errors", errors={ANSWER_BLOCK: plain(refused.plain_text(), self.command)}
+            )
+            return
+        await self.accept("answer", body, client)
         await ack()  # closes the modal; the reveal follows as a message
-        self.background.spawn(self._answer_submitted(body, view, client))
 
-    async def on_home(self, event: dict[str, Any], context: Any, client: Any) -> None:
+    async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: Any) -> None:
         if event.get("tab") == "home":
-            self.background.spawn(self._home(event["user"], str(context.team_id), client))
+            await self.accept("home", body, client)
+
+    async def accept(self, kind: str, body: dict[str, Any], client: Any) -> None:
+        """Keep the request durably, then start it: Slack will not send it again once it is acked.
+        Raises Busy (answered so that Slack retries) when too much is waiting or it cannot be kept."""
+        with self.background.reserve():
+            try:
+                item = await self.inbox.add(kind, body)
+            except InboxError as exc:
+                raise Busy(f"the request could not be kept: {exc}") from None
+            self.background.spawn(item, lambda it: self.run(it, client))
+
+    def resume(self, items: list[Item]) -> None:
+        """Work claimed from the inbox (left by a stop or a crash): finished like new work."""
+        for item in items:
+            self.background.spawn(item, lambda it: self.run(it, None))
+
+    async def run(self, item: Item, client: Any) -> None:
+        """One request's work; the row is forgotten when it is done, even if it failed (it said so)."""
+        body = item.body
+        if item.attempts > MAX_ATTEMPTS:
+            log.warning("slack inbox gave up id=%s kind=%s attempts=%d", item.id, item.kind, item.attempts)
+            self.inbox.done(item.id)
+            return
+        if client is None:
+            try:
+                client = await self.clients(team_of(item.kind, body))
+            except Exception as exc:
+                log.warning("slack inbox dropped id=%s kind=%s: no client: %s", item.id, item.kind, exc)
+                self.inbox.done(item.id)
+                return
+        # A response_url works for 30 minutes; after that the reply goes to the channel instead.
+        fresh = datetime.now(UTC) - item.received_at < RESPONSE_URL_LIFETIME
+        try:
+            if item.kind == "command":
+                await self._command(body if fresh else {**body, "response_url": None}, client)
+            elif item.kind == "action":
+                actions = body.get("actions") or [{}]
+                await self._action(body if fresh else {**body, "response_url": None}, actions[0], client)
+            elif item.kind == "answer":
+                await self._answer_submitted(body, body.get("view") or {}, client, fresh)
+            elif item.kind == "home":
+                await self._home(str(body["event"]["user"]), team_of("home", body), client)
+        except Exception:  # the handlers answer their own failures; this is anything they did not catch
+            log.exception("slack request failed id=%s kind=%s", item.id, item.kind)
+        self.inbox.done(item.id)
 
     # -- the work -------------------------------------------------------------------------------
 
@@ -195,6 +218,7 @@ class SlackHandlers:
                 display_name=command.get("user_name") or "",
                 is_admin=admin,
                 channel_ref=command.get("channel_id"),
+                timezone=await self.timezone(client, command["team_id"], command["user_id"]),
             )
             reply = await run_text_command(self.service, caller, text)
             await self._answer(client, reply, target, command.get("trigger_id"))
@@ -210,22 +234,41 @@ class SlackHandlers:
         ephemeral = bool(container.get("is_ephemeral"))
         target = Target(body["user"]["id"], channel, body.get("response_url"), replace=ephemeral)
         try:
-            caller = self._caller(body, channel)
+            caller = await self._caller(body, channel, client)
             action_id = str(action.get("value") or action.get("action_id") or "")
             reply = await self.service.act(caller, action_id)
+            if self._repeated(caller, action_id, reply, target):
+                return
             await self._answer(client, reply, target, body.get("trigger_id"))
         except Exception:
             log.exception("slack action failed action=%r", action.get("action_id"))
             await self.deliver(client, OOPS, replace(target, replace=False))
 
-    async def _answer_submitted(self, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+    def _repeated(self, caller: Caller, action_id: str, reply: Reply, target: Target) -> bool:
+        """True for a repeat of a click whose reply would be one more new message just like the last one
+        (a double click: "already graded" again, or the daily question's answer again). Replies that
+        update the clicked message in place are never repeats: they change nothing the member sees."""
+        if not isinstance(reply, Message) or (target.replace and not reply.is_error):
+            return False
+        key = (caller.workspace_id, caller.user_ref, ":".join(action_id.split(":")[:2]))
+        now = time.monotonic()
+        last = self._sent.get(key)
+        if last is not None and last[0] == reply.title and now - last[1] < REPEAT_SECONDS:
+            return True
+        if len(self._sent) > 10_000:
+            self._sent.clear()
+        self._sent[key] = (reply.title, now)
+        return False
+
+    async def _answer_submitted(
+        self, body: dict[str, Any], view: dict[str, Any], client: Any, fresh: bool = True
+    ) -> None:
         meta = _load_metadata(view.get("private_metadata") or "")
-        target = Target(body["user"]["id"], meta.get("c"), meta.get("u"), replace=bool(meta.get("r")))
+        url = meta.get("u") if fresh else None
+        target = Target(body["user"]["id"], meta.get("c"), url, replace=bool(meta.get("r")))
         try:
-            caller = self._caller(body, meta.get("c"), view)
-            values = (view.get("state") or {}).get("values") or {}
-            text = ((values.get(ANSWER_BLOCK) or {}).get(ANSWER_INPUT) or {}).get("value") or ""
-            reply = await self.service.submit(caller, str(meta.get("f") or ""), text)
+            caller = await self._caller(body, meta.get("c"), client, view)
+            reply = await self.service.submit(caller, str(meta.get("f") or ""), typed_answer(view))
             await self.deliver(client, reply, target)
         except Exception:
             log.exception("slack answer submission failed")
@@ -233,7 +276,8 @@ class SlackHandlers:
 
     async def _home(self, user: str, team: str, client: Any) -> None:
         try:
-            caller = Caller(platform=PLATFORM, workspace_ref=team, user_ref=user)
+            zone = await self.timezone(client, team, user)
+            caller = Caller(platform=PLATFORM, workspace_ref=team, user_ref=user, timezone=zone)
             parts = [await self.service.stats(caller), await self.service.decks(caller)]
             await client.views_publish(user_id=user, view=home_view(parts, self.command))
         except Exception:
@@ -241,18 +285,23 @@ class SlackHandlers:
 
     # -- replies --------------------------------------------------------------------------------
 
-    def _caller(
-        self, body: dict[str, Any], channel: str | None, view: dict[str, Any] | None = None
+    async def timezone(self, client: Any, team: str, user: str) -> str | None:
+        """The member's own time zone (users.info, cached); None leaves the core to the one it kept."""
+        return await self.admins.profiles.timezone(client, team, user)
+
+    async def _caller(
+        self, body: dict[str, Any], channel: str | None, client: Any, view: dict[str, Any] | None = None
     ) -> Caller:
         user = body["user"]
-        team = (body.get("team") or {}).get("id") or user.get("team_id") or (view or {}).get("team_id")
+        team = str((body.get("team") or {}).get("id") or user.get("team_id") or (view or {}).get("team_id"))
         return Caller(
             platform=PLATFORM,
-            workspace_ref=str(team),
+            workspace_ref=team,
             user_ref=user["id"],
             display_name=user.get("username") or user.get("name") or "",
             is_admin=self.admins.configured(user["id"]),
             channel_ref=channel,
+            timezone=await self.timezone(client, team, user["id"]),
         )
 
     async def _answer(self, client: Any, reply: Reply, target: Target, trigger_id: str | None) -> None:
@@ -309,6 +358,23 @@ class SlackHandlers:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("slack response_url failed error=%r", exc)
         return False
+
+
+def typed_answer(view: dict[str, Any]) -> str:
+    values = (view.get("state") or {}).get("values") or {}
+    return str(((values.get(ANSWER_BLOCK) or {}).get(ANSWER_INPUT) or {}).get("value") or "")
+
+
+def team_of(kind: str, body: dict[str, Any]) -> str:
+    """The workspace a request came from."""
+    if kind == "command":
+        return str(body.get("team_id") or "")
+    if kind == "home":
+        auths = body.get("authorizations") or [{}]
+        return str(body.get("team_id") or auths[0].get("team_id") or "")
+    user = body.get("user") or {}
+    view = body.get("view") or {}
+    return str((body.get("team") or {}).get("id") or user.get("team_id") or view.get("team_id") or "")
 
 
 def _load_metadata(raw: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.store.engine import writer
 
 # The least the app needs: the slash command, posting (daily posts and ephemeral replies),
-# and users.info to tell workspace admins from members. views.open/views.publish need no scope.
+# and users.info (members' time zones; workspace admins from members). views.open/publish need no scope.
 BOT_SCOPES = ("commands", "chat:write", "users:read")
 STATE_SECONDS = 600
 
