@@ -370,7 +370,13 @@ async def test_two_instances_split_the_shards_and_post_once(tmp_path: Path, pg_u
 
             until = (post_at - datetime.now(UTC)).total_seconds() + ANSWER_WITHIN
             await rest.wait_for(lambda: all(posts(g) for g in GUILDS), until)
-            posted = [await metric(http, p, "studybot_daily_posts_total") for p in processes]
+            # A post reaches the fake before its sender has counted it: wait for both counts.
+            posted: list[float] = []
+            for _ in range(100):
+                posted = [await metric(http, p, "studybot_daily_posts_total") for p in processes]
+                if sum(posted) >= 2:
+                    break
+                await asyncio.sleep(0.1)
         assert await asyncio.gather(*(p.stop() for p in processes)) == [0, 0]  # in-flight posts finish first
         assert [len(posts(g)) for g in GUILDS] == [1, 1], [p.output() for p in processes]
         assert sum(posted) == 2
