@@ -17,10 +17,15 @@ from tests.support.clock import START, FakeClock
 
 
 async def build_core(
-    clock: FakeClock, content: Sequence[Path] = (CONTENT,), answer_limit: int = 2000
+    clock: FakeClock,
+    content: Sequence[Path] = (CONTENT,),
+    answer_limit: int = 2000,
+    store: MemoryStore | None = None,
 ) -> StudyService:
-    """The facade over a fresh memory store, with the decks of `content` loaded."""
-    service = StudyService(MemoryStore(), clock, answer_limit=answer_limit, content=content)
+    """The facade over a memory store (a fresh one, or `store` as a restart would find it), with the
+    decks of `content` loaded."""
+    store = store if store is not None else MemoryStore()
+    service = StudyService(store, clock, answer_limit=answer_limit, content=content)
     await service.library.reload()
     return service
 
