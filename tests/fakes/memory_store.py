@@ -28,7 +28,7 @@ from bot.core.daily import (
     DailyPost,
     pick_card,
 )
-from bot.core.deck_limits import CARD_KEY_MAX, DECK_ID_MAX, SOURCE_MAX, TITLE_MAX
+from bot.core.deck_limits import CARD_KEY_MAX, DECK_ID_MAX, NUMBER_MAX, SOURCE_MAX, TITLE_MAX
 from bot.core.models import (
     AskRow,
     BoardRow,
@@ -864,3 +864,5 @@ def _check_deck(deck: Deck) -> None:
     for card in deck.cards:
         if len(card.key) > CARD_KEY_MAX:
             raise _DeckRefused(f"card key longer than {CARD_KEY_MAX}")
+        if not -NUMBER_MAX - 1 <= card.number <= NUMBER_MAX:
+            raise _DeckRefused(f"card number {card.number} out of range for type integer")
