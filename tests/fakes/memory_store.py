@@ -1,10 +1,10 @@
 """An in-memory Store: the same methods as bot/store's SqlStore, the same rules, no database.
 
-The rules follow the SQL in bot/store/ (read it when one seems subtle); the integration tests run the
-real store on SQLite and PostgreSQL. Every method yields to the event loop once before it
-reads anything and never again, so concurrent callers interleave between calls (as they do on a real
-database) while each call stays atomic, as the store's transactions are: a grade clicked five times at
-once still goes through the store's exactly-once guard. Its state is plain attributes, so tests can look
+The rules follow the SQL in bot/store/ (read it when one seems subtle); the integration tests check that
+the two agree (tests/integration/test_memory_store_agrees.py). Every method yields to the event loop once
+before it reads anything and never again, so concurrent callers interleave between calls, as they do on
+a real database, while each call stays atomic, as the store's transactions are: a grade clicked five times
+at once still goes through the exactly-once guard. Its state is plain attributes, so tests can look
 inside as they would with SQL."""
 
 from __future__ import annotations
