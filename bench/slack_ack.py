@@ -1,7 +1,7 @@
 """Slack ack latency: concurrent signed button clicks against a running `studybot run` in HTTP mode.
 
 The bot runs as its own process (`studybot run`, Slack HTTP mode, one workspace) with its Web API and
-response_urls pointed at a mock Slack in this process (tests/fakes/slack_api.py), so client and server
+response_urls pointed at a mock Slack in this process (tests/fakes/slack/), so client and server
 don't share an event loop. Beforehand, through the core on the same database, each member is asked a card
 and shown its answer; then every member clicks "Good", and some click it twice (a double click).
 
@@ -43,17 +43,9 @@ from bot.app import build_service  # noqa: E402
 from bot.core.models import Caller  # noqa: E402
 from bot.store.engine import create_engine, normalise_url, sqlite_url  # noqa: E402
 from bot.store.tables import asks, members, scores  # noqa: E402
-from tests.fakes.slack_api import (  # noqa: E402
-    BOT_TOKEN,
-    SECRET,
-    TEAM,
-    Member,
-    MockSlack,
-    click_payload,
-    command_body,
-    free_port,
-    signed_headers,
-)
+from tests.fakes.slack.driver import Member, click_payload, command_body  # noqa: E402
+from tests.fakes.slack.server import BOT_TOKEN, SECRET, TEAM, MockSlack, signed_headers  # noqa: E402
+from tests.support.network import free_port  # noqa: E402
 
 STUDYBOT = Path(sys.executable).parent / "studybot"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

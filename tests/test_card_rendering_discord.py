@@ -10,10 +10,11 @@ import pytest
 from bot.app import build_service
 from bot.core.service import StudyService
 from tests.conftest import FakeClock
-from tests.fakes.discord_api import MODAL, DiscordEnv, User, walk
+from tests.fakes.discord.fixtures import DiscordEnv
+from tests.fakes.discord.server import MODAL, User, walk
 from tests.test_card_rendering import DECK, FENCE
 
-pytest_plugins = ("tests.fakes.discord_api",)  # the fake_discord and discord_env fixtures
+pytest_plugins = ("tests.fakes.discord.fixtures",)  # the fake_discord and discord_env fixtures
 
 ALICE = User(1001, "Alice")
 

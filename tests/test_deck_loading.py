@@ -13,29 +13,9 @@ from bot.app import build_service
 from bot.core.decks import load_decks
 from bot.core.messages import Message
 from tests.conftest import REPO, FakeClock, member
+from tests.support.decks import GOOD
 
 BUNDLED = REPO / "content" / "ml-interview-questions.md"
-
-GOOD = """# Chemistry basics
----
-
-### **1. What is an atom?**
-
-**Theory:**
-The smallest unit of an **element**.
-
-**Follow-up Question:**
-*What is inside it?*
-**Answer:**
-**Protons**, **neutrons** and **electrons**.
-
----
-
-### **2. What is a molecule?**
-
-**Theory:**
-Atoms held together by **chemical bonds**.
-"""
 
 
 async def test_editing_a_question_keeps_everyones_progress(tmp_path: Path, clock: FakeClock) -> None:

@@ -15,13 +15,14 @@ import aiohttp
 from bot.app import build_service
 from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO, FakeClock, member
-from tests.fakes.discord_api import DiscordEnv
-from tests.fakes.slack_api import Member, MockSlack
+from tests.fakes.discord.fixtures import DiscordEnv
+from tests.fakes.slack.driver import Member
+from tests.fakes.slack.server import MockSlack
 from tests.test_deck_loading import GOOD
 from tests.test_discord import ADMIN, ALICE
 from tests.test_ops_sigterm import BotProcess, bot_env, command
 
-pytest_plugins = ("tests.fakes.discord_api",)  # the discord_env fixture
+pytest_plugins = ("tests.fakes.discord.fixtures",)  # the discord_env fixture
 
 BROKEN = GOOD.replace("**Theory:**\nAtoms", "Atoms")  # question 2 has no Theory, at line 16
 

@@ -1,4 +1,4 @@
-"""The Discord adapter end to end: real discord.py, a fake Discord API (tests/fakes/discord_api.py).
+"""The Discord adapter end to end: real discord.py, a fake Discord API (tests/fakes/discord/).
 
 Interactions go in through discord.py's gateway entry point; the assertions are on what Discord would
 have received: interaction callbacks, follow-ups, channel messages and threads.
@@ -24,7 +24,9 @@ from bot.core.service import StudyService
 from bot.schedule.poster import PostRef
 from bot.schedule.runner import DailyRunner
 from tests.conftest import CONTENT, FakeClock
-from tests.fakes.discord_api import (
+from tests.fakes.discord.driver import Response, button
+from tests.fakes.discord.fixtures import DiscordEnv
+from tests.fakes.discord.server import (
     ADMIN_PERMISSIONS,
     DEFERRED_MESSAGE,
     DEFERRED_UPDATE,
@@ -32,13 +34,10 @@ from tests.fakes.discord_api import (
     MESSAGE,
     MODAL,
     UPDATE_MESSAGE,
-    DiscordEnv,
-    Response,
     User,
-    button,
 )
 
-pytest_plugins = ("tests.fakes.discord_api",)  # the fake_discord and discord_env fixtures
+pytest_plugins = ("tests.fakes.discord.fixtures",)  # the fake_discord and discord_env fixtures
 
 ALICE = User(1001, "Alice")
 BOB = User(1002, "Bob")
@@ -108,7 +107,7 @@ async def test_written_answer_in_a_modal_is_shown_with_key_terms(
 
 
 def _walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from tests.fakes.discord_api import walk
+    from tests.fakes.discord.server import walk
 
     return walk(components)
 

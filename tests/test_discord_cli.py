@@ -15,9 +15,10 @@ from bot.cli import main
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
 from bot.runner import chat_components
-from tests.fakes.discord_api import APP_ID, GUILD_ID, FakeDiscord, settings_for
+from tests.fakes.discord.fixtures import settings_for
+from tests.fakes.discord.server import APP_ID, GUILD_ID, FakeDiscord
 
-pytest_plugins = ("tests.fakes.discord_api",)  # the fake_discord fixture
+pytest_plugins = ("tests.fakes.discord.fixtures",)  # the fake_discord fixture
 
 COMMANDS = ["quiz", "stats", "leaderboard", "team", "decks", "help", "daily"]
 

@@ -24,18 +24,8 @@ from bot.app import build_service
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO
-from tests.fakes.discord_api import (
-    GUILD_ID,
-    MESSAGE,
-    MODAL,
-    TOKEN,
-    UPDATE_MESSAGE,
-    DiscordDriver,
-    FakeDiscord,
-    User,
-    button,
-)
-from tests.fakes.discord_gateway import (
+from tests.fakes.discord.driver import DiscordDriver, button
+from tests.fakes.discord.gateway import (
     HEARTBEAT,
     IDENTIFY,
     RESUME,
@@ -44,7 +34,8 @@ from tests.fakes.discord_gateway import (
     fake_gateway,
     shard_of,
 )
-from tests.fakes.slack_api import free_port
+from tests.fakes.discord.server import GUILD_ID, MESSAGE, MODAL, TOKEN, UPDATE_MESSAGE, FakeDiscord, User
+from tests.support.network import free_port
 
 __all__ = ["fake_gateway"]
 

@@ -30,9 +30,10 @@ from bot.core.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import CONTENT
 from tests.db import POSTGRES_ENV
-from tests.fakes.discord_api import MESSAGE, TOKEN, DiscordDriver, FakeDiscord, User, _json
-from tests.fakes.discord_gateway import IDENTIFY, FakeGateway, shard_of
-from tests.fakes.slack_api import free_port
+from tests.fakes.discord.driver import DiscordDriver
+from tests.fakes.discord.gateway import IDENTIFY, FakeGateway, shard_of
+from tests.fakes.discord.server import MESSAGE, TOKEN, FakeDiscord, User, _json
+from tests.support.network import free_port
 from tests.test_discord_process import ANSWER_WITHIN, START_WITHIN, Process, run_env
 
 ALICE = User(1001, "Alice")

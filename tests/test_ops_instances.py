@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 
 from bot.store.engine import create_engine
 from tests.db import POSTGRES_ENV
-from tests.fakes.slack_api import Member, MockSlack, texts
+from tests.fakes.slack.driver import Member
+from tests.fakes.slack.server import MockSlack, texts
 from tests.test_ops_sigterm import ALICE, BotProcess, bot_env, click_body, command, send
 
 pytestmark = [

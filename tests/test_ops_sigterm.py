@@ -20,15 +20,9 @@ from bot.ops.metrics import MeteredStore, Metrics
 from bot.runner import _start, _stop_all
 from bot.store.engine import create_engine
 from bot.store.sql_store import SqlStore
-from tests.fakes.slack_api import (
-    Member,
-    MockSlack,
-    buttons,
-    click_payload,
-    command_body,
-    free_port,
-    signed_headers,
-)
+from tests.fakes.slack.driver import Member, click_payload, command_body
+from tests.fakes.slack.server import MockSlack, buttons, signed_headers
+from tests.support.network import free_port
 from tests.test_ops_logs import SIGNING_SECRET, SLACK_BOT_TOKEN, STUDYBOT, assert_clean, base_env
 
 REPO = Path(__file__).resolve().parents[1]

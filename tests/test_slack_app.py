@@ -13,7 +13,9 @@ from bot.adapters.slack.render import answer_modal, fallback_text, message_block
 from bot.config import ConfigError, Settings
 from bot.core.messages import Action, Form, Message, Section, Style
 from bot.core.service import StudyService
-from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, Member, MockSlack, command_body, mock_slack, texts
+from tests.fakes.slack.driver import Member, command_body
+from tests.fakes.slack.fixtures import mock_slack
+from tests.fakes.slack.server import APP_TOKEN, BOT_TOKEN, MockSlack, texts
 
 __all__ = ["mock_slack"]
 

@@ -17,7 +17,9 @@ from bot.core.service import StudyService
 from bot.schedule.runner import DailyRunner
 from bot.store.tables import asks, card_states, daily_channels, members
 from tests.conftest import CONTENT, FakeClock
-from tests.fakes.slack_api import Member, MockSlack, SlackHarness, buttons, mock_slack, running, slack, texts
+from tests.fakes.slack.driver import Member, SlackHarness
+from tests.fakes.slack.fixtures import mock_slack, running, slack
+from tests.fakes.slack.server import MockSlack, buttons, texts
 
 __all__ = ["mock_slack", "slack"]  # fixtures
 

@@ -19,15 +19,9 @@ from bot.app import build_service
 from bot.core.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import CONTENT
-from tests.fakes.slack_api import (
-    Member,
-    MockSlack,
-    buttons,
-    click_payload,
-    running,
-    signed_headers,
-    texts,
-)
+from tests.fakes.slack.driver import Member, click_payload
+from tests.fakes.slack.fixtures import running
+from tests.fakes.slack.server import MockSlack, buttons, signed_headers, texts
 from tests.test_ops_logs import SIGNING_SECRET
 from tests.test_ops_sigterm import BotProcess, bot_env
 

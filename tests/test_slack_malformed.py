@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from bot.adapters.slack.requests import problem
 from bot.config import Settings
 from bot.core.service import StudyService
-from tests.fakes.slack_api import MockSlack, mock_slack, signed_headers
+from tests.fakes.slack.fixtures import mock_slack
+from tests.fakes.slack.server import MockSlack, signed_headers
 from tests.test_ops_logs import SIGNING_SECRET
 from tests.test_ops_sigterm import BotProcess, bot_env
 
@@ -113,7 +114,8 @@ async def test_socket_mode_refuses_malformed_envelopes_without_a_traceback(
     mock_slack: MockSlack, service: StudyService, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bot.adapters.slack.app import SlackAdapter
-    from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, Member, command_body
+    from tests.fakes.slack.driver import Member, command_body
+    from tests.fakes.slack.server import APP_TOKEN, BOT_TOKEN
 
     url = service.store.engine.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
     settings = Settings(

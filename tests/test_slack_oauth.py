@@ -18,7 +18,9 @@ from bot.core.messages import Message
 from bot.core.service import StudyService
 from bot.schedule.poster import PermanentPostError
 from bot.store import tables
-from tests.fakes.slack_api import Install, Member, MockSlack, SlackHarness, mock_slack, running, texts
+from tests.fakes.slack.driver import Member, SlackHarness
+from tests.fakes.slack.fixtures import mock_slack, running
+from tests.fakes.slack.server import Install, MockSlack, texts
 
 __all__ = ["mock_slack"]
 # slack-sdk's oauth.v2.access call still uses aiohttp's BasicAuth.

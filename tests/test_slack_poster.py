@@ -12,7 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.poster import SlackPoster
 from bot.core.messages import Action, Message, Section, Style
 from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError
-from tests.fakes.slack_api import BOT_TOKEN, Failure, MockSlack, mock_slack, texts
+from tests.fakes.slack.fixtures import mock_slack
+from tests.fakes.slack.server import BOT_TOKEN, Failure, MockSlack, texts
 
 __all__ = ["mock_slack"]
 

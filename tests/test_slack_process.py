@@ -11,18 +11,10 @@ from pathlib import Path
 import aiohttp
 
 from tests.conftest import CONTENT, REPO
-from tests.fakes.slack_api import (
-    BOT_TOKEN,
-    SECRET,
-    Member,
-    MockSlack,
-    buttons,
-    command_body,
-    free_port,
-    mock_slack,
-    signed_headers,
-    texts,
-)
+from tests.fakes.slack.driver import Member, command_body
+from tests.fakes.slack.fixtures import mock_slack
+from tests.fakes.slack.server import BOT_TOKEN, SECRET, MockSlack, buttons, signed_headers, texts
+from tests.support.network import free_port
 
 __all__ = ["mock_slack"]
 

@@ -3,4 +3,4 @@
 import pytest
 
 # The fakes assert too (and are pytest plugins with fixtures): give them pytest's assertion messages.
-pytest.register_assert_rewrite("tests.fakes.discord_api")
+pytest.register_assert_rewrite("tests.fakes.discord", "tests.fakes.slack")

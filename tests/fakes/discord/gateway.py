@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
-from tests.fakes.discord_api import APP_ID, CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, User, now_iso
+from tests.fakes.discord.server import APP_ID, CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, User, now_iso
 
 # Gateway opcodes and the close codes used here (Discord's documented values).
 DISPATCH = 0

@@ -1,0 +1,141 @@
+"""Team totals kept as running totals (team_scores) agree with the members' scores they sum.
+
+(The migration that filled them is tested on SQLite and PostgreSQL: tests/test_team_scores.py.)"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date, timedelta
+
+from bot.core.messages import Message
+from bot.core.models import Caller, Period
+from bot.core.ports import ALL_TIME_START
+from bot.core.service import StudyService
+from tests.support.callers import member
+from tests.support.clock import FakeClock
+from tests.unit.conftest import memory
+
+
+def _nonzero(rows: dict[tuple[int, str, date], tuple[int, int]]) -> set[tuple[int, str, str, int, int]]:
+    # A team whose members all left keeps rows at zero: the same as no row.
+    return {(t, p, str(d), pts, act) for (t, p, d), (pts, act) in rows.items() if (pts, act) != (0, 0)}
+
+
+async def assert_totals_match(service: StudyService) -> None:
+    """The kept running totals equal those recomputed from each member's points earned in each team."""
+    store = memory(service)
+    kept = {(t, p.value, d): (s.points, s.active) for (t, p, d), s in store.team_scores.items()}
+    recomputed: dict[tuple[int, str, date], tuple[int, int]] = {}
+    for (team, _member, period, start), points in store.team_member_scores.items():
+        if points > 0:
+            total, active = recomputed.get((team, period.value, start), (0, 0))
+            recomputed[(team, period.value, start)] = (total + points, active + 1)
+    assert _nonzero(kept) == _nonzero(recomputed)
+
+
+async def study_one(service: StudyService, who: Caller, typed: bool = False) -> int:
+    """Quiz, grade Good; the points the grade earned."""
+    msg = await service.quiz(who)
+    ask = int(msg.actions[0].id.split(":")[1])
+    if typed:
+        await service.submit(who, f"answer:{ask}", "an answer of my own")
+    reply = await service.act(who, f"grade:{ask}:good")
+    assert isinstance(reply, Message) and not reply.is_error, reply.title
+    found = re.search(r"\+(\d+) points", reply.plain_text())
+    assert found is not None
+    return int(found[1])
+
+
+def teams_section(board: Message) -> list[str]:
+    return next(s for s in board.sections if s.heading == "Teams").text.splitlines()
+
+
+async def test_points_stay_with_the_team_they_were_earned_in(service: StudyService, clock: FakeClock) -> None:
+    ann, ben, cat, dan = member("ann"), member("ben"), member("cat"), member("dan")
+    await service.team_join(ann, "Owls")
+    await service.team_join(cat, "Owls")
+    await service.team_join(ben, "Foxes")
+    clock.advance(days=-2)  # Monday of the same week
+    await study_one(service, ann)
+    await study_one(service, ann)
+    await study_one(service, cat)
+    clock.advance(days=2)
+    await study_one(service, ben)
+    before = [
+        "1. Owls — 15 pts per active member (30 pts, 2 active)",
+        "2. Foxes — 10 pts per active member (10 pts, 1 active)",
+    ]
+    assert teams_section(await service.leaderboard(ann, "week")) == before
+    # Wednesday: ann moves to the Foxes. Her 20 points were earned for the Owls and stay there.
+    await service.team_join(ann, "foxes")
+    assert teams_section(await service.leaderboard(ann, "week")) == before
+    assert teams_section(await service.leaderboard(ann, "all")) == before
+    # What she earns now counts for the Foxes; she is active in both teams this week.
+    await study_one(service, ann)
+    assert teams_section(await service.leaderboard(ann, "week")) == [
+        "1. Owls — 15 pts per active member (30 pts, 2 active)",
+        "2. Foxes — 10 pts per active member (20 pts, 2 active)",
+    ]
+    # Back to the Owls: they get what she earns from now on, and she is still one active member there.
+    await service.team_join(ann, "Owls")
+    await study_one(service, ann, typed=True)
+    # Leaving takes nothing away: the points and the member who earned them stay counted, so dropping
+    # members with few points cannot raise a team's points per active member.
+    await service.team_join(dan, "Foxes")  # a member with no points yet is not active
+    await service.team_leave(ben)
+    assert teams_section(await service.leaderboard(ann, "week")) == [
+        "1. Owls — 22.5 pts per active member (45 pts, 2 active)",
+        "2. Foxes — 10 pts per active member (20 pts, 2 active)",
+    ]
+    # Her own points are all hers, wherever she earned them.
+    assert "45 this week" in (await service.stats(ann)).plain_text()
+    await assert_totals_match(service)
+
+
+async def test_team_totals_equal_what_members_earned_while_in_each_team(
+    service: StudyService, clock: FakeClock
+) -> None:
+    rng = random.Random(11)
+    people = [member(f"m{i}") for i in range(6)]
+    names = ["Owls", "Foxes", "Bees"]
+    team_of: dict[str, str | None] = {p.user_ref: None for p in people}
+    earned: dict[tuple[str, str, date], dict[str, int]] = {}  # (team, period, start) -> member -> points
+    for _step in range(70):
+        who = rng.choice(people)
+        roll = rng.random()
+        if roll < 0.2:
+            team_of[who.user_ref] = rng.choice(names)
+            await service.team_join(who, team_of[who.user_ref] or "")
+        elif roll < 0.28:
+            team_of[who.user_ref] = None
+            await service.team_leave(who)
+        else:
+            points = await study_one(service, who, typed=rng.random() < 0.3)
+            team = team_of[who.user_ref]
+            if team is not None:
+                for period, start in periods(clock):
+                    mine = earned.setdefault((team, period.value, start), {})
+                    mine[who.user_ref] = mine.get(who.user_ref, 0) + points
+        if rng.random() < 0.25:
+            clock.advance(days=rng.choice([1, 3, 9]))  # crosses weeks and a month
+    await assert_totals_match(service)
+    store = service.store
+    with_members = {t for t in team_of.values() if t is not None}
+    for period, start in periods(clock):
+        standings = await store.team_standings("test:guild-1", period, start)
+        expected = {
+            (team, sum(got.values()), sum(1 for v in got.values() if v > 0))
+            for (team, p, s), got in earned.items()
+            if p == period.value and s == start and team in with_members
+        } | {(team, 0, 0) for team in with_members if (team, period.value, start) not in earned}
+        assert {(t.name, t.points, t.active_members) for t in standings} == expected
+
+
+def periods(clock: FakeClock) -> list[tuple[Period, date]]:
+    today = clock.now().date()  # the workspace has no time zone: UTC
+    return [
+        (Period.WEEK, today - timedelta(days=today.weekday())),
+        (Period.MONTH, today.replace(day=1)),
+        (Period.ALL, ALL_TIME_START),
+    ]
