@@ -55,7 +55,9 @@ _WRITE_SEEN_STREAK = (
 _READ_STREAK = (
     sa.select(members.c.streak_current, members.c.streak_best, members.c.last_study_day, members.c.team_id)
     .where(members.c.id == sa.bindparam("b_member_id"))
-    .with_for_update()
+    # FOR NO KEY UPDATE, the lock an UPDATE takes: FOR UPDATE would wait for the key-share locks other
+    # grades of the member take by inserting rows that refer to it, and deadlock with them.
+    .with_for_update(key_share=True)
 )
 _WRITE_STREAK = sa.update(members).where(members.c.id == sa.bindparam("b_member_id")).values(**_STREAK_VALUES)
 
