@@ -1,9 +1,12 @@
 """A grade's one write transaction: the ask (exactly once), the card's state, the member's and team's
-scores and the member's streak. The rules (points, streak, team activity) are the core's; this writes."""
+scores and the member's streak. The streak and team-activity rules are the core's (bot/core/streaks.py,
+team_activity.py); this writes their results. Which grade of a card earns its day's points is settled by a
+unique row, so that concurrent grades cannot both earn them."""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -193,7 +196,7 @@ class SqlGrading:
         await conn.execute(self._add_team_scores, rows)
 
 
-def _periods(record: GradeRecord) -> tuple[tuple[Period, Any], ...]:
+def _periods(record: GradeRecord) -> tuple[tuple[Period, date], ...]:
     return (
         (Period.WEEK, record.week_start),
         (Period.MONTH, record.month_start),
