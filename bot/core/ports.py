@@ -237,7 +237,7 @@ class Closeable(Protocol):
 
 
 class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
-    """What DailyService takes today: the daily role, plus ensure_workspace (members) and create_ask (asks)."""
+    """What DailyService takes today: the daily role, plus ensure_workspace (members), create_ask (asks)."""
 
 
 class Store(MemberStore, DeckStore, AskStore, BoardStore, TeamStore, DailyPostStore, Closeable, Protocol):
