@@ -78,7 +78,7 @@ async def _console(settings: Settings, user: str | None, url: str) -> int:
     try:
         await run_console(service, user or default_user(), settings=settings)
     finally:
-        await service.store.close()  # type: ignore[attr-defined]
+        await service.store.close()
     return 0
 
 

@@ -107,6 +107,15 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class Streak:
+    """A member's study streak as stored: the current and best run of study days, and the last such day."""
+
+    current: int
+    best: int
+    last_day: date | None
+
+
+@dataclass(frozen=True)
 class MemberRow:
     id: int
     workspace_id: str
@@ -117,6 +126,10 @@ class MemberRow:
     streak_current: int
     streak_best: int
     last_study_day: date | None
+
+    @property
+    def streak(self) -> Streak:
+        return Streak(self.streak_current, self.streak_best, self.last_study_day)
 
 
 @dataclass(frozen=True)
@@ -188,6 +201,9 @@ class GradeRecord:
     local_day: date
     week_start: date
     month_start: date
+    # The member's streak as the grade read it: the store extends it by bot/core/streaks.py's rule and
+    # writes the result only if the row still holds it (else it reads the row again, locked, and re-decides).
+    streak_seen: Streak
 
 
 @dataclass(frozen=True)

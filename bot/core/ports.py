@@ -1,4 +1,5 @@
-"""What the core needs from the outside world. The store and the clock are injected into StudyService."""
+"""What the core needs from the outside world: a clock, and the store by role, each role small, so a service
+can take only the roles it needs. `Store` is all of them; bot/store/sql_store.py's SqlStore implements it."""
 
 from __future__ import annotations
 
@@ -40,12 +41,53 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class DailyStore(Protocol):
-    """Persistence for the question of the day (bot/core/daily.py); in bot/store/daily_store.py."""
+class MemberStore(Protocol):
+    """Workspaces and their members (bot/store/members.py)."""
 
     async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
         """Create the workspace if new; return its timezone (None if unset)."""
         ...
+
+    async def ensure_member(
+        self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
+    ) -> MemberRow:
+        """Create the member if new; update the display name and (when given) the time zone if changed."""
+        ...
+
+    async def get_member(self, member_id: int) -> MemberRow | None: ...
+
+
+class DeckStore(Protocol):
+    """Decks and cards: loading, picking a member's next card, progress (bot/store/decks.py)."""
+
+    async def sync_decks(self, decks: Sequence[Deck], now: datetime) -> list[DeckProblem]:
+        """Upsert decks and cards by (deck id, card key); cards no longer in a deck become inactive.
+        A deck the database refuses is left out (inactive) and comes back as a problem; the others load."""
+        ...
+
+    async def deck_ids(self) -> list[str]: ...
+
+    async def pick_due_card(
+        self, member_id: int, now: datetime, deck_id: str | None, skipped_since: datetime
+    ) -> StoredCard | None:
+        """The member's most overdue card, main or follow-up, leaving out cards skipped since then."""
+        ...
+
+    async def pick_new_card(
+        self, member_id: int, deck_id: str | None, skipped_since: datetime
+    ) -> StoredCard | None:
+        """The first main card (deck order) the member has never graded nor skipped since then."""
+        ...
+
+    async def next_due(self, member_id: int, deck_id: str | None) -> datetime | None: ...
+
+    async def followup_of(self, card_id: int) -> StoredCard | None: ...
+
+    async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]: ...
+
+
+class AskStore(Protocol):
+    """Asks and grading: an ask's life from asked to graded, exactly once (bot/store/asks.py, grading.py)."""
 
     async def create_ask(
         self,
@@ -56,6 +98,75 @@ class DailyStore(Protocol):
         parent_ask_id: int | None = None,
         daily_post_id: int | None = None,
     ) -> int: ...
+
+    async def find_open_ask(self, member_id: int, card_id: int) -> int | None:
+        """An ask of this card still waiting for a grade (not skipped), so asking again reuses it."""
+        ...
+
+    async def get_ask(self, ask_id: int) -> AskRow | None: ...
+
+    async def set_typed_answer(self, ask_id: int, text: str, now: datetime) -> bool:
+        """Store a typed answer while the ask is still ungraded; False otherwise."""
+        ...
+
+    async def skip_ask(self, ask_id: int, now: datetime) -> bool: ...
+
+    async def get_card_state(self, member_id: int, card_id: int) -> CardState | None: ...
+
+    async def grade_context(
+        self, ask_id: int, workspace_id: str, user_ref: str, now: datetime
+    ) -> GradeContext | None:
+        """What grading the ask needs to read, in one query; the member is looked up by (workspace_id,
+        user_ref) and may be missing. None if the ask does not exist."""
+        ...
+
+    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
+        """Apply a grade atomically, only if the ask is still ungraded, and add its points to the member's
+        scores and to their current team's, unless the card already earned points on the member's
+        `local_day` (then the grade earns 0). None means nothing was written."""
+        ...
+
+
+class BoardStore(Protocol):
+    """A member's stats, the leaderboard and the team standings (bot/store/boards.py)."""
+
+    async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats: ...
+
+    async def leaderboard(
+        self, workspace_id: str, period: Period, period_start: date, limit: int
+    ) -> list[BoardRow]: ...
+
+    async def member_rank(
+        self, workspace_id: str, member_id: int, period: Period, period_start: date
+    ) -> BoardRow | None: ...
+
+    async def team_standings(
+        self, workspace_id: str, period: Period, period_start: date
+    ) -> list[TeamRow]: ...
+
+
+class TeamStore(Protocol):
+    """Team membership (bot/store/teams.py); team scores are written by grading, read by boards."""
+
+    async def join_team(self, member_id: int, workspace_id: str, name: str, now: datetime) -> str:
+        """Join (creating if needed) the team; returns the team's stored name. Points already earned stay
+        with the team they were earned in."""
+        ...
+
+    async def leave_team(self, member_id: int) -> str | None:
+        """Leave the current team; returns its name, or None if the member had none."""
+        ...
+
+    async def team_name(self, team_id: int) -> str | None: ...
+
+    async def team_sizes(self, workspace_id: str) -> list[TeamSize]:
+        """The workspace's teams that have members, largest first."""
+        ...
+
+
+class DailyPostStore(Protocol):
+    """The question of the day: channel schedules, posts and their claims (bot/store/daily.py,
+    daily_claims.py)."""
 
     async def save_daily_channel(self, config: DailyConfig, now: datetime) -> DailyChannel:
         """Create or update the channel's schedule, switch it on, clear any pause; schedules apply from now.
@@ -119,97 +230,18 @@ class DailyStore(Protocol):
         ...
 
 
-class Store(DailyStore, Protocol):
-    """Persistence as the core sees it. Implemented over SQLAlchemy in bot/store/."""
+class Closeable(Protocol):
+    """What owns resources (the database's connections): closed once, at shutdown, by whoever built it."""
 
-    async def ensure_member(
-        self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
-    ) -> MemberRow:
-        """Create the member if new; update the display name and (when given) the time zone if changed."""
-        ...
+    async def close(self) -> None: ...
 
-    async def get_member(self, member_id: int) -> MemberRow | None: ...
 
-    async def sync_decks(self, decks: Sequence[Deck], now: datetime) -> list[DeckProblem]:
-        """Upsert decks and cards by (deck id, card key); cards no longer in a deck become inactive.
-        A deck the database refuses is left out (inactive) and comes back as a problem; the others load."""
-        ...
+class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
+    """What DailyService takes today: the daily role, plus ensure_workspace (members), create_ask (asks)."""
 
-    async def deck_ids(self) -> list[str]: ...
 
-    async def pick_due_card(
-        self, member_id: int, now: datetime, deck_id: str | None, skipped_since: datetime
-    ) -> StoredCard | None:
-        """The member's most overdue card, main or follow-up, leaving out cards skipped since then."""
-        ...
-
-    async def pick_new_card(
-        self, member_id: int, deck_id: str | None, skipped_since: datetime
-    ) -> StoredCard | None:
-        """The first main card (deck order) the member has never graded nor skipped since then."""
-        ...
-
-    async def next_due(self, member_id: int, deck_id: str | None) -> datetime | None: ...
-
-    async def followup_of(self, card_id: int) -> StoredCard | None: ...
-
-    async def find_open_ask(self, member_id: int, card_id: int) -> int | None:
-        """An ask of this card still waiting for a grade (not skipped), so asking again reuses it."""
-        ...
-
-    async def get_ask(self, ask_id: int) -> AskRow | None: ...
-
-    async def set_typed_answer(self, ask_id: int, text: str, now: datetime) -> bool:
-        """Store a typed answer while the ask is still ungraded; False otherwise."""
-        ...
-
-    async def skip_ask(self, ask_id: int, now: datetime) -> bool: ...
-
-    async def get_card_state(self, member_id: int, card_id: int) -> CardState | None: ...
-
-    async def grade_context(
-        self, ask_id: int, workspace_id: str, user_ref: str, now: datetime
-    ) -> GradeContext | None:
-        """What grading the ask needs to read, in one query; the member is looked up by (workspace_id,
-        user_ref) and may be missing. None if the ask does not exist."""
-        ...
-
-    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
-        """Apply a grade atomically, only if the ask is still ungraded, and add its points to the member's
-        scores and to their current team's, unless the card already earned points on the member's
-        `local_day` (then the grade earns 0). None means nothing was written."""
-        ...
-
-    async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats: ...
-
-    async def leaderboard(
-        self, workspace_id: str, period: Period, period_start: date, limit: int
-    ) -> list[BoardRow]: ...
-
-    async def member_rank(
-        self, workspace_id: str, member_id: int, period: Period, period_start: date
-    ) -> BoardRow | None: ...
-
-    async def team_standings(
-        self, workspace_id: str, period: Period, period_start: date
-    ) -> list[TeamRow]: ...
-
-    async def join_team(self, member_id: int, workspace_id: str, name: str, now: datetime) -> str:
-        """Join (creating if needed) the team; returns the team's stored name. Points already earned stay
-        with the team they were earned in."""
-        ...
-
-    async def leave_team(self, member_id: int) -> str | None:
-        """Leave the current team; returns its name, or None if the member had none."""
-        ...
-
-    async def team_name(self, team_id: int) -> str | None: ...
-
-    async def team_sizes(self, workspace_id: str) -> list[TeamSize]:
-        """The workspace's teams that have members, largest first."""
-        ...
-
-    async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]: ...
+class Store(MemberStore, DeckStore, AskStore, BoardStore, TeamStore, DailyPostStore, Closeable, Protocol):
+    """Persistence as the core sees it: every role, and close(). Implemented over SQLAlchemy in bot/store/."""
 
 
 ALL_TIME_START = date(1970, 1, 1)

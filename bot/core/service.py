@@ -287,6 +287,7 @@ class StudyService:
             local_day=local_day(now, zone(who.member_tz)),
             week_start=period_start(Period.WEEK, board_today),
             month_start=period_start(Period.MONTH, board_today),
+            streak_seen=who.member.streak,
         )
         outcome = await self.store.record_grade(record)
         if outcome is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.models import Period
+from bot.core.models import Period, Streak
 from bot.core.ports import ALL_TIME_START
 
 
@@ -33,6 +33,20 @@ def local_day(moment: datetime, tz: ZoneInfo) -> date:
 
 def previous_day(day: date) -> date:
     return day - timedelta(days=1)
+
+
+def extend_streak(streak: Streak, day: date) -> Streak:
+    """The streak after studying on the member's local `day`: the day after the last study day adds one,
+    the same day (or an earlier one, after a time zone moved west) changes nothing, any later day starts
+    again at 1. current_streak below is its twin for display."""
+    last = streak.last_day
+    if last is not None and last >= day:
+        current, day = streak.current, last
+    elif last == previous_day(day):
+        current = streak.current + 1
+    else:
+        current = 1
+    return Streak(current, max(current, streak.best), day)
 
 
 def current_streak(streak: int, last_study_day: date | None, today: date) -> int:

@@ -1,7 +1,7 @@
 """DailyRunner: wakes up on time (APScheduler), claims in the database, posts through the platform's Poster.
 
 APScheduler only wakes the runner. Whether a channel gets a post is decided by the claim in the database
-(bot/store/daily_store.py), so restarts, retries, misfires and extra instances cannot post twice; the
+(bot/store/daily_claims.py), so restarts, retries, misfires and extra instances cannot post twice; the
 sweep on start and every few minutes makes sure nothing due is silently skipped."""
 
 from __future__ import annotations
