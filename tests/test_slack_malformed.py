@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.slack.requests import problem
+from bot.bootstrap import Core
 from bot.config import Settings
-from bot.core.service import StudyService
 from tests.fakes.slack_api import MockSlack, mock_slack, signed_headers
 from tests.test_ops_logs import SIGNING_SECRET
 from tests.test_ops_sigterm import BotProcess, bot_env
@@ -110,19 +110,16 @@ def test_the_shape_check_never_raises_and_accepts_only_what_the_handlers_can_rea
 
 
 async def test_socket_mode_refuses_malformed_envelopes_without_a_traceback(
-    mock_slack: MockSlack, service: StudyService, caplog: pytest.LogCaptureFixture
+    mock_slack: MockSlack, core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bot.adapters.slack.app import SlackAdapter
     from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, Member, command_body
 
-    url = service.store.engine.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
     settings = Settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_app_token=APP_TOKEN,
-        slack_api_url=mock_slack.api_url,
-        database_url=url,
+        slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=mock_slack.api_url
     )
-    adapter = SlackAdapter(settings, service)
+    service = core.service
+    adapter = SlackAdapter(settings, service, core.engine)
     await adapter.start()
     try:
         for payload in (
