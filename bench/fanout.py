@@ -38,13 +38,11 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.app import build_service  # noqa: E402
+from bot.bootstrap import build_service, daily_runner, open_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Message  # noqa: E402
 from bot.core.models import Caller  # noqa: E402
 from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError  # noqa: E402
-from bot.schedule.runner import DailyRunner  # noqa: E402
-from bot.store.engine import create_engine  # noqa: E402
 from bot.store.tables import daily_channels, daily_posts  # noqa: E402
 from tests.db import fresh_postgres_database  # noqa: E402
 
@@ -182,7 +180,7 @@ async def worker(args: argparse.Namespace) -> None:
     service = await build_service(args.db_url, [REPO / "content"], clock=clock)
     connector = aiohttp.TCPConnector(limit=args.concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        runner = DailyRunner(
+        runner = daily_runner(
             service,
             {PLATFORM: HttpPoster(args.api, session)},
             Settings(),
@@ -256,7 +254,7 @@ async def configure(db_url: str, channels: int, due: datetime) -> float:
 
 
 async def clear_posts(db_url: str) -> None:
-    engine = create_engine(db_url)
+    engine = open_engine(db_url)
     async with engine.begin() as conn:
         await conn.execute(sa.delete(daily_posts))
     await engine.dispose()

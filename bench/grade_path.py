@@ -55,6 +55,7 @@ from build_db import (
 )
 from sqlalchemy import event
 
+from bot.bootstrap import open_engine
 from bot.core import scheduling
 from bot.core.messages import Message
 from bot.core.models import CardState, Grade, Period
@@ -62,7 +63,6 @@ from bot.core.points import points_for
 from bot.core.ports import ALL_TIME_START
 from bot.core.service import StudyService
 from bot.core.streaks import local_day, period_start, previous_day, zone
-from bot.store.engine import create_engine
 
 TARGET_RATIO = 3.0
 TARGET_P99_MS = 5.0
@@ -374,7 +374,7 @@ async def hop_cost_us(path: str, samples: int = 2000) -> float:
 async def sa_costs_us(url: str, samples: int = 1000) -> tuple[float, float]:
     """`SELECT 1` through the store's engine: on an open connection, and with checkout + BEGIN + rollback
     around it (what each read-only store call pays)."""
-    engine = create_engine(url)
+    engine = open_engine(url)
     query = sa.text("SELECT 1")
     try:
         async with engine.connect() as conn:

@@ -70,10 +70,10 @@ from grade_path import (
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.decks import load_decks
+from bot.bootstrap import open_core, open_engine
+from bot.config import Settings
 from bot.core.ports import Store
 from bot.core.service import StudyService
-from bot.store.engine import create_engine
 from bot.store.sql_store import SqlStore
 
 # -- a synchronous engine made to look like the AsyncEngine SqlStore expects ----------------------------
@@ -161,22 +161,23 @@ class OneHopPerCall:
 
 # -- running the variants -------------------------------------------------------------------------------
 
-STORES: dict[str, tuple[type[SqlStore], type[StudyService]]] = {"current": (SqlStore, StudyService)}
+STORES: dict[str, type[SqlStore]] = {"current": SqlStore}
 ENGINES = ("aiosqlite", "thread", "inline")
 VARIANTS = ("current", "current/thread", "current/inline")
 
 
 async def make_service(variant: str, db: BenchDb) -> StudyService:
-    """`<store>[/<engine>]`; plain `current` is bot/ itself, built by bot.app.build_service."""
+    """`<store>[/<engine>]`; plain `current` is bot/ itself, built by bot.bootstrap.build_service; a
+    variant is the same store over another engine, handed to bot.bootstrap.open_core."""
     if variant == "current":
         return await open_service(db, BenchClock())
     store_name, _, engine_name = variant.partition("/")
     engine_name = engine_name or "aiosqlite"
     if store_name not in STORES:
         raise SystemExit(f"unknown store {store_name!r}: one of {', '.join(STORES)}")
-    store_cls, service_cls = STORES[store_name]
+    store_cls = STORES[store_name]
     if engine_name == "aiosqlite":
-        engine = create_engine(db.url)
+        engine = open_engine(db.url)
     elif engine_name in ENGINES:
         engine = cast(AsyncEngine, InlineEngine(sync_engine(str(db.path))))
     else:
@@ -184,9 +185,8 @@ async def make_service(variant: str, db: BenchDb) -> StudyService:
     store: Any = store_cls(engine)
     if engine_name == "thread":
         store = OneHopPerCall(store)
-    service = service_cls(cast(Store, store), BenchClock())
-    await service.load_decks(load_decks([CONTENT])[0])  # as bot.app.build_service does
-    return service
+    core = await open_core(Settings(content_dirs=(CONTENT,)), clock=BenchClock(), store=cast(Store, store))
+    return core.service
 
 
 async def verify(variant: str, jobs: int = 150) -> None:

@@ -39,9 +39,9 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.app import build_service  # noqa: E402
+from bot.bootstrap import build_service, open_engine  # noqa: E402
+from bot.config import normalise_url, sqlite_url  # noqa: E402
 from bot.core.models import Caller  # noqa: E402
-from bot.store.engine import create_engine, normalise_url, sqlite_url  # noqa: E402
 from bot.store.tables import asks, members, scores  # noqa: E402
 from tests.fakes.slack.driver import Member, click_payload, command_body  # noqa: E402
 from tests.fakes.slack.server import BOT_TOKEN, SECRET, TEAM, MockSlack, signed_headers  # noqa: E402
@@ -145,7 +145,7 @@ async def fire(port: int, requests: list[bytes], over: float) -> tuple[list[floa
 
 async def count(db_url: str) -> tuple[int, int, int]:
     """(members with a graded card, members counted more than once, total reviews counted)."""
-    engine = create_engine(db_url)
+    engine = open_engine(db_url)
     per_member = (
         sa.select(scores.c.member_id, sa.func.sum(scores.c.reviews).label("reviews"))
         .where(scores.c.period == "all")

@@ -1,4 +1,7 @@
-"""The `studybot` command: run, console, decks check, db upgrade."""
+"""The `studybot` command: run, console, decks check, db upgrade.
+
+Everything past argument parsing is imported when its command runs: `studybot --help` stays quick and
+loads no database, migration or chat library."""
 
 from __future__ import annotations
 
@@ -8,14 +11,10 @@ import logging
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import ConfigError, Settings
-from bot.core.decks import load_decks
-from bot.core.texts import plural
-from bot.ops.logs import configure_logging, log_start_failure
-from bot.store.engine import sqlite_url
-from bot.store.migrate import startup_lock, upgrade
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def decks_check(paths: list[Path]) -> int:
+    from bot.core.decks import load_decks
+    from bot.core.texts import plural
+
     decks, problems = load_decks(paths)
     for deck in decks:
         print(
@@ -63,30 +65,33 @@ def decks_check(paths: list[Path]) -> int:
     return 1 if problems else 0
 
 
-async def _console(settings: Settings, user: str | None, url: str) -> int:
+async def _console(settings: Settings, user: str | None) -> int:
+    from bot import bootstrap
     from bot.adapters.console import default_user, run_console
-    from bot.app import build_service
+    from bot.ops.logs import log_start_failure
     from bot.ops.reload import ignore_sighup_until_ready, reload_decks_on_sighup
 
     ignore_sighup_until_ready()
     try:
-        service = await build_service(url, settings.content_dirs, answer_limit=settings.answer_limit)
+        core = await bootstrap.open_core(settings)
     except Exception as exc:
-        log_start_failure(log, url, exc)
+        log_start_failure(log, settings.db_url, exc)
         return 1
-    reload_decks_on_sighup(service, say=lambda line: print(line, flush=True))
+    reload_decks_on_sighup(core.service, say=lambda line: print(line, flush=True))
     try:
-        await run_console(service, user or default_user(), settings=settings)
+        bot, runner = bootstrap.console(core, settings, user or default_user())
+        await run_console(bot, runner, settings)
     finally:
-        await service.store.close()
+        await core.close()
     return 0
 
 
 async def _upgrade(url: str) -> int:
+    from bot.bootstrap import migrate
+    from bot.ops.logs import log_start_failure
+
     try:
-        # The same lock `studybot run` takes, so an upgrade never races a starting instance.
-        async with startup_lock(url):
-            await upgrade(url)
+        await migrate(url)
     except Exception as exc:
         log_start_failure(log, url, exc)
         return 1
@@ -103,6 +108,9 @@ def _run(step: Coroutine[Any, Any, int]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from bot.config import ConfigError, Settings
+    from bot.ops.logs import configure_logging
+
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
@@ -115,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         return _run(_upgrade(settings.db_url))
     if args.command == "console":
-        url = sqlite_url(args.db) if args.db else settings.db_url
-        return _run(_console(settings, args.user, url))
+        from bot.bootstrap import on_database_file
+
+        return _run(_console(on_database_file(settings, args.db), args.user))
     if args.command == "discord":
         from bot.adapters.discord.cli import run_discord_command
 

@@ -11,7 +11,20 @@ from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
-from bot.store.engine import normalise_url, sqlite_url
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs operators write (postgres://, postgresql://) and pick the async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
 
 
 class ConfigError(ValueError):

@@ -13,17 +13,14 @@ import os
 import signal
 import threading
 import time
-from typing import Protocol
 
-from bot.app import build_service
+from bot import bootstrap
+from bot.bootstrap import Component, Core, NoChatPlatform
 from bot.config import ConfigError, Settings
-from bot.core.service import StudyService
-from bot.ops.health import HealthServer, database_check
-from bot.ops.logs import Redactor, describe_error, log_start_failure, safe_url, secrets_of
-from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics, instrument
+from bot.ops.health import HealthServer
+from bot.ops.logs import describe_error, log_start_failure, safe_url
+from bot.ops.metrics import Metrics
 from bot.ops.reload import ignore_sighup_until_ready, reload_decks_on_sighup
-from bot.schedule.poster import Poster
-from bot.store.migrate import startup_lock
 
 log = logging.getLogger(__name__)
 
@@ -32,36 +29,6 @@ STOP_BUDGET = 8.0
 WATCHDOG_AFTER = 9.5
 # Kept back from the components' share for draining database calls and closing the database.
 CLOSE_RESERVE = 1.5
-
-
-class Component(Protocol):
-    """A long-running part of the process: an adapter, the scheduler, the health server."""
-
-    name: str
-
-    async def start(self) -> None:
-        """Connect and start serving; raise ConfigError (with a clear message) on bad credentials."""
-        ...
-
-    async def stop(self) -> None:
-        """Finish in-flight work and disconnect."""
-        ...
-
-
-def chat_components(settings: Settings, service: StudyService) -> list[tuple[Component, Poster | None]]:
-    """The chat adapters whose credentials are configured, with their posters for daily questions."""
-    found: list[tuple[Component, Poster | None]] = []
-    if settings.discord_token:
-        from bot.adapters.discord.app import DiscordAdapter
-
-        discord = DiscordAdapter(settings, service)
-        found.append((discord, discord.poster))
-    if settings.slack_bot_token or settings.slack_signing_secret:
-        from bot.adapters.slack.app import SlackAdapter
-
-        slack = SlackAdapter(settings, service)
-        found.append((slack, slack.poster))
-    return found
 
 
 def _start_watchdog(seconds: float) -> None:
@@ -98,10 +65,12 @@ async def _start(component: Component, stop: asyncio.Event) -> bool:
 
 
 async def _stop_all(
-    components: list[Component], store: MeteredStore, health: HealthServer | None, deadline: float
+    components: list[Component], core: Core, health: HealthServer | None, deadline: float
 ) -> bool:
     """Stop the components newest first within the deadline, drain database calls, close the database.
     True if everything stopped in time and without error."""
+    store = core.metered
+    assert store is not None, "built with metrics, which count the calls to wait for"
     loop = asyncio.get_running_loop()
     clean = True
     if health is not None:
@@ -137,7 +106,7 @@ async def _stop_all(
             log.warning("health endpoint did not stop cleanly")
     try:
         async with asyncio.timeout(max(0.2, deadline - loop.time())):
-            await store.close()
+            await core.close()
     except (TimeoutError, Exception):
         clean = False
         log.warning("database did not close cleanly", exc_info=True)
@@ -161,46 +130,29 @@ async def run(settings: Settings) -> int:
     ignore_sighup_until_ready()
 
     log.info("starting: database %s", safe_url(settings.db_url))
+    metrics = Metrics()
     try:
-        async with startup_lock(settings.db_url):
-            service = await build_service(
-                settings.db_url, settings.content_dirs, answer_limit=settings.answer_limit
-            )
+        core = await bootstrap.open_core(settings, metrics=metrics)
     except Exception as exc:
         log_start_failure(log, settings.db_url, exc)
         return 1
-
-    metrics = Metrics()
-    store = instrument(service, metrics)
-    reload_decks_on_sighup(service)
+    reload_decks_on_sighup(core.service)
 
     try:
-        chats = chat_components(settings, service)
+        process = bootstrap.assemble(settings, core, metrics)
+    except NoChatPlatform as exc:
+        log.error("%s", exc)
+        await core.close()
+        return 2
     except ConfigError as exc:
         log.error("cannot start: %s", exc)
-        await store.close()
+        await core.close()
         return 2
     except Exception:
         log.exception("cannot start: the chat adapters could not be set up")
-        await store.close()
+        await core.close()
         return 1
-    if not chats:
-        log.error("no chat platform configured: set DISCORD_TOKEN or SLACK_BOT_TOKEN (see .env.example)")
-        await store.close()
-        return 2
-
-    from bot.schedule.runner import DailyRunner
-
-    posters: dict[str, Poster] = {p.platform: MeteredPoster(p, metrics) for _c, p in chats if p is not None}
-    components: list[Component] = [c for c, _p in chats]
-    components.append(DailyRunner(service, posters, settings))
-    health: HealthServer | None = None
-    if settings.health_port is not None:
-        redactor = Redactor(secrets_of(settings))
-        health = HealthServer(
-            settings.health_port, database_check(store.engine), list(components), metrics, redactor
-        )
-        components.insert(0, health)  # first up, last down: it reports the others while they stop
+    components, health = process.components, process.health
 
     started: list[Component] = []
     code = 0
@@ -226,7 +178,7 @@ async def run(settings: Settings) -> int:
     finally:
         begun = signalled[0] if signalled else time.monotonic()
         deadline = loop.time() + STOP_BUDGET - (time.monotonic() - begun)
-        clean = await _stop_all(started, store, health, deadline)
+        clean = await _stop_all(started, core, health, deadline)
     if signalled:
         took = time.monotonic() - signalled[0]
         if clean:

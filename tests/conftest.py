@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import Core, open_core
+from bot.config import Settings
 from bot.core.service import StudyService
 from tests.db import database_urls
 from tests.support.callers import CONTENT, REPO, member
@@ -38,7 +39,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def service(db_url: str, clock: FakeClock) -> AsyncIterator[StudyService]:
-    svc = await build_service(db_url, [CONTENT], clock=clock)
-    yield svc
-    await svc.store.close()  # type: ignore[attr-defined]
+async def core(db_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """The bot as bot/bootstrap.py builds it, on the test database and the tests' decks."""
+    built = await open_core(Settings(database_url=db_url, content_dirs=(CONTENT,)), clock=clock)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+def service(core: Core) -> StudyService:
+    return core.service

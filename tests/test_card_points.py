@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
 from bot.core.messages import Message
 from bot.core.service import StudyService

@@ -14,7 +14,7 @@ import pytest
 from bot.adapters import console
 from bot.adapters.discord.render import render
 from bot.adapters.slack.render import fallback_text, message_blocks
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.messages import Message
 from bot.core.models import Caller
 from bot.core.service import StudyService

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.service import StudyService
 from tests.conftest import FakeClock
 from tests.fakes.discord.fixtures import DiscordEnv

@@ -249,7 +249,7 @@ async def test_yesterdays_result_counts_each_member_once_with_their_grade(
 async def test_each_channel_walks_its_deck_without_repeats_and_keeps_its_order_across_restarts(
     service: StudyService, clock: FakeClock, db_url: str
 ) -> None:
-    from bot.app import build_service
+    from bot.bootstrap import build_service
     from tests.conftest import CONTENT
 
     clock.set(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
 from bot.core.daily import PostStatus
 from bot.core.messages import Message

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
 from bot.core.daily import PostStatus
 from bot.core.messages import Message

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.decks import load_decks
 from bot.core.messages import Message
 from tests.conftest import REPO, FakeClock, member

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO, FakeClock, member
 from tests.fakes.discord.fixtures import DiscordEnv

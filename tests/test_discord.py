@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.daily import thread_name
 from bot.core.decks import load_decks
 from bot.core.messages import Message

@@ -11,10 +11,10 @@ import pytest
 from bot.adapters.discord import app as app_module
 from bot.adapters.discord.app import DiscordAdapter
 from bot.adapters.discord.cli import BOT_PERMISSIONS, sync_commands
+from bot.bootstrap import Core, chat_components
 from bot.cli import main
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
-from bot.runner import chat_components
 from tests.fakes.discord.fixtures import settings_for
 from tests.fakes.discord.server import APP_ID, GUILD_ID, FakeDiscord
 
@@ -71,9 +71,9 @@ async def test_a_wrong_token_fails_fast_with_a_clear_message(
     assert not fake_discord.received("GET", "/gateway")  # never tried to connect
 
 
-async def test_run_starts_discord_when_a_token_is_set(service: StudyService, tmp_path: Path) -> None:
-    assert chat_components(Settings(data_dir=tmp_path), service) == []
-    ((adapter, poster),) = chat_components(Settings(data_dir=tmp_path, discord_token="t"), service)
+async def test_run_starts_discord_when_a_token_is_set(core: Core, tmp_path: Path) -> None:
+    assert chat_components(Settings(data_dir=tmp_path), core) == []
+    ((adapter, poster),) = chat_components(Settings(data_dir=tmp_path, discord_token="t"), core)
     assert isinstance(adapter, DiscordAdapter) and adapter.name == "discord"
     assert poster is adapter.poster and poster.platform == "discord"
     assert not adapter.client.intents.members and not adapter.client.intents.message_content

@@ -20,7 +20,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord import app as app_module
 from bot.adapters.discord.app import DiscordAdapter, use_gateway
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO

@@ -9,25 +9,26 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import open_core, open_engine
+from bot.config import Settings
 from bot.core.messages import Message
 from bot.core.service import StudyService
 from bot.ops import probe
 from bot.ops.health import HealthServer, database_check
 from bot.ops.logs import Redactor
-from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics, instrument
+from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics
 from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError
-from bot.store.engine import create_engine
 from tests.conftest import CONTENT, FakeClock, member
 
 
 @pytest.fixture
 async def metered(db_url: str, clock: FakeClock) -> AsyncIterator[tuple[StudyService, Metrics]]:
-    service = await build_service(db_url, [CONTENT], clock=clock)
     metrics = Metrics()
-    instrument(service, metrics)
-    yield service, metrics
-    await service.store.close()  # type: ignore[attr-defined]
+    core = await open_core(
+        Settings(database_url=db_url, content_dirs=(CONTENT,)), clock=clock, metrics=metrics
+    )
+    yield core.service, metrics
+    await core.close()
 
 
 async def test_asks_and_grades_are_counted_once(metered: tuple[StudyService, Metrics]) -> None:
@@ -118,7 +119,7 @@ async def test_healthz_reports_database_and_adapters_and_serves_metrics(
 async def test_healthz_is_503_without_secrets_when_the_database_is_unreachable() -> None:
     password = "db-pass-6a1f"
     # Nothing listens on port 9, so the connection is refused at once.
-    engine = create_engine(f"postgresql://studybot:{password}@127.0.0.1:9/studybot")
+    engine = open_engine(f"postgresql://studybot:{password}@127.0.0.1:9/studybot")
     server = HealthServer(
         0, database_check(engine), [Adapter("slack")], Metrics(), Redactor([password]), host="127.0.0.1"
     )

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from bot.store.engine import create_engine
+from bot.bootstrap import open_engine
 from tests.db import POSTGRES_ENV
 from tests.fakes.slack.driver import Member
 from tests.fakes.slack.server import MockSlack, texts
@@ -56,7 +56,7 @@ async def test_two_instances_on_one_postgres_post_once_grade_once_and_agree(
     bots = [
         BotProcess(bot_env(tmp_path / name, mock, DATABASE_URL=database_url), tmp_path) for name in ("a", "b")
     ]
-    engine = create_engine(pg_url)
+    engine = open_engine(pg_url)
     try:
         # Started together on an empty database: only one may migrate it.
         await asyncio.gather(*(bot.start() for bot in bots))

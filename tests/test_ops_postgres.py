@@ -16,13 +16,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 
-from bot.app import build_service
+from bot.bootstrap import build_service, migrate, open_engine
 from bot.config import Settings
 from bot.core.messages import Message
 from bot.core.models import Period
 from bot.core.streaks import period_start
-from bot.store.engine import create_engine, normalise_url
-from bot.store.migrate import alembic_config, upgrade
+from bot.store.engine import normalise_url
+from bot.store.migrate import alembic_config
 from bot.store.tables import metadata
 from tests.conftest import CONTENT, FakeClock, member
 from tests.db import POSTGRES_ENV
@@ -54,10 +54,10 @@ def test_database_url_forms_operators_write_pick_asyncpg() -> None:
 @needs_postgres
 @pytest.mark.postgres
 async def test_migrations_build_the_schema_the_code_uses(pg_url: str) -> None:
-    await upgrade(pg_url)
-    await upgrade(pg_url)  # a second start finds nothing to do
+    await migrate(pg_url)
+    await migrate(pg_url)  # a second start finds nothing to do
     head = ScriptDirectory.from_config(alembic_config(pg_url)).get_current_head()
-    engine = create_engine(pg_url)
+    engine = open_engine(pg_url)
     try:
         async with engine.connect() as conn:
 

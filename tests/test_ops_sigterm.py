@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.ops.metrics import MeteredStore, Metrics
+from bot.bootstrap import open_core
+from bot.config import Settings
+from bot.ops.metrics import Metrics
 from bot.runner import _start, _stop_all
-from bot.store.engine import create_engine
-from bot.store.sql_store import SqlStore
 from tests.fakes.slack.driver import Member, click_payload, command_body
 from tests.fakes.slack.server import MockSlack, buttons, signed_headers
 from tests.support.network import free_port
@@ -196,11 +196,12 @@ class Stuck:
 
 
 async def test_a_component_that_hangs_on_stop_cannot_hold_up_the_exit(tmp_path: Path) -> None:
-    store = MeteredStore(SqlStore(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")), Metrics())
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", content_dirs=())
+    core = await open_core(settings, metrics=Metrics())
     stuck, after = Stuck("discord"), Stuck("slack")
     loop = asyncio.get_running_loop()
     began = loop.time()
-    clean = await _stop_all([after, stuck], store, None, began + 2.5)  # stopped newest first
+    clean = await _stop_all([after, stuck], core, None, began + 2.5)  # stopped newest first
     assert loop.time() - began < 3
     assert not clean
     assert stuck.stop_called and after.stop_called  # the hang did not skip the next one

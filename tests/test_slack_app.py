@@ -10,9 +10,9 @@ import pytest
 
 from bot.adapters.slack.app import Mode, SlackAdapter, choose_mode
 from bot.adapters.slack.render import answer_modal, fallback_text, message_blocks, mrkdwn, split_text
+from bot.bootstrap import Core
 from bot.config import ConfigError, Settings
 from bot.core.messages import Action, Form, Message, Section, Style
-from bot.core.service import StudyService
 from tests.fakes.slack.driver import Member, command_body
 from tests.fakes.slack.fixtures import mock_slack
 from tests.fakes.slack.server import APP_TOKEN, BOT_TOKEN, MockSlack, texts
@@ -106,30 +106,33 @@ def test_the_mode_follows_the_settings() -> None:
             choose_mode(wrong)
 
 
-async def test_a_refused_bot_token_fails_fast(mock_slack: MockSlack, service: StudyService) -> None:
+async def test_a_refused_bot_token_fails_fast(mock_slack: MockSlack, core: Core) -> None:
     mock_slack.bad_tokens.add("xoxb-revoked")
     adapter = SlackAdapter(
         settings(slack_bot_token="xoxb-revoked", slack_signing_secret="s", slack_api_url=mock_slack.api_url),
-        service,
+        core.service,
+        core.engine,
     )
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN was refused by Slack: invalid_auth"):
         await adapter.start()
     await adapter.stop()
 
 
-async def test_unreachable_slack_fails_fast(service: StudyService) -> None:
+async def test_unreachable_slack_fails_fast(core: Core) -> None:
     adapter = SlackAdapter(
         settings(
             slack_bot_token=BOT_TOKEN, slack_signing_secret="s", slack_api_url="http://127.0.0.1:9/api/"
         ),
-        service,
+        core.service,
+        core.engine,
     )
     with pytest.raises(ConfigError, match=re.escape("cannot reach Slack at http://127.0.0.1:9/api/")):
         await adapter.start()
 
 
-async def test_bad_settings_are_reported_by_start_not_construction(service: StudyService) -> None:
-    adapter = SlackAdapter(settings(slack_bot_token="xoxb-1"), service)  # the runner builds it first
+async def test_bad_settings_are_reported_by_start_not_construction(core: Core) -> None:
+    # The runner builds it first.
+    adapter = SlackAdapter(settings(slack_bot_token="xoxb-1"), core.service, core.engine)
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         await adapter.start()
 
@@ -137,26 +140,27 @@ async def test_bad_settings_are_reported_by_start_not_construction(service: Stud
 # -- Socket Mode ------------------------------------------------------------------------------------
 
 
-async def test_socket_mode_refuses_a_bad_app_token(mock_slack: MockSlack, service: StudyService) -> None:
+async def test_socket_mode_refuses_a_bad_app_token(mock_slack: MockSlack, core: Core) -> None:
     mock_slack.bad_tokens.add("xapp-bad")
     adapter = SlackAdapter(
         settings(slack_bot_token=BOT_TOKEN, slack_app_token="xapp-bad", slack_api_url=mock_slack.api_url),
-        service,
+        core.service,
+        core.engine,
     )
     assert adapter.mode is Mode.SOCKET
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN was refused by Slack: invalid_auth"):
         await adapter.start()
 
 
-async def test_socket_mode_answers_a_slash_command(mock_slack: MockSlack, service: StudyService) -> None:
+async def test_socket_mode_answers_a_slash_command(mock_slack: MockSlack, core: Core) -> None:
     adapter = SlackAdapter(
         settings(
             slack_bot_token=BOT_TOKEN,
             slack_app_token=APP_TOKEN,
             slack_api_url=mock_slack.api_url,
-            database_url=service.store.engine.url.render_as_string(hide_password=False),  # type: ignore[attr-defined]
         ),
-        service,
+        core.service,
+        core.engine,
     )
     await adapter.start()
     try:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.service import StudyService
 from bot.schedule.runner import DailyRunner
 from bot.store.tables import asks, card_states, daily_channels, members

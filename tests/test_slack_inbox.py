@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import CONTENT
@@ -148,11 +148,10 @@ async def test_acked_clicks_survive_a_stop_and_are_graded_once_after_a_restart(
 
 async def test_an_inbox_row_is_claimed_by_exactly_one_instance(db_url: str) -> None:
     from bot.adapters.slack.inbox import Inbox
-    from bot.store.engine import create_engine
-    from bot.store.migrate import upgrade
+    from bot.bootstrap import migrate, open_engine
 
-    await upgrade(db_url)
-    engines = [create_engine(db_url) for _ in range(3)]
+    await migrate(db_url)
+    engines = [open_engine(db_url) for _ in range(3)]  # three instances, each with its own
     stopping, a, b = (Inbox(e, lease_seconds=60) for e in engines)
     try:
         stopping.start()

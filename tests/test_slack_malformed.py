@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.slack.requests import problem
+from bot.bootstrap import Core
 from bot.config import Settings
-from bot.core.service import StudyService
 from tests.fakes.slack.fixtures import mock_slack
 from tests.fakes.slack.server import MockSlack, signed_headers
 from tests.test_ops_logs import SIGNING_SECRET
@@ -111,20 +111,17 @@ def test_the_shape_check_never_raises_and_accepts_only_what_the_handlers_can_rea
 
 
 async def test_socket_mode_refuses_malformed_envelopes_without_a_traceback(
-    mock_slack: MockSlack, service: StudyService, caplog: pytest.LogCaptureFixture
+    mock_slack: MockSlack, core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bot.adapters.slack.app import SlackAdapter
     from tests.fakes.slack.driver import Member, command_body
     from tests.fakes.slack.server import APP_TOKEN, BOT_TOKEN
 
-    url = service.store.engine.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
     settings = Settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_app_token=APP_TOKEN,
-        slack_api_url=mock_slack.api_url,
-        database_url=url,
+        slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_api_url=mock_slack.api_url
     )
-    adapter = SlackAdapter(settings, service)
+    service = core.service
+    adapter = SlackAdapter(settings, service, core.engine)
     await adapter.start()
     try:
         for payload in (

@@ -12,14 +12,12 @@ from alembic import command
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.decks import load_decks
+from bot.bootstrap import build_service, migrate, open_engine
 from bot.core.messages import Message
 from bot.core.models import Caller, Period
 from bot.core.ports import ALL_TIME_START
 from bot.core.service import StudyService
-from bot.store.engine import create_engine
-from bot.store.migrate import alembic_config, upgrade
-from bot.store.sql_store import SqlStore
+from bot.store.migrate import alembic_config
 from tests.conftest import CONTENT, FakeClock, member
 
 # The totals recomputed from each member's points earned in each team.
@@ -65,7 +63,7 @@ async def study_one(service: StudyService, who: Caller, typed: bool = False) -> 
 
 
 async def downgrade(url: str, revision: str) -> None:
-    engine = create_engine(url)
+    engine = open_engine(url)
     try:
         async with engine.begin() as conn:
 
@@ -176,12 +174,8 @@ def periods(clock: FakeClock) -> list[tuple[Period, date]]:
 async def test_migration_fills_team_scores_from_existing_scores(db_url: str, clock: FakeClock) -> None:
     # Data written by today's store, then taken back to revision 0003 (each downgrade runs), teams set
     # there by hand (joining would write team_scores, which does not exist yet at 0003).
-    await upgrade(db_url)
-    store = SqlStore(create_engine(db_url))
+    service = await build_service(db_url, [CONTENT], clock=clock)
     try:
-        service = StudyService(store, clock)
-        decks, problems = load_decks([CONTENT])
-        await service.load_decks(decks, problems)
         people = [member(f"p{i}") for i in range(5)] + [member("q", workspace="other")]
         for day in range(12):
             for i, who in enumerate(people):
@@ -189,9 +183,9 @@ async def test_migration_fills_team_scores_from_existing_scores(db_url: str, clo
                     await study_one(service, who, typed=(day * i) % 4 == 0)
             clock.advance(days=3)
     finally:
-        await store.close()
+        await service.store.close()  # type: ignore[attr-defined]
     await downgrade(db_url, "0003")
-    engine = create_engine(db_url)
+    engine = open_engine(db_url)
     try:
         async with engine.begin() as conn:
             for workspace, name in (("test:guild-1", "Owls"), ("test:guild-1", "Foxes"), ("test:other", "X")):
@@ -213,8 +207,8 @@ async def test_migration_fills_team_scores_from_existing_scores(db_url: str, clo
     finally:
         await engine.dispose()
 
-    await upgrade(db_url)
-    engine = create_engine(db_url)
+    await migrate(db_url)
+    engine = open_engine(db_url)
     try:
         kept = await _rows(engine, KEPT)
         # Points earned before 0006 count for the member's team at the upgrade, as they did until then.

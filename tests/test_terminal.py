@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.console import ConsoleBot
 from bot.adapters.console_input import LineReader
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
 from bot.core.messages import Action, Message
 from bot.core.service import StudyService

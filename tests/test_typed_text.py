@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core import daily, typed_text
 from bot.core import service as service_module
 from bot.core.commands import run_text_command

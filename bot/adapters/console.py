@@ -12,10 +12,9 @@ import sys
 import textwrap
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from bot.adapters.console_input import LineReader
-from bot.adapters.console_poster import ConsolePoster
 from bot.config import Settings
 from bot.core import cardtext
 from bot.core.commands import run_text_command
@@ -23,13 +22,18 @@ from bot.core.messages import Action, Form, Message, Reply
 from bot.core.models import Caller
 from bot.core.service import StudyService
 from bot.ops.logs import describe_error
-from bot.schedule.runner import DailyRunner
 
 log = logging.getLogger(__name__)
 
 WORKSPACE = "local"
 PROMPT = "> "
 GOODBYE = "Bye! Your progress is saved."
+
+
+class Lifecycle(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def default_user() -> str:
@@ -189,20 +193,17 @@ class ConsoleBot:
 
 
 async def run_console(
-    service: StudyService,
-    user: str,
+    bot: ConsoleBot,
+    runner: Lifecycle,
+    settings: Settings,
     stdin: TextIO = sys.stdin,
-    settings: Settings | None = None,
     out: TextIO = sys.stdout,
 ) -> None:
-    """The session: lines from stdin until /quit, Ctrl-D (end of input), Ctrl-C or SIGTERM."""
-    settings = settings or Settings()
+    """The session, with the bot and the daily runner bot/bootstrap.py built: lines from stdin until
+    /quit, Ctrl-D (end of input), Ctrl-C or SIGTERM."""
     reader = LineReader(stdin, out, history=settings.data_dir / "console_history")
     interactive = reader.interactive
-    bot = ConsoleBot(service, user, out=out)
     bot.reader = reader
-    # The daily question runs here too: /daily set 09:00 Europe/Berlin, then /daily now.
-    runner = DailyRunner(service, {"console": ConsolePoster(bot.show_post, out=out)}, settings)
     with reader, _quiet_if_output_closes(out):
         await runner.start()
         try:

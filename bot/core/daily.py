@@ -402,18 +402,12 @@ class DailyService:
     """`/daily` for admins, the Reveal button of a post for everyone, and the runner's decisions."""
 
     def __init__(self, store: DailyStore, clock: Clock, study: StudyService) -> None:
-        self._store = store
+        self.store = store
         self.clock = clock
         self.study = study
         # Set by a running DailyRunner: post now, and hear about configuration changes.
         self.trigger: PostTrigger | None = None
         self.listeners: list[Callable[[], None]] = []
-
-    @property
-    def store(self) -> DailyStore:
-        # Follow the service's store: bot/runner.py swaps in a metering wrapper after start-up.
-        current: DailyStore | None = getattr(self.study, "store", None)
-        return current if current is not None else self._store
 
     def _changed(self) -> None:
         for listener in list(self.listeners):

@@ -150,15 +150,3 @@ class MeteredPoster:
 
     def _error(self, kind: str) -> None:
         self.metrics.platform_errors.labels(platform=self.platform, kind=kind).inc()
-
-
-def instrument(service: Any, metrics: Metrics) -> MeteredStore:
-    """Put a MeteredStore in front of the service's store, and of every part of the service that holds
-    the same store (the daily-question service does), so all asks and grades are counted."""
-    raw = service.store
-    metered = MeteredStore(raw, metrics)
-    service.store = metered
-    for part in vars(service).values():
-        if part is not service and getattr(part, "store", None) is raw:
-            part.store = metered
-    return metered

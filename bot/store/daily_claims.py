@@ -144,6 +144,10 @@ class SqlDailyClaims:
                     )
         return [results[channel_id] for channel_id in channel_ids]
 
+    def forget_cards(self) -> None:
+        """Drop the cached cards: a deck load may have retired some."""
+        self._card_cache.clear()
+
     async def _askable_cards(self, conn: AsyncConnection, deck_id: str | None) -> dict[int, StoredCard]:
         """The cards a channel may be asked, by id; cached briefly, since decks change only when loaded."""
         hit = self._card_cache.get(deck_id)

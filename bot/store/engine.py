@@ -9,20 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.config import normalise_url, sqlite_url
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-def normalise_url(url: str) -> str:
-    """Accept the URLs operators write (postgres://, postgresql://) and pick the async drivers."""
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
-    if url.startswith("sqlite:///"):
-        url = "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
-    return url
+__all__ = ["create_engine", "is_sqlite", "normalise_url", "sqlite_url", "writer"]
 
 
 def is_sqlite(url: str) -> bool:

@@ -3,8 +3,12 @@ statements run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.models import Deck, DeckProblem
 from bot.store.asks import SqlAsks
 from bot.store.boards import SqlBoards
 from bot.store.daily import SqlDaily
@@ -38,7 +42,6 @@ class SqlStore:
         self.ensure_member = self._members.ensure_member
         self.get_member = self._members.get_member
         # DeckStore
-        self.sync_decks = self._decks.sync_decks
         self.deck_ids = self._decks.deck_ids
         self.pick_due_card = self._decks.pick_due_card
         self.pick_new_card = self._decks.pick_new_card
@@ -83,3 +86,10 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> list[DeckProblem]:
+        # The daily claims cache each deck's askable cards; a load may retire some of them.
+        try:
+            return await self._decks.sync_decks(deck_list, now)
+        finally:
+            self._daily_claims.forget_cards()

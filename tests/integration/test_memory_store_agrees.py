@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_service
+from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
 from bot.core.messages import Form, Message
 from bot.core.service import StudyService
@@ -119,10 +119,6 @@ async def test_the_memory_store_gives_the_same_replies_as_the_database(
     async def on_database(folders: list[Path], clock: FakeClock) -> StudyService:
         return await build_service(db_url, folders, clock=clock)
 
-    # The store's 60 s cache of askable cards outlives a deck reload (test_daily_retired_card.py): off here,
-    # so the sessions compare the rules, not that defect.
-    monkeypatch.setattr("bot.store.daily_store.CARD_CACHE_SECONDS", 0.0)
-
     async def in_memory(folders: list[Path], clock: FakeClock) -> StudyService:
         service = StudyService(MemoryStore(), clock, content=folders)
         await service.library.reload()
@@ -137,14 +133,17 @@ async def test_the_memory_store_gives_the_same_replies_as_the_database(
         assert mine.replace(str(tmp_path / "memory"), "") == theirs.replace(str(tmp_path / "db"), ""), step
 
 
-def test_the_memory_store_has_every_method_of_the_sql_store_with_the_same_parameters() -> None:
+def test_the_memory_store_has_every_method_of_the_sql_store_with_the_same_parameters(tmp_path: Path) -> None:
+    from bot.bootstrap import open_engine
     from bot.store.sql_store import SqlStore
 
-    def methods(cls: type) -> dict[str, list[tuple[str, object]]]:
+    # Instances: the store delegates to its areas' bound methods, set up in __init__.
+    def methods(store: object) -> dict[str, list[tuple[str, object]]]:
         return {
             name: [(p.name, p.default) for p in inspect.signature(method).parameters.values()]
-            for name, method in inspect.getmembers(cls, inspect.iscoroutinefunction)
+            for name, method in inspect.getmembers(store, inspect.iscoroutinefunction)
             if not name.startswith("_")
         }
 
-    assert methods(MemoryStore) == methods(SqlStore)
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")  # never connected
+    assert methods(MemoryStore()) == methods(SqlStore(engine))

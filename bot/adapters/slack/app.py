@@ -37,7 +37,6 @@ from bot.adapters.slack.poster import SlackPoster, describe
 from bot.config import ConfigError, Settings
 from bot.core.service import StudyService
 from bot.schedule.poster import PermanentPostError, RetryablePostError
-from bot.store.engine import create_engine
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +103,12 @@ def choose_mode(settings: Settings) -> Mode:
 class SlackAdapter:
     name = "slack"
 
-    def __init__(self, settings: Settings, service: StudyService, *, host: str = "0.0.0.0") -> None:
+    def __init__(
+        self, settings: Settings, service: StudyService, engine: AsyncEngine, *, host: str = "0.0.0.0"
+    ) -> None:
         self.settings = settings
         self.service = service
+        self._engine = engine  # the process's one engine (bot/bootstrap.py): installations, states, inbox
         self.host = host
         self.mode: Mode | None = None
         self._problem: ConfigError | None = None
@@ -121,7 +123,6 @@ class SlackAdapter:
         self.handlers: SlackHandlers | None = None
         self._session: aiohttp.ClientSession | None = None
         self._client: Any = None
-        self._engine: AsyncEngine | None = None
         self._runner: web.AppRunner | None = None
         self._socket: Any = None
         self.inbox: Inbox | None = None
@@ -177,7 +178,6 @@ class SlackAdapter:
         if self.mode is not Mode.OAUTH:
             await self._check(self._client.auth_test(), "SLACK_BOT_TOKEN")
         assert self._session is not None
-        self._engine = create_engine(s.db_url)
         self.inbox = Inbox(self._engine, s.slack_inbox_lease_seconds)
         self.inbox.start()
         self.handlers = SlackHandlers(self.service, s, self._session, self.inbox, self.client_for_team)
@@ -229,7 +229,6 @@ class SlackAdapter:
             return AsyncApp(signing_secret="", **common)
         if self.mode is Mode.HTTP:
             return AsyncApp(signing_secret=s.slack_signing_secret, **common)
-        assert self._engine is not None
         self.installation_store = oauth.installation_store(s.slack_client_id, self._engine)
         settings = AsyncOAuthSettings(
             client_id=s.slack_client_id,
@@ -393,6 +392,3 @@ class SlackAdapter:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None

@@ -56,9 +56,8 @@ class running:
     """`async with running(mock, service, **settings) as harness`: start an adapter, stop it after."""
 
     def __init__(self, mock: MockSlack, service: StudyService, **overrides: Any) -> None:
-        engine = service.store.engine  # type: ignore[attr-defined]
-        overrides.setdefault("database_url", engine.url.render_as_string(hide_password=False))
-        self.adapter = SlackAdapter(http_settings(mock, **overrides), service, host="127.0.0.1")
+        engine = service.store.engine  # type: ignore[attr-defined]  # the one bootstrap built
+        self.adapter = SlackAdapter(http_settings(mock, **overrides), service, engine, host="127.0.0.1")
         self.mock = mock
         self._http: aiohttp.ClientSession | None = None
 
