@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from bot.app import build_service  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Message  # noqa: E402
-from bot.core.models import Caller  # noqa: E402
+from bot.core.model.models import Caller  # noqa: E402
 from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError  # noqa: E402
 from bot.schedule.runner import DailyRunner  # noqa: E402
 from bot.store.engine import create_engine  # noqa: E402

@@ -70,7 +70,7 @@ from grade_path import (
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.decks import load_decks
+from bot.core.decks.loader import load_decks
 from bot.core.ports import Store
 from bot.core.service import StudyService
 from bot.store.engine import create_engine

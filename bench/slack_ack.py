@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.app import build_service  # noqa: E402
-from bot.core.models import Caller  # noqa: E402
+from bot.core.model.models import Caller  # noqa: E402
 from bot.store.engine import create_engine, normalise_url, sqlite_url  # noqa: E402
 from bot.store.tables import asks, members, scores  # noqa: E402
 from tests.fakes.slack_api import (  # noqa: E402

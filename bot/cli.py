@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings
-from bot.core.decks import load_decks
-from bot.core.texts import plural
+from bot.core.decks.loader import load_decks
+from bot.core.texts.words import plural
 from bot.ops.logs import configure_logging, log_start_failure
 from bot.store.engine import sqlite_url
 from bot.store.migrate import startup_lock, upgrade

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_service
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.db import database_urls
 

@@ -12,10 +12,9 @@ from alembic import command
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.decks import load_decks
+from bot.core.decks.loader import load_decks
 from bot.core.messages import Message
-from bot.core.models import Caller, Period
-from bot.core.ports import ALL_TIME_START
+from bot.core.model.models import ALL_TIME_START, Caller, Period
 from bot.core.service import StudyService
 from bot.store.engine import create_engine
 from bot.store.migrate import alembic_config, upgrade

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from bot.core.models import (
+from bot.core.model.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
+from bot.core.model.models import (
     AskRow,
     BoardRow,
     CardState,
@@ -25,9 +26,6 @@ from bot.core.models import (
     TeamSize,
 )
 
-if TYPE_CHECKING:
-    from bot.core.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
-
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -41,7 +39,7 @@ class SystemClock:
 
 
 class DailyStore(Protocol):
-    """Persistence for the question of the day (bot/core/daily.py); in bot/store/daily_store.py."""
+    """Persistence for the question of the day (bot/core/services/daily_*.py); in bot/store/daily_store.py."""
 
     async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
         """Create the workspace if new; return its timezone (None if unset)."""
@@ -210,6 +208,3 @@ class Store(DailyStore, Protocol):
         ...
 
     async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]: ...
-
-
-ALL_TIME_START = date(1970, 1, 1)

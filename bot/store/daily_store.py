@@ -16,16 +16,16 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.daily import (
+from bot.core.model.card_order import pick_card
+from bot.core.model.daily import (
     ClaimResult,
     ClaimStatus,
     DailyChannel,
     DailyClaim,
     DailyConfig,
     DailyPost,
-    pick_card,
 )
-from bot.core.models import CardKind, Grade, StoredCard
+from bot.core.model.models import CardKind, Grade, StoredCard
 from bot.store.claims import Claimable, new_token
 from bot.store.tables import asks, cards, daily_channels, daily_posts, decks
 

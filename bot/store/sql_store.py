@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.models import (
+from bot.core.model.models import (
+    ALL_TIME_START,
     AskRow,
     BoardRow,
     CardKind,
@@ -30,8 +31,7 @@ from bot.core.models import (
     TeamRow,
     TeamSize,
 )
-from bot.core.ports import ALL_TIME_START
-from bot.core.streaks import previous_day
+from bot.core.model.streaks import previous_day
 from bot.store.daily_store import DailyQueries
 from bot.store.engine import writer
 from bot.store.tables import (

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.models import Period
-from bot.core.ports import ALL_TIME_START
+from bot.core.model.models import ALL_TIME_START, Period
 
 
 def zone(name: str | None) -> ZoneInfo:
