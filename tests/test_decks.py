@@ -1,4 +1,4 @@
-"""Deck parsing and validation (bot/core/decks.py)."""
+"""Deck parsing and validation (bot/core/decks/)."""
 
 from __future__ import annotations
 

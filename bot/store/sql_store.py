@@ -653,8 +653,8 @@ class SqlStore(DailyQueries):
         """Returns the member's streak_current and team_id after the update. Locks the member row, so a
         team join or leave of the member runs wholly before or after the grade."""
         # Done in one UPDATE so concurrent grades of one member cannot lose a day.
-        # The rule (same day: unchanged; the day after: +1; later: restart at 1) lives in bot/core/streaks.py
-        # as well, for display; keep the two in step.
+        # The rule (same day: unchanged; the day after: +1; later: restart at 1) lives in
+        # bot/core/model/streaks.py as well, for display; keep the two in step.
         last = members.c.last_study_day
         new_current = sa.case(
             (last == day, members.c.streak_current),

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from bot.core.decks.loader import load_decks
 from bot.core.messages import Message
@@ -30,7 +31,11 @@ class DeckReport:
     problems: tuple[DeckProblem, ...]
 
 
-async def resolve_deck(store: Store, name: str | None) -> str | None:
+class DeckIds(Protocol):
+    async def deck_ids(self) -> list[str]: ...
+
+
+async def resolve_deck(store: DeckIds, name: str | None) -> str | None:
     """A deck id from what the member typed (exact or unique prefix); refused with the list of decks."""
     if not name:
         return None
