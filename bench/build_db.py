@@ -43,7 +43,7 @@ from typing import Any
 from alembic.script import ScriptDirectory
 
 from bot.bootstrap import build_service
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from bot.store.engine import sqlite_url
 from bot.store.migrate import alembic_config

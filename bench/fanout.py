@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from bot.bootstrap import build_service, daily_runner, open_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Message  # noqa: E402
-from bot.core.models import Caller  # noqa: E402
+from bot.core.model.models import Caller  # noqa: E402
 from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError  # noqa: E402
 from bot.store.tables import daily_channels, daily_posts  # noqa: E402
 from tests.db import fresh_postgres_database  # noqa: E402

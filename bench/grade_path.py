@@ -11,7 +11,7 @@ On the cached benchmark database (bench/build_db.py: 100,000 members, 1,000,000 
   RETURNING the new totals, the streak UPDATE RETURNING streak and team, and the three team_scores upserts
   when the member has a team.
 
-Both sides run the real fsrs computation (bot.core.scheduling.review) and the same points/day arithmetic;
+Both sides run the real fsrs computation (bot.core.model.grading.review) and the same points/day arithmetic;
 only the service builds its reply Message. Each grade is on a fresh ask created by store.create_ask
 outside the timed region, for a random member and card; the two sides alternate in blocks.
 
@@ -56,13 +56,12 @@ from build_db import (
 from sqlalchemy import event
 
 from bot.bootstrap import open_engine
-from bot.core import scheduling
 from bot.core.messages import Message
-from bot.core.models import CardState, Grade, Period
-from bot.core.points import points_for
-from bot.core.ports import ALL_TIME_START
+from bot.core.model import grading
+from bot.core.model.grading import points_for
+from bot.core.model.models import ALL_TIME_START, CardState, Grade, Period
+from bot.core.model.streaks import local_day, period_start, previous_day, zone
 from bot.core.service import StudyService
-from bot.core.streaks import local_day, period_start, previous_day, zone
 
 TARGET_RATIO = 3.0
 TARGET_P99_MS = 5.0
@@ -215,7 +214,7 @@ class BareGrader:
             tuple(json.loads(ctx[F + 7]))
         _decode_state(ctx, FS)
         state = _decode_state(ctx, S)
-        new = scheduling.review(state, card_id, grade, now)
+        new = grading.review(state, card_id, grade, now)
         workspace_tz = ctx[W]
         member_tz = ctx[M + 4] or workspace_tz
         board_today = local_day(now, zone(workspace_tz))
@@ -341,7 +340,7 @@ def fsrs_cost_us(samples: int = 2000) -> float:
     now = datetime(2026, 3, 4, 12, tzinfo=UTC)
     started = time.perf_counter_ns()
     for _ in range(samples):
-        scheduling.review(state, 1, Grade.GOOD, now)
+        grading.review(state, 1, Grade.GOOD, now)
     return (time.perf_counter_ns() - started) / samples / 1e3
 
 

@@ -35,9 +35,9 @@ from build_db import (
 )
 from grade_variants import make_service
 
-from bot.core.models import Caller, Period
-from bot.core.service import LEADERBOARD_SIZE
-from bot.core.streaks import period_start
+from bot.core.model.models import Caller, Period
+from bot.core.model.streaks import period_start
+from bot.core.services.progress import LEADERBOARD_SIZE
 
 TARGET_MEDIAN_MS = 10.0
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from bot.bootstrap import build_service, open_engine  # noqa: E402
 from bot.config import normalise_url, sqlite_url  # noqa: E402
-from bot.core.models import Caller  # noqa: E402
+from bot.core.model.models import Caller  # noqa: E402
 from bot.store.tables import asks, members, scores  # noqa: E402
 from tests.fakes.slack.driver import Member, click_payload, command_body  # noqa: E402
 from tests.fakes.slack.server import BOT_TOKEN, SECRET, TEAM, MockSlack, signed_headers  # noqa: E402

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings
 from bot.core.ports import Clock, Store
-from bot.core.service import ANSWER_LIMIT, StudyService
+from bot.core.service import StudyService
+from bot.core.services.study import ANSWER_LIMIT
 from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics
 from bot.schedule.poster import Poster
 from bot.store.engine import create_engine

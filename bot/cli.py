@@ -48,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def decks_check(paths: list[Path]) -> int:
-    from bot.core.decks import load_decks
-    from bot.core.texts import plural
+    from bot.core.decks.loader import load_decks
+    from bot.core.texts.words import plural
 
     decks, problems = load_decks(paths)
     for deck in decks:

@@ -16,7 +16,7 @@ from bot.adapters.discord.render import render
 from bot.adapters.slack.render import fallback_text, message_blocks
 from bot.bootstrap import build_service
 from bot.core.messages import Message
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import REPO, FakeClock, member
 

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.models import Streak
-from bot.core.streaks import current_streak, extend_streak
-from bot.core.team_activity import becomes_active
+from bot.core.model.models import Streak
+from bot.core.model.streaks import current_streak, extend_streak
+from bot.core.model.team_activity import becomes_active
 
 DAY = date(2026, 3, 4)
 

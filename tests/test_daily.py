@@ -11,8 +11,9 @@ from bot.adapters.console import ConsoleBot
 from bot.adapters.console_poster import ConsolePoster
 from bot.config import Settings
 from bot.core.commands import run_text_command
-from bot.core.daily import parse_weekdays, pick_card, shuffled
 from bot.core.messages import Message
+from bot.core.model.calendar import parse_weekdays
+from bot.core.model.card_order import pick_card, shuffled
 from bot.core.service import StudyService
 from bot.schedule.runner import DailyRunner
 from tests.conftest import FakeClock, member

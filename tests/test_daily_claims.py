@@ -11,8 +11,8 @@ from typing import Any
 
 from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
-from bot.core.daily import PostStatus
 from bot.core.messages import Message
+from bot.core.model.daily import PostStatus
 from bot.core.service import StudyService
 from bot.schedule.claims import ClaimKeeper
 from bot.schedule.poster import RetryablePostError

@@ -10,8 +10,8 @@ import pytest
 
 from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
-from bot.core.daily import PostStatus
 from bot.core.messages import Message
+from bot.core.model.daily import PostStatus
 from bot.core.service import StudyService
 from bot.schedule.poster import PermanentPostError, RetryablePostError
 from tests.conftest import CONTENT, FakeClock, member

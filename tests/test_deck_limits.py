@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core import deck_limits
-from bot.core.decks import parse_deck, parse_deck_bytes, parse_deck_text
-from bot.core.models import Deck, DeckProblem
+from bot.core.decks import limits as deck_limits
+from bot.core.decks.loader import parse_deck
+from bot.core.decks.markdown import parse_deck_bytes, parse_deck_text
+from bot.core.model.models import Deck, DeckProblem
 from bot.store import tables
 
 GOOD = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import build_service
-from bot.core.decks import load_decks
+from bot.core.decks.loader import load_decks
 from bot.core.messages import Message
 from tests.conftest import REPO, FakeClock, member
 from tests.support.decks import GOOD

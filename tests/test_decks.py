@@ -1,4 +1,4 @@
-"""Deck parsing and validation (bot/core/decks.py)."""
+"""Deck parsing and validation (bot/core/decks/)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.decks import load_decks, parse_deck, parse_deck_text
-from bot.core.models import CardKind, Deck, DeckProblem
+from bot.core.decks.loader import load_decks, parse_deck
+from bot.core.decks.markdown import parse_deck_text
+from bot.core.model.models import CardKind, Deck, DeckProblem
 
 SEED = Path(__file__).resolve().parent.parent / "content" / "ml-interview-questions.md"
 

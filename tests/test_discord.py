@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from bot.bootstrap import build_service
-from bot.core.daily import thread_name
-from bot.core.decks import load_decks
+from bot.core.decks.loader import load_decks
 from bot.core.messages import Message
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
+from bot.core.texts.daily import thread_name
 from bot.schedule.poster import PostRef
 from bot.schedule.runner import DailyRunner
 from tests.conftest import CONTENT, FakeClock
@@ -302,13 +302,13 @@ async def post_daily(env: DiscordEnv, service: StudyService) -> PostRef:
     """What the daily runner does when a post is due, through the Discord poster."""
     (channel,) = await service.daily.channels()
     today = service.clock.now().astimezone(channel.zone).date()
-    claimed = await service.daily.claim(channel.id, today, "test", timedelta(minutes=10))
+    (claimed,) = await service.daily.claim_many([(channel.id, today)], "test", timedelta(minutes=10))
     assert claimed.claim is not None
-    message = await service.daily.build_post(claimed.claim)
+    (message,) = await service.daily.build_posts([claimed.claim])
     ref = await env.adapter.poster.post(
         channel.workspace_ref, channel.channel_ref, message, thread_name(today)
     )
-    await service.daily.posted(claimed.claim.post.id, ref.message_ref, ref.thread_ref)
+    await service.daily.posted_many([(claimed.claim.post.id, ref.message_ref, ref.thread_ref)])
     return ref
 
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from bot.adapters.discord.app import DiscordAdapter
 from bot.bootstrap import build_service
 from bot.config import MAX_SHARDS, ConfigError, Settings, format_shard_ids, parse_shard_ids
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import CONTENT
 from tests.db import POSTGRES_ENV

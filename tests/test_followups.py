@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.decks import load_decks
+from bot.core.decks.loader import load_decks
 from bot.core.messages import Message
 from bot.core.service import StudyService
 from tests.conftest import FakeClock, member

@@ -7,7 +7,7 @@ import asyncio
 import sqlalchemy as sa
 
 from bot.core.messages import Message
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from bot.store.tables import asks, card_states, members, scores
 from tests.conftest import FakeClock, member

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.cardtext import PARSE_LIMIT, plain
-from bot.core.decks import parse_deck_text
-from bot.core.keyterms import Coverage, key_terms, match_key_terms
+from bot.core.decks.keyterms import Coverage, key_terms, match_key_terms
+from bot.core.decks.markdown import parse_deck_text
 
 COVERED, PARTLY, MISSED = Coverage.COVERED, Coverage.PARTLY, Coverage.MISSED
 

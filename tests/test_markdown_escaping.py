@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.adapters.discord.render import DISCORD, clip_markdown
 from bot.adapters.slack.render import ZWSP, SlackMrkdwn, split_text
 from bot.core import cardtext
-from bot.core.keyterms import key_terms
+from bot.core.decks.keyterms import key_terms
 
 MARKUP = list("*_`~[]()<>#!\\&;-+.1 \t|@=:")
 # Surrogates and control characters never reach us as text; \r is normalised before anything else.

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection, make_url
 from bot.bootstrap import build_service, migrate, open_engine
 from bot.config import Settings
 from bot.core.messages import Message
-from bot.core.models import Period
-from bot.core.streaks import period_start
+from bot.core.model.models import Period
+from bot.core.model.streaks import period_start
 from bot.store.engine import normalise_url
 from bot.store.migrate import alembic_config
 from bot.store.tables import metadata

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from bot.bootstrap import build_service
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import CONTENT
 from tests.fakes.slack.driver import Member, click_payload

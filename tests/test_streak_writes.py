@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from bot.core import scheduling
-from bot.core.models import Grade, GradeRecord, MemberRow, Streak
+from bot.core.model import grading as scheduling
+from bot.core.model.models import Grade, GradeRecord, MemberRow, Streak
 from bot.core.service import StudyService
 from bot.store.tables import cards, members
 from tests.conftest import FakeClock

@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import build_service, migrate, open_engine
 from bot.core.messages import Message
-from bot.core.models import Caller, Period
-from bot.core.ports import ALL_TIME_START
+from bot.core.model.models import ALL_TIME_START, Caller, Period
 from bot.core.service import StudyService
 from bot.store.migrate import alembic_config
 from tests.conftest import CONTENT, FakeClock, member

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.bootstrap import build_service
-from bot.core import daily, typed_text
-from bot.core import service as service_module
 from bot.core.commands import run_text_command
 from bot.core.messages import Form, Message, Reply
-from bot.core.models import Caller
+from bot.core.model import daily, typed_text
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
+from bot.core.services import teams as teams_service
 from bot.store import tables
 from tests.conftest import CONTENT, FakeClock, member
 
@@ -127,7 +127,7 @@ def test_the_cores_limits_are_the_columns_sizes() -> None:
     assert size(tables.members.c.display_name) == typed_text.DISPLAY_NAME_LIMIT
     assert size(tables.workspaces.c.id) == typed_text.WORKSPACE_ID_LIMIT
     assert size(tables.daily_channels.c.channel_ref) == daily.CHANNEL_LIMIT
-    assert size(tables.teams.c.name) == size(tables.teams.c.name_key) == service_module.TEAM_NAME_LIMIT
+    assert size(tables.teams.c.name) == size(tables.teams.c.name_key) == teams_service.TEAM_NAME_LIMIT
 
 
 # -- any text in any field: a reply, never an exception ---------------------------------------------

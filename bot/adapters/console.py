@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.core import cardtext
 from bot.core.commands import run_text_command
 from bot.core.messages import Action, Form, Message, Reply
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from bot.ops.logs import describe_error
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.core.daily import USAGE_SET, looks_like_misspelt_weekdays, looks_like_time, looks_like_weekdays
 from bot.core.messages import Message, Reply, error
-from bot.core.models import Caller
+from bot.core.model.calendar import looks_like_misspelt_weekdays, looks_like_time, looks_like_weekdays
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
+from bot.core.texts.daily import USAGE_SET
 
 
 async def run_text_command(service: StudyService, caller: Caller, line: str) -> Reply:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from bot.core.models import (
+from bot.core.model.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
+from bot.core.model.models import (
     AskRow,
     BoardRow,
     CardState,
@@ -25,9 +26,6 @@ from bot.core.models import (
     TeamRow,
     TeamSize,
 )
-
-if TYPE_CHECKING:
-    from bot.core.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
 
 
 class Clock(Protocol):
@@ -242,6 +240,3 @@ class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
 
 class Store(MemberStore, DeckStore, AskStore, BoardStore, TeamStore, DailyPostStore, Closeable, Protocol):
     """Persistence as the core sees it: every role, and close(). Implemented over SQLAlchemy in bot/store/."""
-
-
-ALL_TIME_START = date(1970, 1, 1)

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.core.messages import Message
-from bot.core.models import GradeOutcome, GradeRecord
+from bot.core.model.models import GradeOutcome, GradeRecord
 from bot.schedule.poster import PermanentPostError, Poster, PostRef, RetryablePostError
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -22,19 +22,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.core.daily import (
-    ClaimStatus,
-    DailyChannel,
-    DailyClaim,
-    PostResult,
-    PostStatus,
-    cron_days,
-    due_date,
-    thread_name,
-)
 from bot.core.messages import Message
+from bot.core.model.calendar import cron_days
+from bot.core.model.daily import ClaimStatus, DailyChannel, DailyClaim, PostResult, PostStatus, due_date
 from bot.core.ports import Clock
 from bot.core.service import StudyService
+from bot.core.texts.daily import thread_name
 from bot.schedule.claims import ClaimKeeper, Lease
 from bot.schedule.pacing import GroupCommit, RateGate
 from bot.schedule.poster import PermanentPostError, Poster, PostRef, RetryablePostError

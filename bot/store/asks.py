@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.core.models import AskRow, CardState, GradeContext
+from bot.core.model.models import AskRow, CardState, GradeContext
 from bot.store.db import Db
 from bot.store.rows import CARD_COLUMNS, ask_row, card_row, member_row, state_row
 from bot.store.tables import asks, card_states, cards, members, workspaces

@@ -6,8 +6,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from bot.core.models import BoardRow, Grade, MemberStats, Period, TeamRow
-from bot.core.ports import ALL_TIME_START
+from bot.core.model.models import ALL_TIME_START, BoardRow, Grade, MemberStats, Period, TeamRow
 from bot.store.db import Db
 from bot.store.tables import asks, card_states, members, scores, team_scores, teams
 

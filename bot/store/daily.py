@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from bot.core.daily import DailyChannel, DailyConfig, DailyPost
-from bot.core.models import Grade
+from bot.core.model.daily import DailyChannel, DailyConfig, DailyPost
+from bot.core.model.models import Grade
 from bot.store.db import Db
 from bot.store.rows import channel_row, post_row
 from bot.store.tables import asks, daily_channels, daily_posts

@@ -11,8 +11,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.daily import ClaimResult, ClaimStatus, DailyChannel, DailyClaim, DailyPost, pick_card
-from bot.core.models import CardKind, StoredCard
+from bot.core.model.card_order import pick_card
+from bot.core.model.daily import ClaimResult, ClaimStatus, DailyChannel, DailyClaim, DailyPost
+from bot.core.model.models import CardKind, StoredCard
 from bot.store.claims import Claimable, new_token
 from bot.store.db import Db
 from bot.store.rows import CARD_COLUMNS, card_row, channel_row, post_row

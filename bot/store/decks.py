@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import CardKind, Deck, DeckProblem, DeckProgress, StoredCard
+from bot.core.model.models import CardKind, Deck, DeckProblem, DeckProgress, StoredCard
 from bot.store.db import Db
 from bot.store.rows import CARD_COLUMNS, card_row
 from bot.store.tables import asks, card_states, cards, decks

@@ -12,10 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import GradeOutcome, GradeRecord, Period, Streak
-from bot.core.ports import ALL_TIME_START
-from bot.core.streaks import extend_streak
-from bot.core.team_activity import becomes_active
+from bot.core.model.models import ALL_TIME_START, GradeOutcome, GradeRecord, Period, Streak
+from bot.core.model.streaks import extend_streak
+from bot.core.model.team_activity import becomes_active
 from bot.store.db import Db
 from bot.store.tables import asks, card_points, card_states, members, scores, team_member_scores, team_scores
 

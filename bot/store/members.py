@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.core.models import MemberRow
+from bot.core.model.models import MemberRow
 from bot.store.db import Db
 from bot.store.rows import member_row
 from bot.store.tables import members, workspaces

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.core.daily import DailyChannel, DailyPost
-from bot.core.models import AskRow, CardKind, CardState, Grade, MemberRow, StoredCard
+from bot.core.model.daily import DailyChannel, DailyPost
+from bot.core.model.models import AskRow, CardKind, CardState, Grade, MemberRow, StoredCard
 from bot.store.tables import cards
 
 CARD_COLUMNS = (

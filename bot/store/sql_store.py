@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.models import Deck, DeckProblem
+from bot.core.model.models import Deck, DeckProblem
 from bot.store.asks import SqlAsks
 from bot.store.boards import SqlBoards
 from bot.store.daily import SqlDaily

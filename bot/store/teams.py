@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import TeamSize
+from bot.core.model.models import TeamSize
 from bot.store.db import Db
 from bot.store.tables import members, teams
 

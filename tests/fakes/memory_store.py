@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from bot.core.daily import (
+from bot.core.decks.limits import CARD_KEY_MAX, DECK_ID_MAX, NUMBER_MAX, SOURCE_MAX, TITLE_MAX
+from bot.core.model.card_order import pick_card
+from bot.core.model.daily import (
     ClaimResult,
     ClaimStatus,
     DailyChannel,
     DailyClaim,
     DailyConfig,
     DailyPost,
-    pick_card,
 )
-from bot.core.deck_limits import CARD_KEY_MAX, DECK_ID_MAX, NUMBER_MAX, SOURCE_MAX, TITLE_MAX
-from bot.core.models import (
+from bot.core.model.models import (
+    ALL_TIME_START,
     AskRow,
     BoardRow,
     CardKind,
@@ -48,8 +49,7 @@ from bot.core.models import (
     TeamRow,
     TeamSize,
 )
-from bot.core.ports import ALL_TIME_START
-from bot.core.streaks import previous_day
+from bot.core.model.streaks import previous_day
 
 NAME_MAX = 100  # members.display_name
 ZONE_MAX = 64  # members.timezone

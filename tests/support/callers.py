@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 
 REPO = Path(__file__).resolve().parents[2]
 # The tests' own decks (a copy of the bundled one), so a deck added to content/ changes no test.

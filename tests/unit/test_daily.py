@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.commands import run_text_command
-from bot.core.daily import parse_weekdays, pick_card, shuffled
 from bot.core.messages import Message
+from bot.core.model.calendar import parse_weekdays
+from bot.core.model.card_order import pick_card, shuffled
 from bot.core.service import StudyService
 from tests.daily_helpers import RecordingPoster, make_runner
 from tests.support.callers import member

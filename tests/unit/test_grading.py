@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.messages import Message
-from bot.core.models import Caller, Period
+from bot.core.model.models import Caller, Period
 from bot.core.service import StudyService
 from tests.support.callers import member
 from tests.support.clock import FakeClock

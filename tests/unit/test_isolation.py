@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.core.models import Grade
+from bot.core.model.models import Grade
 from bot.core.service import StudyService
 from tests.fakes.memory_store import MemoryStore
 from tests.support.callers import member

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.messages import Message
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.support.callers import member
 from tests.support.clock import FakeClock

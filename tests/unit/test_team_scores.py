@@ -9,8 +9,7 @@ import re
 from datetime import date, timedelta
 
 from bot.core.messages import Message
-from bot.core.models import Caller, Period
-from bot.core.ports import ALL_TIME_START
+from bot.core.model.models import ALL_TIME_START, Caller, Period
 from bot.core.service import StudyService
 from tests.support.callers import member
 from tests.support.clock import FakeClock

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from bot.core.decks import load_decks
-from bot.core.models import DeckProgress, Period, TeamRow
+from bot.core.decks.loader import load_decks
+from bot.core.model.models import DeckProgress, Period, TeamRow
 from bot.core.service import StudyService
-from bot.core.texts import decks, leaderboard, number, plural
+from bot.core.texts.decks import decks
+from bot.core.texts.progress import leaderboard
+from bot.core.texts.words import number, plural
 from tests.support.callers import member
 
 

@@ -11,7 +11,7 @@ import discord
 from bot.adapters.discord.app import login, use_api_base
 from bot.adapters.discord.client import build_client
 from bot.config import ConfigError, Settings
-from bot.core.texts import plural
+from bot.core.texts.words import plural
 
 # The least the bot needs: see channels, post the daily question with its embed, open and talk in its
 # thread. Interaction replies need no permission at all.

@@ -13,7 +13,7 @@ from discord import app_commands
 from bot.adapters.discord.render import NO_PINGS, render
 from bot.adapters.discord.replies import NEEDS_SERVER, OOPS, caller_for
 from bot.core.messages import Reply
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import discord
 
 from bot.adapters.discord.render import NO_PINGS, modal_for, render
 from bot.core.messages import Form, Message, Reply, error
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackClientError
 
-from bot.core.streaks import is_valid_timezone
+from bot.core.model.streaks import is_valid_timezone
 
 log = logging.getLogger(__name__)
 

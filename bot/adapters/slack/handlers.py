@@ -35,7 +35,7 @@ from bot.adapters.slack.requests import problem
 from bot.config import Settings
 from bot.core.commands import run_text_command
 from bot.core.messages import Form, Message, Reply, error
-from bot.core.models import Caller
+from bot.core.model.models import Caller
 from bot.core.service import StudyService
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.core.typed_text import DISPLAY_NAME_LIMIT, storable
+from bot.core.model.typed_text import DISPLAY_NAME_LIMIT, storable
 
 
 class Grade(enum.IntEnum):
@@ -38,6 +38,10 @@ class Period(enum.StrEnum):
     WEEK = "week"
     MONTH = "month"
     ALL = "all"
+
+
+# The period start under which all-time scores are kept.
+ALL_TIME_START = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.models import Period, Streak
-from bot.core.ports import ALL_TIME_START
+from bot.core.model.models import ALL_TIME_START, Period, Streak
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -1,4 +1,5 @@
-"""Spaced repetition through the `fsrs` package: day-based intervals, no minute learning steps."""
+"""Grading: spaced repetition through the `fsrs` package (day-based intervals, no minute learning steps)
+and the points rule (points reward practice, never claimed correctness; see README, "Points")."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime, timedelta
 
 import fsrs
 
-from bot.core.models import CardState, Grade
+from bot.core.model.models import CardState, Grade
 
 # No learning steps: in a chat bot a card coming back in 10 minutes is noise; the smallest interval is a day.
 # No fuzzing: the interval printed on a button must be the interval the member gets.
@@ -57,3 +58,16 @@ def format_interval(interval: timedelta) -> str:
     if days < 365:
         return f"{round(days / 30.4)}mo"
     return f"{days / 365:.1f}y"
+
+
+PRACTICE_POINTS = 10
+WRITTEN_ANSWER_BONUS = 5
+
+
+def points_for(grade: Grade, wrote_answer: bool) -> int:
+    """Every graded card earns the same, whatever the grade; writing an answer first earns a bonus.
+
+    The grade is accepted but deliberately unused: an honest "Again" must never earn less than "Easy".
+    """
+    del grade
+    return PRACTICE_POINTS + (WRITTEN_ANSWER_BONUS if wrote_answer else 0)

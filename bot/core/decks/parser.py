@@ -3,15 +3,34 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-
-import ftfy
-
 from bot.core.cardtext import plain_inline, unwrap_heading
-from bot.core.deck_fences import FENCE_OPEN, closes_fence
-from bot.core.deck_limits import (
+from bot.core.decks.blocks import (
+    ANY_HEADING,
+    EXPLICIT_ID,
+    FOLLOWUP_SUFFIX,
+    HEADING_HINT,
+    LOOKS_NUMBERED,
+    MARKER,
+    NUMBERED,
+    QUESTION,
+    SECTION_LABELS,
+    SEPARATOR,
+    TITLE,
+    VALID_ID,
+    WHITESPACE,
+    DeckLine,
+    DeckSection,
+    Heading,
+    clean,
+    fix,
+    section_name,
+    strip_closing_hashes,
+    trimmed,
+    unitalic,
+)
+from bot.core.decks.fences import FENCE_OPEN, closes_fence
+from bot.core.decks.keyterms import key_terms
+from bot.core.decks.limits import (
     CARD_KEY_MAX,
     DECK_ID_MAX,
     LINE_MAX,
@@ -19,105 +38,7 @@ from bot.core.deck_limits import (
     SOURCE_MAX,
     TITLE_MAX,
 )
-from bot.core.keyterms import key_terms
-from bot.core.models import Card, CardKind, Deck, DeckProblem
-
-FOLLOWUP_SUFFIX = "/followup"
-
-# Deck files are outside input: every pattern here is anchored and has no two quantifiers that can
-# match the same characters, so matching is linear in the line (a lazy `.*?` before `[ \t]*$`, or a
-# search for `[ \t]+#+$`, is quadratic on a long run of spaces). Trailing blanks are stripped in code.
-# CommonMark allows up to three spaces of indentation before block syntax; four make a code block.
-_TITLE = re.compile(r"^ {0,3}#(?:[ \t]+(?P<text>.*))?$")
-_QUESTION = re.compile(r"^ {0,3}###(?:[ \t]+(?P<text>.*))?$")
-_ANY_HEADING = re.compile(r"^ {0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*)$")
-_SEPARATOR = re.compile(r"^ {0,3}-{3,}[ \t]*$")
-_MARKER = re.compile(
-    r"^ {0,3}\*\*[ \t]*(?P<name>theory|follow[- ]?up(?:[ \t]+question)?|answer)[ \t]*"
-    r"(?::[ \t]*\*\*|\*\*[ \t]*:)(?P<rest>.*)$",
-    re.IGNORECASE,
-)
-_EXPLICIT_ID = re.compile(r"\{#(?P<id>[^{}]*)\}$")
-# No "/" in ids: follow-up keys are "<main key>/followup".
-_VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_NUMBERED = re.compile(r"^(?P<number>\d+)[.)][ \t]*(?P<text>.*)$")
-_LOOKS_NUMBERED = re.compile(r"^\d+[.)]\s")
-_ITALIC_WRAP = re.compile(r"(?P<d>\*{1,3}|_{1,3})(?P<inner>\S(?:.*\S)?)(?P=d)", re.DOTALL)
-_WHITESPACE = re.compile(r"\s+")
-
-_SECTION_LABELS = {
-    "theory": "**Theory:**",
-    "followup": "**Follow-up Question:**",
-    "answer": "**Answer:**",
-}
-_HEADING_HINT = "expected `### **N. Question text**`"
-
-
-def _fix(text: str) -> str:
-    # Only repair broken encodings (mojibake); quotes, ligatures and full-width text stay as written.
-    fixed: str = ftfy.fix_text(
-        text, uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False
-    )
-    return fixed
-
-
-def _trimmed(lines: Sequence[str], blank: Callable[[str], bool]) -> Sequence[str]:
-    """`lines` without the blank ones at either end (slicing, not popping from the front: linear)."""
-    first = next((i for i, line in enumerate(lines) if not blank(line)), len(lines))
-    last = next((i for i in range(len(lines) - 1, first - 1, -1) if not blank(lines[i])), first - 1)
-    return lines[first : last + 1]
-
-
-def _clean(lines: Sequence[str]) -> str:
-    # rstrip drops Markdown's two-space hard line breaks, which mean nothing in a chat message.
-    stripped = _trimmed([line.rstrip() for line in lines], lambda line: not line)
-    return _fix("\n".join(stripped))
-
-
-def _strip_closing_hashes(text: str) -> str:
-    # `# Title ##`: CommonMark's optional closing sequence, after a space or as the whole text.
-    bare = text.rstrip("#")
-    if bare != text and (not bare or bare[-1] in " \t"):
-        return bare.rstrip(" \t")
-    return text
-
-
-def _unitalic(text: str) -> str:
-    wrapped = _ITALIC_WRAP.fullmatch(text)
-    if wrapped and wrapped["d"][0] not in wrapped["inner"]:
-        return wrapped["inner"].strip()
-    return text
-
-
-@dataclass(frozen=True)
-class _Line:
-    number: int  # 1-based, as editors show it
-    text: str
-    code: bool  # inside a fenced code block, or one of its fence lines: never structure
-
-
-@dataclass
-class _Section:
-    name: str
-    line: int
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return _SECTION_LABELS[self.name]
-
-
-@dataclass(frozen=True)
-class _Heading:
-    line: int
-    number: int | None
-    key: str | None
-    explicit: bool
-    text: str
-
-    @property
-    def label(self) -> str:
-        return f"question {self.number}" if self.number is not None else f"the question at line {self.line}"
+from bot.core.model.models import Card, CardKind, Deck, DeckProblem
 
 
 class DeckParser:
@@ -126,7 +47,7 @@ class DeckParser:
         self.deck_id = deck_id
         self.text = text.removeprefix("\ufeff")
         self.problems: list[DeckProblem] = []
-        self.lines: list[_Line] = []
+        self.lines: list[DeckLine] = []
         # Line of the first use, and whether it was an explicit id.
         self.numbers: dict[int, int] = {}
         self.keys: dict[str, tuple[int, bool]] = {}
@@ -151,17 +72,17 @@ class DeckParser:
         self._check_names()
         self.lines = self._scan(self.text.split("\n"))
         title, title_line = self._title()
-        headings = [i for i, ln in enumerate(self.lines) if not ln.code and _QUESTION.match(ln.text)]
+        headings = [i for i, ln in enumerate(self.lines) if not ln.code and QUESTION.match(ln.text)]
         self._check_misleveled(title_line)
         if not headings:
-            self.problem(title_line or 1, f"deck has no questions: {_HEADING_HINT} headings")
+            self.problem(title_line or 1, f"deck has no questions: {HEADING_HINT} headings")
 
         cards: list[Card] = []
         credit = ""
         for position, start in enumerate(headings):
             end = headings[position + 1] if position + 1 < len(headings) else len(self.lines)
             block = self.lines[start + 1 : end]
-            cut = next((i for i, ln in enumerate(block) if not ln.code and _SEPARATOR.match(ln.text)), None)
+            cut = next((i for i, ln in enumerate(block) if not ln.code and SEPARATOR.match(ln.text)), None)
             body, tail = (block, []) if cut is None else (block[:cut], block[cut:])
             heading = self._heading(self.lines[start])
             is_last = position == len(headings) - 1
@@ -174,9 +95,9 @@ class DeckParser:
             return sorted(self.problems, key=lambda p: p.line)
         return Deck(id=self.deck_id, title=title, cards=tuple(cards), credit=credit, source=self.path)
 
-    def _scan(self, raw: list[str]) -> list[_Line]:
+    def _scan(self, raw: list[str]) -> list[DeckLine]:
         """Number the lines and mark fenced code, so `#` lines in code are never headings."""
-        lines: list[_Line] = []
+        lines: list[DeckLine] = []
         fence: str | None = None
         fence_line = 0
         for number, text in enumerate(raw, start=1):
@@ -187,13 +108,13 @@ class DeckParser:
                 # A backtick fence's info string may not contain backticks (CommonMark).
                 if opened and not (opened["fence"][0] == "`" and "`" in opened["info"]):
                     fence, fence_line = opened["fence"], number
-                    lines.append(_Line(number, text, code=True))
+                    lines.append(DeckLine(number, text, code=True))
                     continue
-                lines.append(_Line(number, text, code=False))
+                lines.append(DeckLine(number, text, code=False))
             else:
                 if closes_fence(text, fence):
                     fence = None
-                lines.append(_Line(number, text, code=True))
+                lines.append(DeckLine(number, text, code=True))
         if fence is not None:
             # An unclosed fence runs to the end of the file and would swallow every question after it.
             self.problem(fence_line, f"code block opened here with {fence} is never closed")
@@ -237,12 +158,12 @@ class DeckParser:
 
     def _title(self) -> tuple[str, int]:
         first = next(ln for ln in self.lines if ln.text.strip())
-        matched = None if first.code else _TITLE.match(first.text)
+        matched = None if first.code else TITLE.match(first.text)
         if matched is None:
             self.problem(first.number, "deck has no title: the first line must be `# Deck title`")
             return "", 0
-        title = plain_inline(_strip_closing_hashes((matched["text"] or "").rstrip(" \t")))
-        title = _WHITESPACE.sub(" ", _fix(title)).strip(" *_")
+        title = plain_inline(strip_closing_hashes((matched["text"] or "").rstrip(" \t")))
+        title = WHITESPACE.sub(" ", fix(title)).strip(" *_")
         if not title:
             self.problem(first.number, "deck title is empty")
         elif len(title) > TITLE_MAX:
@@ -256,26 +177,26 @@ class DeckParser:
         for line in self.lines:
             if line.code or line.number == title_line:
                 continue
-            heading = _ANY_HEADING.match(line.text)
+            heading = ANY_HEADING.match(line.text)
             if heading and len(heading["hashes"]) in (1, 2):
                 text = heading["text"].replace("**", "").strip()
-                if _LOOKS_NUMBERED.match(text + " "):
+                if LOOKS_NUMBERED.match(text + " "):
                     self.problem(
                         line.number,
                         f"heading {heading['hashes']} {text!r} looks like a question but questions "
                         "use ### headings",
                     )
 
-    def _heading(self, line: _Line) -> _Heading:
-        matched = _QUESTION.match(line.text)
+    def _heading(self, line: DeckLine) -> Heading:
+        matched = QUESTION.match(line.text)
         assert matched is not None  # only heading lines get here
         text = (matched["text"] or "").strip()
         explicit_id: str | None = None
-        id_match = _EXPLICIT_ID.search(text)
+        id_match = EXPLICIT_ID.search(text)
         if id_match:
             explicit_id = id_match["id"].strip()
             text = text[: id_match.start()].rstrip()
-            if not _VALID_ID.match(explicit_id):
+            if not VALID_ID.match(explicit_id):
                 self.problem(
                     line.number,
                     f"invalid question id {{#{explicit_id}}}: use letters, digits, '-', '_' and '.' "
@@ -289,19 +210,19 @@ class DeckParser:
                     f"be at most {CARD_KEY_MAX - len(FOLLOWUP_SUFFIX)}",
                 )
                 explicit_id = None
-        text = _WHITESPACE.sub(" ", unwrap_heading(text)).strip()
+        text = WHITESPACE.sub(" ", unwrap_heading(text)).strip()
 
-        numbered = _NUMBERED.match(text)
+        numbered = NUMBERED.match(text)
         if numbered is None:
             shown = f"### {text}" if text else "###"
-            self.problem(line.number, f"question heading has no number: {_HEADING_HINT}, got {shown!r}")
-            return _Heading(line.number, None, explicit_id, explicit_id is not None, text)
+            self.problem(line.number, f"question heading has no number: {HEADING_HINT}, got {shown!r}")
+            return Heading(line.number, None, explicit_id, explicit_id is not None, text)
 
         digits = numbered["number"].lstrip("0") or "0"
         if len(digits) > len(str(NUMBER_MAX)) or int(digits) > NUMBER_MAX:
             shown = digits if len(digits) <= 20 else digits[:20] + "…"
             self.problem(line.number, f"question number {shown} is too large: it can be at most {NUMBER_MAX}")
-            return _Heading(line.number, None, None, False, text)
+            return Heading(line.number, None, None, False, text)
         number = int(digits)
         question = numbered["text"].strip()
         if not question:
@@ -310,13 +231,13 @@ class DeckParser:
         if first != line.number:
             self.problem(line.number, f"question number {number} is used twice (first at line {first})")
             if explicit_id is None:  # the key clash is the same problem, reported once
-                return _Heading(line.number, number, None, False, question)
+                return Heading(line.number, number, None, False, question)
 
-        heading = _Heading(line.number, number, explicit_id or str(number), explicit_id is not None, question)
+        heading = Heading(line.number, number, explicit_id or str(number), explicit_id is not None, question)
         self._claim_key(heading)
         return heading
 
-    def _claim_key(self, heading: _Heading) -> None:
+    def _claim_key(self, heading: Heading) -> None:
         assert heading.key is not None
         key = heading.key
         if key not in self.keys:
@@ -333,7 +254,7 @@ class DeckParser:
             )
         self.problem(heading.line, message)
 
-    def _check_tail(self, heading: _Heading, tail: list[_Line], *, credit_allowed: bool) -> None:
+    def _check_tail(self, heading: Heading, tail: list[DeckLine], *, credit_allowed: bool) -> None:
         """Text after the `---` that ends a question: the credit after the last one, nothing elsewhere."""
         if not tail:
             return
@@ -342,36 +263,36 @@ class DeckParser:
         for line in tail[1:]:
             if line.number in self.reported:
                 continue
-            marker = None if line.code else _MARKER.match(line.text)
+            marker = None if line.code else MARKER.match(line.text)
             if marker:
-                label = _SECTION_LABELS[_section_name(marker["name"])]
+                label = SECTION_LABELS[section_name(marker["name"])]
                 self.problem(line.number, f"{label} is outside any question: {ended}")
-            elif not credit_allowed and line.text.strip() and not _SEPARATOR.match(line.text):
+            elif not credit_allowed and line.text.strip() and not SEPARATOR.match(line.text):
                 self.problem(
                     line.number,
                     f"text is not part of any question: {ended}; the next question needs a "
-                    f"### heading ({_HEADING_HINT})",
+                    f"### heading ({HEADING_HINT})",
                 )
                 return
 
-    def _credit(self, tail: list[_Line]) -> str:
+    def _credit(self, tail: list[DeckLine]) -> str:
         # Trim the `---` separators (and blank lines) around the author block, not the ones inside it.
-        texts = _trimmed(
-            [line.text for line in tail], lambda text: not text.strip() or bool(_SEPARATOR.match(text))
+        texts = trimmed(
+            [line.text for line in tail], lambda text: not text.strip() or bool(SEPARATOR.match(text))
         )
-        return _clean(texts)
+        return clean(texts)
 
-    def _question(self, heading: _Heading, body: list[_Line]) -> list[Card]:
+    def _question(self, heading: Heading, body: list[DeckLine]) -> list[Card]:
         intro: list[str] = []
-        sections: dict[str, _Section] = {}
-        current: _Section | None = None
+        sections: dict[str, DeckSection] = {}
+        current: DeckSection | None = None
         for line in body:
-            marker = None if line.code else _MARKER.match(line.text)
+            marker = None if line.code else MARKER.match(line.text)
             if marker is None:
                 (current.lines if current is not None else intro).append(line.text)
                 continue
-            name = _section_name(marker["name"])
-            current = _Section(name, line.number)
+            name = section_name(marker["name"])
+            current = DeckSection(name, line.number)
             if name in sections:
                 first = sections[name]
                 self.problem(
@@ -386,7 +307,7 @@ class DeckParser:
         theory = sections.get("theory")
         followup = sections.get("followup")
         answer = sections.get("answer")
-        theory_text = _clean(theory.lines) if theory else ""
+        theory_text = clean(theory.lines) if theory else ""
         if theory is None:
             self.problem(heading.line, f"{heading.label} has no **Theory:** section")
         elif not theory_text:
@@ -397,8 +318,8 @@ class DeckParser:
                 answer.line, f"{heading.label} has an **Answer:** but no **Follow-up Question:** before it"
             )
             answer = None
-        followup_text = _unitalic(_clean(followup.lines)) if followup else ""
-        answer_text = _clean(answer.lines) if answer else ""
+        followup_text = unitalic(clean(followup.lines)) if followup else ""
+        answer_text = clean(answer.lines) if answer else ""
         if followup is not None:
             if not followup_text:
                 self.problem(followup.line, f"{heading.label} has an empty **Follow-up Question:**")
@@ -414,9 +335,9 @@ class DeckParser:
 
         if heading.number is None or heading.key is None:
             return []
-        question = _fix(heading.text)
+        question = fix(heading.text)
         # Text between the heading and **Theory:** (a code snippet, say) belongs to the question.
-        extra = _clean(intro)
+        extra = clean(intro)
         if extra:
             question = f"{question}\n\n{extra}"
         cards = [
@@ -444,10 +365,3 @@ class DeckParser:
                 )
             )
         return cards
-
-
-def _section_name(raw: str) -> str:
-    lowered = raw.lower()
-    if lowered.startswith("follow"):
-        return "followup"
-    return lowered

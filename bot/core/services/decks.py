@@ -1,4 +1,5 @@
-"""The decks the bot serves: loaded from the content folders at start, again on SIGHUP or `/decks reload`.
+"""The decks the bot serves: loaded from the content folders at start, again on SIGHUP or `/decks reload`;
+and `/decks`, the list with the member's progress.
 
 A deck refused by the parser or by the database is left out and reported (to admins in /decks and in the
 log); every other deck is served."""
@@ -10,12 +11,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from bot.core import texts
-from bot.core.decks import load_decks
-from bot.core.messages import Message, error
-from bot.core.models import Caller, Deck, DeckProblem
+from bot.core.decks.loader import load_decks
+from bot.core.messages import Message
+from bot.core.model.models import Caller, Deck, DeckProblem
+from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, Store
+from bot.core.refusal import refusal, refuse
+from bot.core.services.members import who
+from bot.core.texts import decks as texts
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +31,28 @@ class DeckReport:
     problems: tuple[DeckProblem, ...]
 
 
-class DeckLibrary:
+class DeckIds(Protocol):
+    async def deck_ids(self) -> list[str]: ...
+
+
+async def resolve_deck(store: DeckIds, name: str | None) -> str | None:
+    """A deck id from what the member typed (exact or unique prefix); refused with the list of decks."""
+    if not name:
+        return None
+    ids = await store.deck_ids()
+    wanted = name.strip().casefold()
+    matches = [d for d in ids if d.casefold() == wanted] or [
+        d for d in ids if d.casefold().startswith(wanted)
+    ]
+    if len(matches) != 1:
+        raise refusal(
+            f"There is no deck called “{echo(name)}”.",
+            f"Decks: {', '.join(ids) or 'none loaded'}. See /decks.",
+        )
+    return matches[0]
+
+
+class DeckService:
     def __init__(self, store: Store, clock: Clock, content: Sequence[Path] = ()) -> None:
         self.store = store
         self.clock = clock
@@ -47,11 +73,17 @@ class DeckLibrary:
 
     async def reload_for(self, caller: Caller) -> Message:
         if not caller.is_admin:
-            return error(
+            raise refusal(
                 "Only admins can reload the decks.", "Ask someone who can manage this server or workspace."
             )
         report = await self.reload()
         return texts.decks_reloaded(report.served, report.problems)
+
+    async def decks(self, caller: Caller) -> Message:
+        refuse(caller)
+        member = (await who(self.store, caller)).member
+        progress = await self.store.deck_progress(member.id, self.clock.now())
+        return texts.decks(progress, self.problems if caller.is_admin else ())
 
     async def _load(self, decks: Sequence[Deck], problems: Sequence[DeckProblem]) -> DeckReport:
         refused = await self.store.sync_decks(decks, self.clock.now())

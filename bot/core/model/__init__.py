@@ -1,0 +1,1 @@
+"""The domain: cards and members, grading, streaks, the daily calendar and card order."""

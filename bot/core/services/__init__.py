@@ -1,0 +1,1 @@
+"""The core's services, one job each; the StudyService facade (bot/core/service.py) composes them."""

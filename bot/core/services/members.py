@@ -1,0 +1,35 @@
+"""Who is calling: a caller resolved to a member row, and the zones their days and boards are counted in.
+
+Every service that acts for a member starts here; it is a function over the store, not a service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.model.models import Caller, MemberRow
+
+
+@dataclass(frozen=True)
+class Who:
+    """A caller resolved to a member, with the zones their days and boards are counted in."""
+
+    member: MemberRow
+    member_tz: str | None
+    workspace_tz: str | None
+
+
+class MemberStore(Protocol):
+    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None: ...
+
+    async def ensure_member(
+        self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
+    ) -> MemberRow: ...
+
+
+async def who(store: MemberStore, caller: Caller) -> Who:
+    workspace_tz = await store.ensure_workspace(caller.workspace_id, caller.platform)
+    member = await store.ensure_member(
+        caller.workspace_id, caller.user_ref, caller.display_name, caller.timezone
+    )
+    return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
