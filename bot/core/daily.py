@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.core import cardtext
+from bot.core.actions import DailyReveal
 from bot.core.messages import Action, Message, Section, Style, error
 from bot.core.models import Caller, Grade, StoredCard
 from bot.core.ports import Clock, DailyStore
@@ -364,7 +365,7 @@ def post_message(post_id: int, card: StoredCard, results: str | None) -> Message
     return Message(
         title="Question of the day",
         sections=tuple(sections),
-        actions=(Action(f"daily:{post_id}", "Reveal answer", Style.PRIMARY),),
+        actions=(Action(DailyReveal(post_id).id, "Reveal answer", Style.PRIMARY),),
         private=False,
         footer="Think of your answer, then reveal it: the answer and your grade are private to you.",
     )

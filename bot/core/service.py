@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.core import scheduling, texts
+from bot.core import actions, scheduling, texts
 from bot.core.daily import DailyService
 from bot.core.keyterms import match_key_terms
 from bot.core.library import DeckLibrary, DeckReport
@@ -163,7 +163,7 @@ class StudyService:
             return owned
         _who, ask = owned
         return Form(
-            id=f"answer:{ask.id}",
+            id=actions.AnswerForm(ask.id).id,
             title="Your answer",
             label="Write your answer",
             max_length=self.answer_limit,
@@ -306,7 +306,7 @@ class StudyService:
             now,
             zone(who.member_tz),
             outcome.streak,
-            followup_action=Action(f"followup:{ask.id}", "Follow-up question", Style.PRIMARY)
+            followup_action=Action(actions.FollowUp(ask.id).id, "Follow-up question", Style.PRIMARY)
             if followup
             else None,
         )
@@ -342,38 +342,32 @@ class StudyService:
     # -- one entry point for buttons and forms --------------------------------------------------
 
     async def act(self, caller: Caller, action_id: str) -> Reply:
-        """Run a button's action. The id carries everything: `grade:42:good`, `reveal:42`, ..."""
-        verb, _, rest = action_id.partition(":")
-        if verb == "next":
-            return await self.quiz(caller, rest or None)
-        ask_part, _, extra = rest.partition(":")
-        try:
-            ask_id = int(ask_part)
-        except ValueError:
-            return error("That button is not one I know.", "Use /quiz to start again.")
-        if verb == "reveal":
-            return await self.reveal(caller, ask_id)
-        if verb == "write":
-            return await self.write_form(caller, ask_id)
-        if verb == "skip":
-            return await self.skip(caller, ask_id)
-        if verb == "followup":
-            return await self.followup(caller, ask_id)
-        if verb == "daily":
-            return await self.daily.reveal(caller, ask_id)  # here the id is the daily post's
-        if verb == "grade":
-            grade = Grade.parse(extra)
-            if grade is None:
-                return error("That grade is not one I know.", "Grades: Again, Hard, Good, Easy.")
-            return await self.grade(caller, ask_id, grade)
-        return error("That button is not one I know.", "Use /quiz to start again.")
+        """Run a button's action: its id carries everything (see bot/core/actions.py)."""
+        match actions.decode_button(action_id):
+            case actions.Next(deck):
+                return await self.quiz(caller, deck)
+            case actions.Reveal(ask_id):
+                return await self.reveal(caller, ask_id)
+            case actions.Write(ask_id):
+                return await self.write_form(caller, ask_id)
+            case actions.Skip(ask_id):
+                return await self.skip(caller, ask_id)
+            case actions.FollowUp(ask_id):
+                return await self.followup(caller, ask_id)
+            case actions.DailyReveal(post_id):
+                return await self.daily.reveal(caller, post_id)
+            case actions.GradeAsk(ask_id, grade):
+                return await self.grade(caller, ask_id, grade)
+            case None:
+                return error("That button is not one I know.", "Use /quiz to start again.")
 
     async def submit(self, caller: Caller, form_id: str, text: str) -> Message:
         """A submitted form (see `write_form`)."""
-        verb, _, rest = form_id.partition(":")
-        if verb == "answer" and rest.isdigit():
-            return await self.answer(caller, int(rest), text)
-        return error("That form is not one I know.", "Use /quiz to start again.")
+        match actions.decode_form(form_id):
+            case actions.AnswerForm(ask_id):
+                return await self.answer(caller, ask_id, text)
+            case None:
+                return error("That form is not one I know.", "Use /quiz to start again.")
 
     # -- progress -------------------------------------------------------------------------------
 
