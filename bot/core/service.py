@@ -457,9 +457,6 @@ class StudyService:
         """Admins: read the deck files again (as SIGHUP does) and say what is served and what refused."""
         return await self.library.reload_for(caller)
 
-    def help(self) -> Message:
-        return texts.help_message()
-
     def unknown_command(self, name: str, stale: bool = False) -> Message:
         """`stale`: a chat app still offers a command whose options have since changed."""
         if stale:

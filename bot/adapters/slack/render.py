@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from bot.core import cardtext
+from bot.core.commands import names
 from bot.core.messages import Form, Message, Section, Style
 
 Block = dict[str, Any]
@@ -26,7 +27,7 @@ ANSWER_BLOCK = "answer"
 ANSWER_INPUT = "text"
 
 # The core names its commands as Discord does (/quiz); on Slack they are subcommands of one command.
-_COMMAND = re.compile(r"(?<![\w/<])/(quiz|stats|leaderboard|team|decks|help|daily)\b")
+_COMMAND = re.compile(r"(?<![\w/<])/(" + "|".join(map(re.escape, names())) + r")\b")
 _STYLES = {Style.PRIMARY: "primary", Style.DANGER: "danger"}
 # The core names channels as `<#C0123>`; a channel link notifies nobody, so that one form is let through.
 _CHANNEL_LINK = re.compile(r"&lt;#([CG][A-Z0-9]{2,40})&gt;")
