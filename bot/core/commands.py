@@ -145,19 +145,18 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def names(commands: tuple[Command, ...] = COMMANDS) -> list[str]:
+# Read at call time, not bound at import, so every platform always shows the table as it is.
+
+
+def names() -> list[str]:
     """The top-level commands, in the table's order."""
-    return list(dict.fromkeys(c.name for c in commands))
+    return list(dict.fromkeys(c.name for c in COMMANDS))
 
 
-def help_lines(commands: tuple[Command, ...] = COMMANDS) -> list[str]:
-    return [
-        f"{c.usage} — {c.help[0].lower()}{c.help[1:]}" + (" (admins)" if c.admin else "") for c in commands
-    ]
-
-
-def help_message(commands: tuple[Command, ...] = COMMANDS) -> Message:
-    return texts.help_message(help_lines(commands))
+def help_message() -> Message:
+    return texts.help_message(
+        [f"{c.usage} — {c.help[0].lower()}{c.help[1:]}" + (" (admins)" if c.admin else "") for c in COMMANDS]
+    )
 
 
 async def run_text_command(service: StudyService, caller: Caller, line: str) -> Reply:

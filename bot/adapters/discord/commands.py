@@ -17,7 +17,8 @@ from discord import app_commands
 from bot.adapters.discord.handlers import StudyBot
 from bot.adapters.discord.render import NO_PINGS, render
 from bot.adapters.discord.replies import NEEDS_SERVER, OOPS, caller_for
-from bot.core.commands import COMMANDS, GROUPS, Arg, Command, Kind
+from bot.core import commands as core_commands
+from bot.core.commands import GROUPS, Arg, Command, Kind
 from bot.core.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,8 @@ def best_matches(options: list[str] | tuple[str, ...], typed: str) -> list[app_c
     return [app_commands.Choice(name=o[:100], value=o[:100]) for o in (prefix + inside)[:CHOICE_LIMIT]]
 
 
-def build_tree(
-    client: discord.Client, bot: StudyBot, table: tuple[Command, ...] = COMMANDS
-) -> app_commands.CommandTree[discord.Client]:
+def build_tree(client: discord.Client, bot: StudyBot) -> app_commands.CommandTree[discord.Client]:
+    table = core_commands.COMMANDS
     tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(
         client,
         # Usable in servers and in the bot's DMs (where /quiz is private study); installed to servers only.
