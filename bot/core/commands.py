@@ -45,7 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("stats", "Your streak, cards learned and due, recall and points", lambda s, c, a: s.stats(c)),
     Command(
         "leaderboard",
-        "Top members and teams of this server",
+        "Top members and teams",
         lambda s, c, a: s.leaderboard(c, a["period"]),
         args=(
             Arg(
@@ -64,7 +64,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "team",
-        "Join a team (or start one) in this server",
+        "Join a team, or start one",
         lambda s, c, a: s.team_join(c, text(a, "name")),
         sub="join",
         args=(Arg("name", Kind.TEXT, "The team's name", required=True, max_length=40, rest=True),),
@@ -74,7 +74,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("team", "Leave your team", lambda s, c, a: s.team_leave(c), sub="leave", in_server=True),
     Command(
         "team",
-        "The teams of this server and their members",
+        "The teams here and their members",
         lambda s, c, a: s.team_list(c),
         sub="list",
         in_server=True,
@@ -88,7 +88,6 @@ COMMANDS: tuple[Command, ...] = (
         sub="reload",
         admin=True,
     ),
-    Command("help", "What studybot does and how to use it", _help),
     Command(
         "daily",
         "Post a question of the day in a channel",
@@ -142,6 +141,7 @@ COMMANDS: tuple[Command, ...] = (
         admin=True,
         in_server=True,
     ),
+    Command("help", "What studybot does and how to use it", _help),
 )
 
 
