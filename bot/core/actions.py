@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from bot.core.models import Grade
 
@@ -20,45 +21,37 @@ _GRADES = {g.name.lower(): g for g in Grade}
 
 
 @dataclass(frozen=True)
-class Reveal:
-    """Show the model answer of an ask."""
+class _OnAsk:
+    """An action on one ask, its id `verb:<ask-id>`."""
 
+    verb: ClassVar[str]
     ask_id: int
 
     @property
     def id(self) -> str:
-        return f"reveal:{self.ask_id}"
+        return f"{self.verb}:{self.ask_id}"
 
 
-@dataclass(frozen=True)
-class Write:
+class Reveal(_OnAsk):
+    """Show the model answer."""
+
+    verb = "reveal"
+
+
+class Write(_OnAsk):
     """Open the form for a written answer."""
 
-    ask_id: int
-
-    @property
-    def id(self) -> str:
-        return f"write:{self.ask_id}"
+    verb = "write"
 
 
-@dataclass(frozen=True)
-class Skip:
-    ask_id: int
-
-    @property
-    def id(self) -> str:
-        return f"skip:{self.ask_id}"
+class Skip(_OnAsk):
+    verb = "skip"
 
 
-@dataclass(frozen=True)
-class FollowUp:
+class FollowUp(_OnAsk):
     """Ask the follow-up card of a graded ask."""
 
-    ask_id: int
-
-    @property
-    def id(self) -> str:
-        return f"followup:{self.ask_id}"
+    verb = "followup"
 
 
 @dataclass(frozen=True)
@@ -93,25 +86,17 @@ class DailyReveal:
         return f"daily:{self.post_id}"
 
 
-@dataclass(frozen=True)
-class AnswerForm:
+class AnswerForm(_OnAsk):
     """The form a written answer is typed into."""
 
-    ask_id: int
-
-    @property
-    def id(self) -> str:
-        return f"answer:{self.ask_id}"
+    verb = "answer"
 
 
 ButtonId = Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal
 FormId = AnswerForm
 
 _BY_ASK: dict[str, type[Reveal | Write | Skip | FollowUp]] = {
-    "reveal": Reveal,
-    "write": Write,
-    "skip": Skip,
-    "followup": FollowUp,
+    kind.verb: kind for kind in (Reveal, Write, Skip, FollowUp)
 }
 
 
@@ -145,4 +130,4 @@ def decode_form(text: str) -> FormId | None:
     """The form a submission answers, or None for one this bot never opened."""
     verb, _, rest = text.partition(":")
     number = _number(rest) if len(text) <= ID_LIMIT else None
-    return AnswerForm(number) if verb == "answer" and number is not None else None
+    return AnswerForm(number) if verb == AnswerForm.verb and number is not None else None

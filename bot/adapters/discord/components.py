@@ -8,8 +8,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import discord
 
-# Any core action id (`reveal:42`, `grade:42:good`, `next`, `daily:7`): the core owns the verbs, so a new
-# verb needs no change here. The only components this bot sends are core actions.
+# Any core action id (`reveal:42`, `grade:42:good`, `next`, `daily:7`): bot/core/actions.py owns and reads
+# them, so a new one needs no change here. The only components this bot sends are core actions.
 ACTION_TEMPLATE = r"(?P<action>[a-z][a-z_-]{0,31}(?::\S{0,98})?)"
 
 
