@@ -98,7 +98,7 @@ async def test_forged_ids_get_the_not_one_i_know_reply(service: StudyService) ->
     for text in FORGED:
         clicked = await service.act(ann, text)
         assert isinstance(clicked, Message) and clicked.is_error
-        assert clicked.title == "That button is not one I know.", text
+        assert clicked.title.endswith("is not one I know."), text
         submitted = await service.submit(ann, text, "my answer")
         assert submitted.title == "That form is not one I know.", text
 
@@ -109,7 +109,7 @@ async def test_no_id_raises(service: StudyService, text: str) -> None:
     ann = member("ann")
     if decode_button(text) is None:
         reply = await service.act(ann, text)
-        assert isinstance(reply, Message) and reply.title == "That button is not one I know."
+        assert isinstance(reply, Message) and reply.title.endswith("is not one I know.")
     if decode_form(text) is None:
         assert (await service.submit(ann, text, "x")).title == "That form is not one I know."
 

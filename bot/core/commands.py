@@ -88,6 +88,7 @@ COMMANDS: tuple[Command, ...] = (
         sub="reload",
         admin=True,
     ),
+    Command("help", "What studybot does and how to use it", _help),
     Command(
         "daily",
         "Post a question of the day in a channel",
@@ -141,7 +142,6 @@ COMMANDS: tuple[Command, ...] = (
         admin=True,
         in_server=True,
     ),
-    Command("help", "What studybot does and how to use it", _help),
 )
 
 

@@ -358,6 +358,8 @@ class StudyService:
                 return await self.daily.reveal(caller, post_id)
             case actions.GradeAsk(ask_id, grade):
                 return await self.grade(caller, ask_id, grade)
+            case None if action_id.startswith("grade:"):
+                return error("That grade is not one I know.", "Grades: Again, Hard, Good, Easy.")
             case None:
                 return error("That button is not one I know.", "Use /quiz to start again.")
 
