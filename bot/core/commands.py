@@ -1,84 +1,173 @@
-"""Slash commands typed as text (`/leaderboard week`, `team join Owls`): the terminal and Slack's `/study`."""
+"""Every command, one row each: its name, arguments, who may run it, its help, and the service it calls.
+
+The platforms are generated from this table: Discord's app-command tree (adapters/discord/commands.py),
+Slack's `/study` subcommands and the terminal (both typed text, read by core/command_line.py), and /help.
+Adding a command is one row here plus the service method it calls.
+"""
 
 from __future__ import annotations
 
-from bot.core.messages import Message, Reply, error
-from bot.core.model.calendar import looks_like_misspelt_weekdays, looks_like_time, looks_like_weekdays
+from bot.core import command_line
+from bot.core.commandspec import Arg, Args, Choice, Command, Kind
+from bot.core.messages import Message, Reply
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
-from bot.core.texts.daily import USAGE_SET
+from bot.core.texts.help import help_message as help_text
+
+__all__ = ["COMMANDS", "GROUPS", "Arg", "Choice", "Command", "Kind", "help_message", "run_text_command"]
+
+# Descriptions of the commands that group subcommands (Discord shows them).
+GROUPS = {"team": "Study as a squad", "daily": "The question of the day in a channel"}
+
+
+def text(args: Args, name: str) -> str:
+    return args[name] or ""
+
+
+def _here(caller: Caller, args: Args) -> str:
+    """A left-out channel: the one the command was typed in (none in the terminal: the service picks)."""
+    return args["channel"] or caller.channel_ref or ""
+
+
+async def _help(service: StudyService, caller: Caller, args: Args) -> Message:
+    return help_message()
+
+
+DECK = Arg("deck", Kind.DECK, "Only questions from this deck", rest=True)
+CHANNEL = Arg("channel", Kind.CHANNEL, "Which channel (default: this channel)")
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "quiz",
+        "Your next question: cards due for review first, then new ones",
+        lambda s, c, a: s.quiz(c, a["deck"]),
+        args=(DECK,),
+    ),
+    Command("stats", "Your streak, cards learned and due, recall and points", lambda s, c, a: s.stats(c)),
+    Command(
+        "leaderboard",
+        "Top members and teams",
+        lambda s, c, a: s.leaderboard(c, a["period"]),
+        args=(
+            Arg(
+                "period",
+                Kind.PERIOD,
+                "Which points count (default: this week)",
+                choices=(
+                    Choice("This week", "week"),
+                    Choice("This month", "month"),
+                    Choice("All time", "all"),
+                ),
+                rest=True,
+            ),
+        ),
+        in_server=True,
+    ),
+    Command(
+        "team",
+        "Join a team, or start one",
+        lambda s, c, a: s.team_join(c, text(a, "name")),
+        sub="join",
+        args=(Arg("name", Kind.TEXT, "The team's name", required=True, max_length=40, rest=True),),
+        in_server=True,
+        example="/team join Owls",
+    ),
+    Command("team", "Leave your team", lambda s, c, a: s.team_leave(c), sub="leave", in_server=True),
+    Command(
+        "team",
+        "The teams here and their members",
+        lambda s, c, a: s.team_list(c),
+        sub="list",
+        in_server=True,
+        bare=True,
+    ),
+    Command("decks", "The decks and your progress in each", lambda s, c, a: s.decks(c)),
+    Command(
+        "decks",
+        "Read the deck files again, without a restart",
+        lambda s, c, a: s.decks_reload(c),
+        sub="reload",
+        admin=True,
+    ),
+    Command("help", "What studybot does and how to use it", _help),
+    Command(
+        "daily",
+        "Post a question of the day in a channel",
+        lambda s, c, a: s.daily.configure(
+            c, _here(c, a), text(a, "time"), text(a, "timezone"), a["deck"], a["weekdays"]
+        ),
+        sub="set",
+        args=(
+            # Shown as if required: left out only in a chat, where it is the current channel.
+            Arg("channel", Kind.CHANNEL, "Where to post (default: this channel)", usage="CHANNEL"),
+            Arg("time", Kind.TIME, "Time of day, 24-hour HH:MM", required=True, max_length=10, usage="HH:MM"),
+            Arg(
+                "timezone",
+                Kind.TIMEZONE,
+                "IANA timezone, e.g. Europe/Berlin",
+                required=True,
+                max_length=64,
+                usage="AREA/CITY",
+            ),
+            Arg("deck", Kind.DECK, "Draw from this deck only (default: all decks)"),
+            Arg("weekdays", Kind.WEEKDAYS, "Days to post, e.g. mon-fri (default: every day)", rest=True),
+        ),
+        admin=True,
+        in_server=True,
+        example="/daily set general 09:00 Europe/Berlin mon-fri",
+    ),
+    Command(
+        "daily",
+        "Stop the question of the day in a channel",
+        lambda s, c, a: s.daily.off(c, _here(c, a)),
+        sub="off",
+        args=(CHANNEL,),
+        admin=True,
+        in_server=True,
+    ),
+    Command(
+        "daily",
+        "When and where the question of the day is posted",
+        lambda s, c, a: s.daily.status(c, a["channel"]),
+        sub="status",
+        args=(Arg("channel", Kind.CHANNEL, "Which channel (default: every channel of this server)"),),
+        in_server=True,
+        bare=True,
+    ),
+    Command(
+        "daily",
+        "Post today's question now",
+        lambda s, c, a: s.daily.post_now(c, _here(c, a)),
+        sub="now",
+        args=(CHANNEL,),
+        admin=True,
+        in_server=True,
+    ),
+)
+
+
+# Read at call time, not bound at import, so every platform always shows the table as it is.
+
+
+def names() -> list[str]:
+    """The top-level commands, in the table's order."""
+    return list(dict.fromkeys(c.name for c in COMMANDS))
+
+
+def help_message() -> Message:
+    return help_text(
+        [f"{c.usage} — {c.help[0].lower()}{c.help[1:]}" + (" (admins)" if c.admin else "") for c in COMMANDS]
+    )
 
 
 async def run_text_command(service: StudyService, caller: Caller, line: str) -> Reply:
-    words = line.strip().lstrip("/").split()
-    if not words:
-        return service.help()
-    name, args = words[0].casefold(), words[1:]
-    if name == "quiz":
-        return await service.quiz(caller, " ".join(args) or None)
-    if name == "stats":
-        return await service.stats(caller)
-    if name == "leaderboard":
-        return await service.leaderboard(caller, " ".join(args) or None)
-    if name == "team":
-        return await _team(service, caller, args)
-    if name == "daily":
-        return await _daily(service, caller, args)
-    if name == "decks":
-        if args and args[0].casefold() == "reload":
-            return await service.decks_reload(caller)
-        return await service.decks(caller)
-    if name == "help":
-        return service.help()
-    return service.unknown_command(words[0])
+    """A command typed as text: the terminal's, or the text after Slack's `/study`."""
+    if not line.strip().lstrip("/").strip():
+        return help_message()
+    return await command_line.run(COMMANDS, service, caller, line)
 
 
-async def _team(service: StudyService, caller: Caller, args: list[str]) -> Message:
-    sub = args[0].casefold() if args else ""
-    if sub == "join":
-        return await service.team_join(caller, " ".join(args[1:]))
-    if sub == "leave":
-        return await service.team_leave(caller)
-    if sub in ("", "list"):
-        return await service.team_list(caller)
-    return service.unknown_command(f"team {sub}".strip())
-
-
-async def _daily(service: StudyService, caller: Caller, args: list[str]) -> Message:
-    """`daily set|off|status|now`. The channel may be left out: in a chat it is then the current one; in
-    the terminal, which has none, the service picks the only one there is (see DailyAdmin)."""
-    sub = args[0].casefold() if args else "status"
-    rest = args[1:]
-    here = caller.channel_ref or ""
-    if sub == "set":
-        # A left-out channel shows as the first word being the time (even a wrong one, like 25:00).
-        if rest and looks_like_time(rest[0]):
-            channel = here
-        elif rest:
-            channel, rest = rest[0], rest[1:]
-        else:
-            channel = ""
-        if len(rest) < 2:
-            return error(f"Usage: {USAGE_SET}", "For example: /daily set general 09:00 Europe/Berlin mon-fri")
-        time_text, tz_text, *extra = rest
-        deck, weekdays = None, None
-        joined = " ".join(extra)
-        if extra and looks_like_weekdays(joined):
-            weekdays = joined
-        elif extra and await _misspelt_weekdays(service, extra[0], joined):
-            weekdays = joined  # configure says it is not a list of weekdays, and what is
-        elif extra:
-            deck, weekdays = extra[0], " ".join(extra[1:]) or None
-        return await service.daily.configure(caller, channel, time_text, tz_text, deck, weekdays)
-    if sub == "off":
-        return await service.daily.off(caller, rest[0] if rest else here)
-    if sub == "status":
-        return await service.daily.status(caller, rest[0] if rest else None)
-    if sub == "now":
-        return await service.daily.post_now(caller, rest[0] if rest else here)
-    return service.unknown_command(f"daily {sub}")
-
-
-async def _misspelt_weekdays(service: StudyService, first: str, words: str) -> bool:
-    """`mon-fir` after the time zone: no deck of that name, and it reads like weekdays with a typo."""
-    return looks_like_misspelt_weekdays(words) and isinstance(await service.resolve_deck(first), Message)
+def needs_admin(line: str) -> bool:
+    """Whether the command typed is for admins, so an adapter knows to look up the caller's role."""
+    found = command_line.find(COMMANDS, line.strip().lstrip("/").split())
+    return isinstance(found, tuple) and found[0].admin

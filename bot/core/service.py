@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from bot.core import actions
 from bot.core.messages import Message, Reply, error
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrigger
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
@@ -22,7 +23,6 @@ from bot.core.services.decks import DeckReport, DeckService, resolve_deck
 from bot.core.services.progress import ProgressService
 from bot.core.services.study import ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
-from bot.core.texts.help import help_message
 
 R = TypeVar("R")
 
@@ -128,38 +128,34 @@ class StudyService:
     # -- one entry point for buttons and forms --------------------------------------------------
 
     async def act(self, caller: Caller, action_id: str) -> Reply:
-        """Run a button's action. The id carries everything: `grade:42:good`, `reveal:42`, ..."""
-        verb, _, rest = action_id.partition(":")
-        if verb == "next":
-            return await self.quiz(caller, rest or None)
-        ask_part, _, extra = rest.partition(":")
-        try:
-            ask_id = int(ask_part)
-        except ValueError:
-            return error("That button is not one I know.", "Use /quiz to start again.")
-        if verb == "reveal":
-            return await self.reveal(caller, ask_id)
-        if verb == "write":
-            return await self.write_form(caller, ask_id)
-        if verb == "skip":
-            return await self.skip(caller, ask_id)
-        if verb == "followup":
-            return await self.followup(caller, ask_id)
-        if verb == "daily":
-            return await self.daily.reveal(caller, ask_id)  # here the id is the daily post's
-        if verb == "grade":
-            grade = Grade.parse(extra)
-            if grade is None:
+        """Run a button's action: its id carries everything (see bot/core/actions.py)."""
+        match actions.decode_button(action_id):
+            case actions.Next(deck):
+                return await self.quiz(caller, deck)
+            case actions.Reveal(ask_id):
+                return await self.reveal(caller, ask_id)
+            case actions.Write(ask_id):
+                return await self.write_form(caller, ask_id)
+            case actions.Skip(ask_id):
+                return await self.skip(caller, ask_id)
+            case actions.FollowUp(ask_id):
+                return await self.followup(caller, ask_id)
+            case actions.DailyReveal(post_id):
+                return await self.daily.reveal(caller, post_id)
+            case actions.GradeAsk(ask_id, grade):
+                return await self.grade(caller, ask_id, grade)
+            case None if action_id.startswith("grade:"):
                 return error("That grade is not one I know.", "Grades: Again, Hard, Good, Easy.")
-            return await self.grade(caller, ask_id, grade)
-        return error("That button is not one I know.", "Use /quiz to start again.")
+            case None:
+                return error("That button is not one I know.", "Use /quiz to start again.")
 
     async def submit(self, caller: Caller, form_id: str, text: str) -> Message:
         """A submitted form (see `write_form`)."""
-        verb, _, rest = form_id.partition(":")
-        if verb == "answer" and rest.isdigit():
-            return await self.answer(caller, int(rest), text)
-        return error("That form is not one I know.", "Use /quiz to start again.")
+        match actions.decode_form(form_id):
+            case actions.AnswerForm(ask_id):
+                return await self.answer(caller, ask_id, text)
+            case None:
+                return error("That form is not one I know.", "Use /quiz to start again.")
 
     # -- progress, teams, decks -----------------------------------------------------------------
 
@@ -184,9 +180,6 @@ class StudyService:
     async def decks_reload(self, caller: Caller) -> Message:
         """Admins: read the deck files again (as SIGHUP does) and say what is served and what refused."""
         return await caught(self.library.reload_for(caller))
-
-    def help(self) -> Message:
-        return help_message()
 
     def unknown_command(self, name: str, stale: bool = False) -> Message:
         """`stale`: a chat app still offers a command whose options have since changed."""

@@ -8,9 +8,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.components import ActionButton, submitted_text
-from bot.adapters.discord.render import FORM_PREFIX, NO_PINGS, TEXT_INPUT_ID
-from bot.adapters.discord.replies import DEFER_AFTER, Replies, caller_for
+from bot.adapters.discord.commands import build_tree
+from bot.adapters.discord.components import ActionButton
+from bot.adapters.discord.handlers import StudyBot
+from bot.adapters.discord.render import NO_PINGS
+from bot.adapters.discord.replies import DEFER_AFTER
 from bot.core.service import StudyService
 
 log = logging.getLogger(__name__)
@@ -20,40 +22,16 @@ log = logging.getLogger(__name__)
 MAX_RATELIMIT_WAIT = 30.0
 
 
-class StudyBot:
-    """What every handler needs, reachable from any interaction through its client."""
-
-    def __init__(self, service: StudyService | None, defer_after: float = DEFER_AFTER) -> None:
-        self._service = service
-        self.replies = Replies(defer_after)
-
-    @property
-    def service(self) -> StudyService:
-        if self._service is None:  # `studybot discord sync` builds the tree without a service
-            raise RuntimeError("this client has no StudyService")
-        return self._service
-
-    async def on_action(self, interaction: discord.Interaction, action_id: str) -> None:
-        caller = caller_for(interaction)
-        await self.replies.component(interaction, lambda: self.service.act(caller, action_id))
-
-    async def on_modal_submit(self, interaction: discord.Interaction) -> None:
-        data: dict[str, Any] = dict(interaction.data or {})
-        custom_id = str(data.get("custom_id", ""))
-        if not custom_id.startswith(FORM_PREFIX):
-            return
-        form_id = custom_id.removeprefix(FORM_PREFIX)
-        text = submitted_text(data.get("components", []), TEXT_INPUT_ID) or ""
-        caller = caller_for(interaction)
-        await self.replies.component(interaction, lambda: self.service.submit(caller, form_id, text))
-
-
 class _StudyClientMixin:
     studybot: StudyBot
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is discord.InteractionType.modal_submit:
             await self.studybot.on_modal_submit(interaction)
+
+    async def clicked(self, interaction: discord.Interaction[Any], action_id: str) -> None:
+        """A button's click (see components.ActionButton)."""
+        await self.studybot.on_action(interaction, action_id)
 
 
 class StudyClient(_StudyClientMixin, discord.Client):
@@ -62,13 +40,6 @@ class StudyClient(_StudyClientMixin, discord.Client):
 
 class ShardedStudyClient(_StudyClientMixin, discord.AutoShardedClient):
     tree: app_commands.CommandTree[discord.Client]
-
-
-def studybot_of(interaction: discord.Interaction[Any]) -> StudyBot:
-    client = interaction.client
-    if not isinstance(client, _StudyClientMixin):
-        raise TypeError(f"not a studybot client: {client!r}")
-    return client.studybot
 
 
 def intents() -> discord.Intents:
@@ -88,8 +59,6 @@ def build_client(
 ) -> StudyClient | ShardedStudyClient:
     """A plain client (one gateway connection) unless sharded. A sharded client without a count gets it,
     and its shard ids, from the adapter after login (discord.py refuses ids without a count)."""
-    from bot.adapters.discord.commands import build_tree
-
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = (
         False  # no voice here: no warnings about it
     )
@@ -106,6 +75,6 @@ def build_client(
     else:
         client = StudyClient(**options)
     client.studybot = StudyBot(service, defer_after)
-    client.tree = build_tree(client)
+    client.tree = build_tree(client, client.studybot)
     client.add_dynamic_items(ActionButton)
     return client

@@ -1,25 +1,34 @@
-"""The slash commands. Each one maps its options to one core call; the core decides and words the reply."""
+"""The slash commands, generated from the core's command table (core/commands.py): a group for each name
+with subcommands, a choice for each argument that has them, autocomplete for decks and time zones, and
+groups with admin rows hidden from members without Manage Server. Each command makes one core call."""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import zoneinfo
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, Optional
 
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.handlers import StudyBot
 from bot.adapters.discord.render import NO_PINGS, render
 from bot.adapters.discord.replies import NEEDS_SERVER, OOPS, caller_for
+from bot.core import commands as core_commands
+from bot.core.commands import GROUPS, Arg, Command, Kind
 from bot.core.messages import Reply
-from bot.core.model.models import Caller
-from bot.core.service import StudyService
 
 log = logging.getLogger(__name__)
 
 CHOICE_LIMIT = 25  # Discord shows at most 25 autocomplete choices
+DESCRIPTION_LIMIT = 100
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
+ACTION = "action"  # the option choosing a subcommand of a command that also runs plain (`/decks reload`)
+
+Complete = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
 
 class PostChannel(app_commands.Transformer):
@@ -53,9 +62,8 @@ def best_matches(options: list[str] | tuple[str, ...], typed: str) -> list[app_c
     return [app_commands.Choice(name=o[:100], value=o[:100]) for o in (prefix + inside)[:CHOICE_LIMIT]]
 
 
-def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Client]:
-    from bot.adapters.discord.client import studybot_of
-
+def build_tree(client: discord.Client, bot: StudyBot) -> app_commands.CommandTree[discord.Client]:
+    table = core_commands.COMMANDS
     tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(
         client,
         # Usable in servers and in the bot's DMs (where /quiz is private study); installed to servers only.
@@ -91,143 +99,107 @@ def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Clien
             return
 
         async def work() -> Reply:
-            return service_of(interaction).unknown_command(name, stale=stale)
-
-        await studybot_of(interaction).replies.command(interaction, work)
-
-    def service_of(interaction: discord.Interaction) -> StudyService:
-        return studybot_of(interaction).service
-
-    async def answer(
-        interaction: discord.Interaction,
-        call: Callable[[StudyService, Caller], Awaitable[Reply]],
-        *,
-        server_only: bool = False,
-    ) -> None:
-        bot = studybot_of(interaction)
-        caller = caller_for(interaction)
-
-        async def work() -> Reply:
-            if server_only and interaction.guild_id is None:
-                return NEEDS_SERVER
-            return await call(bot.service, caller)
+            return bot.service.unknown_command(name, stale=stale)
 
         await bot.replies.command(interaction, work)
 
     async def deck_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return best_matches(await service_of(interaction).store.deck_ids(), current)
+        return best_matches(await bot.service.store.deck_ids(), current)
 
     async def timezone_choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return best_matches(_timezones(), current)
 
-    # -- studying ---------------------------------------------------------------------------------
-
-    @tree.command(name="quiz", description="Your next question: cards due for review first, then new ones")
-    @app_commands.describe(deck="Only questions from this deck")
-    @app_commands.autocomplete(deck=deck_choices)
-    async def quiz(interaction: discord.Interaction, deck: str | None = None) -> None:
-        await answer(interaction, lambda s, c: s.quiz(c, deck))
-
-    @tree.command(name="stats", description="Your streak, cards learned and due, recall and points")
-    async def stats(interaction: discord.Interaction) -> None:
-        await answer(interaction, lambda s, c: s.stats(c))
-
-    @tree.command(name="leaderboard", description="Top members and teams of this server")
-    @app_commands.describe(period="Which points count (default: this week)")
-    @app_commands.choices(
-        period=[
-            app_commands.Choice(name="This week", value="week"),
-            app_commands.Choice(name="This month", value="month"),
-            app_commands.Choice(name="All time", value="all"),
-        ]
-    )
-    async def leaderboard(interaction: discord.Interaction, period: str | None = None) -> None:
-        await answer(interaction, lambda s, c: s.leaderboard(c, period), server_only=True)
-
-    team = app_commands.Group(name="team", description="Study as a squad")
-
-    @team.command(name="join", description="Join a team (or start one) in this server")
-    @app_commands.describe(name="The team's name")
-    async def team_join(interaction: discord.Interaction, name: app_commands.Range[str, 1, 40]) -> None:
-        await answer(interaction, lambda s, c: s.team_join(c, name), server_only=True)
-
-    @team.command(name="leave", description="Leave your team")
-    async def team_leave(interaction: discord.Interaction) -> None:
-        await answer(interaction, lambda s, c: s.team_leave(c), server_only=True)
-
-    @team.command(name="list", description="The teams of this server and their members")
-    async def team_list(interaction: discord.Interaction) -> None:
-        await answer(interaction, lambda s, c: s.team_list(c), server_only=True)
-
-    tree.add_command(team)
-
-    @tree.command(name="decks", description="The decks and your progress in each")
-    @app_commands.describe(action="Admins: read the deck files again, without a restart")
-    @app_commands.choices(action=[app_commands.Choice(name="Reload the deck files (admins)", value="reload")])
-    async def decks(interaction: discord.Interaction, action: str | None = None) -> None:
-        await answer(interaction, lambda s, c: s.decks_reload(c) if action == "reload" else s.decks(c))
-
-    @tree.command(name="help", description="What studybot does and how to use it")
-    async def help_(interaction: discord.Interaction) -> None:
-        async def call(s: StudyService, c: Caller) -> Reply:
-            return s.help()
-
-        await answer(interaction, call)
-
-    # -- the daily question (admins) --------------------------------------------------------------
-
-    # Hidden from members without Manage Server by default; a server can change that in its
-    # Integrations settings, so the permission is checked again on every call (Caller.is_admin).
-    daily = app_commands.Group(
-        name="daily", description="The question of the day in a channel", default_permissions=MANAGE_SERVER
-    )
-
-    def channel_ref(interaction: discord.Interaction, channel: app_commands.AppCommandChannel | None) -> str:
-        return str(channel.id if channel is not None else interaction.channel_id)
-
-    @daily.command(name="set", description="Post a question of the day in a channel")
-    @app_commands.describe(
-        time="Time of day, 24-hour HH:MM",
-        timezone="IANA timezone, e.g. Europe/Berlin",
-        channel="Where to post (default: this channel)",
-        deck="Draw from this deck only (default: all decks)",
-        weekdays="Days to post, e.g. mon-fri (default: every day)",
-    )
-    @app_commands.autocomplete(timezone=timezone_choices, deck=deck_choices)
-    async def daily_set(
-        interaction: discord.Interaction,
-        time: app_commands.Range[str, 1, 10],
-        timezone: app_commands.Range[str, 1, 64],
-        channel: ChannelOption | None = None,
-        deck: str | None = None,
-        weekdays: str | None = None,
-    ) -> None:
-        where = channel_ref(interaction, channel)
-        await answer(
-            interaction,
-            lambda s, c: s.daily.configure(c, where, time, timezone, deck=deck, weekdays=weekdays),
-            server_only=True,
+    complete: dict[Kind, Complete] = {Kind.DECK: deck_choices, Kind.TIMEZONE: timezone_choices}
+    for name in dict.fromkeys(row.name for row in table):
+        rows = [row for row in table if row.name == name]
+        plain = next((row for row in rows if not row.sub), None)
+        if plain is not None:
+            tree.add_command(_command(bot, plain, [r for r in rows if r.sub], complete))
+            continue
+        # Hidden from members without Manage Server by default; a server can change that in its
+        # Integrations settings, so the core checks the permission again on every call (Caller.is_admin).
+        group = app_commands.Group(
+            name=name,
+            description=GROUPS[name],
+            default_permissions=MANAGE_SERVER if any(row.admin for row in rows) else None,
         )
-
-    @daily.command(name="off", description="Stop the question of the day in a channel")
-    @app_commands.describe(channel="Which channel (default: this channel)")
-    async def daily_off(interaction: discord.Interaction, channel: ChannelOption | None = None) -> None:
-        where = channel_ref(interaction, channel)
-        await answer(interaction, lambda s, c: s.daily.off(c, where), server_only=True)
-
-    @daily.command(name="status", description="When and where the question of the day is posted")
-    @app_commands.describe(channel="Which channel (default: every channel of this server)")
-    async def daily_status(interaction: discord.Interaction, channel: ChannelOption | None = None) -> None:
-        where = str(channel.id) if channel is not None else None
-        await answer(interaction, lambda s, c: s.daily.status(c, where), server_only=True)
-
-    @daily.command(name="now", description="Post today's question now")
-    @app_commands.describe(channel="Which channel (default: this channel)")
-    async def daily_now(interaction: discord.Interaction, channel: ChannelOption | None = None) -> None:
-        where = channel_ref(interaction, channel)
-        await answer(interaction, lambda s, c: s.daily.post_now(c, where), server_only=True)
-
-    tree.add_command(daily)
+        for row in rows:
+            group.add_command(_command(bot, row, [], complete))
+        tree.add_command(group)
     return tree
+
+
+def _command(
+    bot: StudyBot, row: Command, subs: list[Command], complete: dict[Kind, Complete]
+) -> app_commands.Command[Any, ..., None]:
+    """One slash command for a row; `subs` are rows its `action` option can choose instead."""
+
+    async def callback(interaction: discord.Interaction, **options: Any) -> None:
+        chosen = next((sub for sub in subs if sub.sub == options.get(ACTION)), row)
+        args = {arg.name: _value(options.get(arg.name)) for arg in chosen.args}
+        caller = caller_for(interaction)
+
+        async def work() -> Reply:
+            if chosen.in_server and interaction.guild_id is None:
+                return NEEDS_SERVER
+            return await chosen.call(bot.service, caller, args)
+
+        await bot.replies.command(interaction, work)
+
+    params = [inspect.Parameter("interaction", _POSITIONAL, annotation=discord.Interaction)]
+    params += [_parameter(arg) for arg in row.args]
+    described = {arg.name: arg.help for arg in row.args}
+    choices = {arg.name: [_choice(c.label, c.value) for c in arg.choices] for arg in row.args if arg.choices}
+    if subs:
+        params.append(_optional(ACTION, str))
+        described[ACTION] = _clip("; ".join(_for_whom(sub) for sub in subs))
+        choices[ACTION] = [_choice(_for_whom(sub), sub.sub) for sub in subs]
+    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    app_commands.describe(**described)(callback)
+    if choices:
+        app_commands.choices(**choices)(callback)
+    completed = {arg.name: complete[arg.kind] for arg in row.args if arg.kind in complete}
+    if completed:
+        app_commands.autocomplete(**completed)(callback)
+    return app_commands.Command(name=row.sub or row.name, description=_clip(row.help), callback=callback)
+
+
+_POSITIONAL = inspect.Parameter.POSITIONAL_ONLY
+
+
+def _for_whom(row: Command) -> str:
+    return row.help + (" (admins)" if row.admin else "")
+
+
+def _parameter(arg: Arg) -> inspect.Parameter:
+    kind: Any = str
+    if arg.kind is Kind.CHANNEL:
+        kind = ChannelOption
+    elif arg.max_length is not None:
+        kind = app_commands.Range[str, 1, arg.max_length]
+    if not arg.required:
+        return _optional(arg.name, kind)
+    return inspect.Parameter(arg.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind)
+
+
+def _optional(name: str, kind: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[kind], default=None)  # noqa: UP045
+
+
+def _choice(label: str, value: str) -> app_commands.Choice[str]:
+    return app_commands.Choice(name=_clip(label), value=value)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
+def _value(value: object) -> str | None:
+    """An option as the core takes it: text, or a channel as its id."""
+    if value is None:
+        return None
+    if isinstance(value, app_commands.AppCommandChannel):
+        return str(value.id)
+    return str(value)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import discord
 
-# Any core action id (`reveal:42`, `grade:42:good`, `next`, `daily:7`): the core owns the verbs, so a new
-# verb needs no change here. The only components this bot sends are core actions.
+# Any core action id (`reveal:42`, `grade:42:good`, `next`, `daily:7`): bot/core/actions.py owns and reads
+# them, so a new one needs no change here. The only components this bot sends are core actions.
 ACTION_TEMPLATE = r"(?P<action>[a-z][a-z_-]{0,31}(?::\S{0,98})?)"
+
+
+@runtime_checkable
+class Clickable(Protocol):
+    """The client a button's click goes to (the studybot clients are)."""
+
+    async def clicked(self, interaction: discord.Interaction[Any], action_id: str) -> None: ...
 
 
 class ActionButton(
@@ -43,9 +50,10 @@ class ActionButton(
         return cls(match["action"], label=label, style=style)
 
     async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
-        from bot.adapters.discord.client import studybot_of
-
-        await studybot_of(interaction).on_action(interaction, self.action_id)
+        client = interaction.client
+        if not isinstance(client, Clickable):
+            raise TypeError(f"not a studybot client: {client!r}")
+        await client.clicked(interaction, self.action_id)
 
 
 def submitted_text(components: Iterable[Mapping[str, Any]], custom_id: str) -> str | None:

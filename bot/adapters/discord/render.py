@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.adapters.discord.components import ActionButton
 from bot.core import cardtext
 from bot.core.messages import Form, Message, Section, Style
 
@@ -175,8 +176,6 @@ class Rendered:
 
 def render(message: Message) -> Rendered:
     """The embed and a view of action buttons (None when the message has no actions)."""
-    from bot.adapters.discord.components import ActionButton
-
     buttons: list[ActionButton] = []
     for action in message.actions:
         if len(action.id) > CUSTOM_ID_LIMIT:

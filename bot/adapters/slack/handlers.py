@@ -33,7 +33,7 @@ from bot.adapters.slack.render import (
 )
 from bot.adapters.slack.requests import problem
 from bot.config import Settings
-from bot.core.commands import run_text_command
+from bot.core.commands import needs_admin, run_text_command
 from bot.core.messages import Form, Message, Reply, error
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
@@ -46,7 +46,6 @@ PLATFORM = "slack"
 # A request is acked only once it is kept in the inbox, so any answer but 200 (http_error) means we did not
 # take it: that retry is handled too.
 NEVER_ARRIVED = frozenset({"connection_failed", "ssl_error", "too_many_redirects", "http_error"})
-ADMIN_DAILY = frozenset({"set", "off", "now"})
 METADATA_LIMIT = 3000
 RESPONSE_TIMEOUT = aiohttp.ClientTimeout(total=10)
 RESPONSE_URL_LIFETIME = timedelta(minutes=29)
@@ -62,11 +61,6 @@ def command_text(text: str) -> str:
     `#channel` arrives as `<#C123|name>` (which the core understands) and `&<>` as entities.
     `daily set|off|now` without a channel means this channel: the core knows that from channel_ref."""
     return html.unescape(" ".join(text.split()))
-
-
-def _subcommand(text: str) -> tuple[str, str]:
-    words = text.casefold().split()
-    return (words[0] if words else "", words[1] if len(words) > 1 else "")
 
 
 @dataclass(frozen=True)
@@ -206,10 +200,9 @@ class SlackHandlers:
         target = Target(command["user_id"], command.get("channel_id"), command.get("response_url"))
         try:
             text = command_text(command.get("text") or "")
-            name, sub = _subcommand(text)
             admin = self.admins.configured(command["user_id"])
-            needs_admin = (name == "daily" and sub in ADMIN_DAILY) or (name, sub) == ("decks", "reload")
-            if needs_admin and not admin:
+            # users.info only when the role matters: it is rate limited. The service decides.
+            if not admin and needs_admin(text):
                 admin = await self.admins.is_admin(client, command["team_id"], command["user_id"])
             caller = Caller(
                 platform=PLATFORM,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from bot.core import cardtext
+from bot.core.commands import names
 from bot.core.messages import Form, Message, Section, Style
 
 Block = dict[str, Any]
@@ -25,8 +27,17 @@ ANSWER_CALLBACK = "answer"
 ANSWER_BLOCK = "answer"
 ANSWER_INPUT = "text"
 
+
 # The core names its commands as Discord does (/quiz); on Slack they are subcommands of one command.
-_COMMAND = re.compile(r"(?<![\w/<])/(quiz|stats|leaderboard|team|decks|help|daily)\b")
+def _commands() -> re.Pattern[str]:
+    return _command_pattern(tuple(names()))
+
+
+@functools.cache
+def _command_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w/<])/(" + "|".join(map(re.escape, names)) + r")\b")
+
+
 _STYLES = {Style.PRIMARY: "primary", Style.DANGER: "danger"}
 # The core names channels as `<#C0123>`; a channel link notifies nobody, so that one form is let through.
 _CHANNEL_LINK = re.compile(r"&lt;#([CG][A-Z0-9]{2,40})&gt;")
@@ -47,7 +58,7 @@ class SlackMrkdwn(cardtext.Dialect):
         self.command = command
 
     def text(self, text: str, line_start: bool) -> str:
-        text = _COMMAND.sub(lambda m: f"{self.command} {m.group(1)}", text)
+        text = _commands().sub(lambda m: f"{self.command} {m.group(1)}", text)
         text = _CHANNEL_LINK.sub(r"<#\1>", escape(text))
         text = _FORMAT_RUN.sub(_inert, text)
         return ZWSP + text if line_start and text.startswith("&gt;") else text  # not a quote
@@ -109,7 +120,7 @@ def section_mrkdwn(section: Section, command: str = "/study") -> str:
 
 def plain(text: str, command: str = "/study") -> str:
     """Core text for plain_text fields and notifications: commands translated."""
-    return _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text)
+    return _commands().sub(lambda m: f"{command} {m.group(1)}", text)
 
 
 def _text(text: str, kind: str = "mrkdwn") -> Block:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.core.actions import AnswerForm, FollowUp
 from bot.core.decks.keyterms import match_key_terms
 from bot.core.messages import Action, Form, Message, Style, error
 from bot.core.model import grading
@@ -76,7 +77,7 @@ class QuizService:
         refuse(caller)
         _me, ask = await self._own_ask(caller, ask_id, ungraded=True)
         return Form(
-            id=f"answer:{ask.id}",
+            id=AnswerForm(ask.id).id,
             title="Your answer",
             label="Write your answer",
             max_length=self.answer_limit,
@@ -200,7 +201,7 @@ class QuizService:
             now,
             zone(me.member_tz),
             outcome.streak,
-            followup_action=Action(f"followup:{ask.id}", "Follow-up question", Style.PRIMARY)
+            followup_action=Action(FollowUp(ask.id).id, "Follow-up question", Style.PRIMARY)
             if followup
             else None,
         )

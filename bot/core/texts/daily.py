@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import cardtext
+from bot.core.actions import DailyReveal
 from bot.core.messages import Action, Message, Section, Style
 from bot.core.model.calendar import format_weekdays
 from bot.core.model.daily import DailyChannel
@@ -40,7 +41,7 @@ def post_message(post_id: int, card: StoredCard, results: str | None) -> Message
     return Message(
         title="Question of the day",
         sections=tuple(sections),
-        actions=(Action(f"daily:{post_id}", "Reveal answer", Style.PRIMARY),),
+        actions=(Action(DailyReveal(post_id).id, "Reveal answer", Style.PRIMARY),),
         private=False,
         footer="Think of your answer, then reveal it: the answer and your grade are private to you.",
     )

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core.messages import Message, Section
 
 
-def help_message() -> Message:
+def help_message(commands: Sequence[str]) -> Message:
+    """/help: `commands` are the usage lines of the command table (core/commands.py)."""
     return Message(
         title="studybot — learn together with spaced repetition",
         sections=(
             Section(
-                "/quiz [deck] — your next question: cards due for review first, then new ones\n"
-                "/stats — your streak, cards learned and due, recall, points\n"
-                "/leaderboard [week|month|all] — top members and teams\n"
-                "/team join NAME · /team leave · /team list — study as a squad\n"
-                "/decks — the decks and your progress\n"
-                "/daily set CHANNEL HH:MM AREA/CITY [deck] [weekdays] · /daily off · /daily status ·"
-                " /daily now — the question of the day (admins set it up)\n"
-                "/help — this message",
+                "\n".join(commands),
                 "Commands",
             ),
             Section(

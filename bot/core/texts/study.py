@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import cardtext
+from bot.core.actions import GradeAsk, Next, Reveal, Skip, Write
 from bot.core.decks.keyterms import Coverage, TermMatch
 from bot.core.messages import Action, Message, Section, Style
 from bot.core.model.grading import format_interval
@@ -34,9 +35,9 @@ def question(ask_id: int, card: StoredCard, kind: str) -> Message:
         title=f"{kind} · {card_label(card)}",
         sections=(Section(cardtext.bold_lead(card.question), markdown=True),),
         actions=(
-            Action(f"reveal:{ask_id}", "Reveal answer", Style.PRIMARY),
-            Action(f"write:{ask_id}", "Write my answer"),
-            Action(f"skip:{ask_id}", "Skip"),
+            Action(Reveal(ask_id).id, "Reveal answer", Style.PRIMARY),
+            Action(Write(ask_id).id, "Write my answer"),
+            Action(Skip(ask_id).id, "Skip"),
         ),
         footer="Think of your answer first, then reveal and grade yourself honestly.",
     )
@@ -55,7 +56,7 @@ def reveal(
         sections.append(Section(key_term_lines(coverage), "Key terms", markdown=True))
     actions = tuple(
         Action(
-            f"grade:{ask.id}:{g.name.lower()}",
+            GradeAsk(ask.id, g).id,
             f"{g.label} · {format_interval(intervals[g])}",
             GRADE_STYLES[g],
         )
@@ -95,7 +96,7 @@ def graded(
     elif ask.typed_answer:
         lines.append("Includes a bonus for writing your answer first.")
     actions = [followup_action] if followup_action else []
-    actions.append(Action("next", "Next question", Style.SECONDARY))
+    actions.append(Action(Next().id, "Next question", Style.SECONDARY))
     return Message(
         title=f"{grade.label} — next review {when(due, now, tz)}.",
         sections=(Section("\n".join(lines)),),

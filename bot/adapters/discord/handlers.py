@@ -1,0 +1,41 @@
+"""What every interaction needs: the core service and the replies. Clicks and form submissions go to the
+core as they are; the core reads the ids (core/actions.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.adapters.discord.components import submitted_text
+from bot.adapters.discord.render import FORM_PREFIX, TEXT_INPUT_ID
+from bot.adapters.discord.replies import DEFER_AFTER, Replies, caller_for
+from bot.core.service import StudyService
+
+
+class StudyBot:
+    """One per client: the client hands it to the command tree and routes clicks and modals to it."""
+
+    def __init__(self, service: StudyService | None, defer_after: float = DEFER_AFTER) -> None:
+        self._service = service
+        self.replies = Replies(defer_after)
+
+    @property
+    def service(self) -> StudyService:
+        if self._service is None:  # `studybot discord sync` builds the tree without a service
+            raise RuntimeError("this client has no StudyService")
+        return self._service
+
+    async def on_action(self, interaction: discord.Interaction, action_id: str) -> None:
+        caller = caller_for(interaction)
+        await self.replies.component(interaction, lambda: self.service.act(caller, action_id))
+
+    async def on_modal_submit(self, interaction: discord.Interaction) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if not custom_id.startswith(FORM_PREFIX):
+            return
+        form_id = custom_id.removeprefix(FORM_PREFIX)
+        text = submitted_text(data.get("components", []), TEXT_INPUT_ID) or ""
+        caller = caller_for(interaction)
+        await self.replies.component(interaction, lambda: self.service.submit(caller, form_id, text))

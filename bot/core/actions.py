@@ -1,0 +1,133 @@
+"""Button and form ids: what a click or a submitted form asks for, typed, and its text form.
+
+A button carries everything needed to act on it in its id, so it keeps working after a restart; that
+makes these texts a format that outlives releases: `reveal:42`, `grade:42:good`, `next`, `daily:7` and
+`answer:42` must decode the same way as long as such a button can still be clicked. Ids come back from
+the platforms as the member's client sends them, so decoding takes any text and answers None for
+anything this module did not build.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.core.model.models import Grade
+
+ID_LIMIT = 100  # Discord's custom_id limit, the smallest of the platforms'
+_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within a 64-bit row id
+_GRADES = {g.name.lower(): g for g in Grade}
+
+
+@dataclass(frozen=True)
+class _OnAsk:
+    """An action on one ask, its id `verb:<ask-id>`."""
+
+    verb: ClassVar[str]
+    ask_id: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.verb}:{self.ask_id}"
+
+
+class Reveal(_OnAsk):
+    """Show the model answer."""
+
+    verb = "reveal"
+
+
+class Write(_OnAsk):
+    """Open the form for a written answer."""
+
+    verb = "write"
+
+
+class Skip(_OnAsk):
+    verb = "skip"
+
+
+class FollowUp(_OnAsk):
+    """Ask the follow-up card of a graded ask."""
+
+    verb = "followup"
+
+
+@dataclass(frozen=True)
+class GradeAsk:
+    ask_id: int
+    grade: Grade
+
+    @property
+    def id(self) -> str:
+        return f"grade:{self.ask_id}:{self.grade.name.lower()}"
+
+
+@dataclass(frozen=True)
+class Next:
+    """The next question, from one deck or from all."""
+
+    deck: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"next:{self.deck}" if self.deck else "next"
+
+
+@dataclass(frozen=True)
+class DailyReveal:
+    """A member's private answer to a question of the day: the id is the daily post's."""
+
+    post_id: int
+
+    @property
+    def id(self) -> str:
+        return f"daily:{self.post_id}"
+
+
+class AnswerForm(_OnAsk):
+    """The form a written answer is typed into."""
+
+    verb = "answer"
+
+
+ButtonId = Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal
+FormId = AnswerForm
+
+_BY_ASK: dict[str, type[Reveal | Write | Skip | FollowUp]] = {
+    kind.verb: kind for kind in (Reveal, Write, Skip, FollowUp)
+}
+
+
+def _number(text: str) -> int | None:
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def decode_button(text: str) -> ButtonId | None:
+    """The action a button id asks for, or None for an id this bot never built."""
+    if len(text) > ID_LIMIT:
+        return None
+    verb, _, rest = text.partition(":")
+    if verb == "next":
+        return Next(rest or None)
+    first, _, extra = rest.partition(":")
+    number = _number(first)
+    if number is None:
+        return None
+    if verb == "grade":
+        grade = _GRADES.get(extra)
+        return GradeAsk(number, grade) if grade is not None else None
+    if extra:
+        return None
+    if verb == "daily":
+        return DailyReveal(number)
+    kind = _BY_ASK.get(verb)
+    return kind(number) if kind is not None else None
+
+
+def decode_form(text: str) -> FormId | None:
+    """The form a submission answers, or None for one this bot never opened."""
+    verb, _, rest = text.partition(":")
+    number = _number(rest) if len(text) <= ID_LIMIT else None
+    return AnswerForm(number) if verb == AnswerForm.verb and number is not None else None
