@@ -1,0 +1,82 @@
+"""Markdown export: parsing an exported deck gives the same cards, for the bundled deck and any imported one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.deck_formats.fields import DeckBuilder, RawCard
+from bot.core.deck_formats.markdown_export import export_markdown
+from bot.core.decks import parse_deck, parse_deck_text
+from bot.core.models import Card, Deck
+
+CONTENT = Path(__file__).resolve().parent.parent / "content"
+
+
+def _comparable(deck: Deck) -> tuple[object, ...]:
+    # `line` and `source` say where a card was read, not what it is.
+    cards = tuple(replace(c, line=0) for c in deck.cards)
+    return (deck.id, deck.title, deck.credit, cards)
+
+
+def _round_trip(deck: Deck) -> Deck:
+    parsed = parse_deck_text(export_markdown(deck), "exported.md", deck.id)
+    assert isinstance(parsed, Deck), [str(p) for p in parsed]
+    return parsed
+
+
+def test_bundled_decks_round_trip() -> None:
+    files = sorted(CONTENT.glob("*.md"))
+    assert files
+    for file in files:
+        deck = parse_deck(file)
+        assert isinstance(deck, Deck)
+        assert _comparable(_round_trip(deck)) == _comparable(deck)
+
+
+def test_explicit_ids_and_text_keys_survive_export() -> None:
+    builder = DeckBuilder("t.csv", "t")
+    builder.add(RawCard(2, "What is **X**?", "The **answer**.", explicit_id="x-1"))
+    builder.add(RawCard(3, "Second {#not-an-id}", "Two", "Why?", "Because **so**."))
+    deck = builder.build("T")
+    assert isinstance(deck, Deck)
+    parsed = _round_trip(deck)
+    assert [c.key for c in parsed.cards] == ["x-1", deck.cards[1].key, deck.cards[1].key + "/followup"]
+    assert parsed.cards[1].question == "Second {#not-an-id}"
+    assert _comparable(parsed) == _comparable(deck)
+
+
+_PIECES = st.sampled_from(
+    [
+        "**bold**", "`code`", "`**kw`", "---", "***", "### Heading", "## 2. Not a question", "# 1. Title",
+        "**Answer:**", "**Theory:**", "**Follow-up Question:** x", "*italic*", "_u_", "```", "~~~",
+        "```python", "{#id}", "\\", "&amp;", "<b>x</b>", "- item", "1. item", "    indented", "> quote",
+        "#", "###", "   ---", "\t", " ", "\n", "\n\n", "**", "*", "é", "🧠", "\u2028", "\r\n", "\x00",
+    ]
+)
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=8).map("".join)
+
+
+@st.composite
+def _decks(draw: st.DrawFn) -> Deck | None:
+    builder = DeckBuilder("gen.csv", "gen")
+    texts = st.one_of(_TEXT, _TEXT.map("Q ".__add__))
+    follow = st.one_of(st.just(("", "")), st.tuples(texts, texts))
+    rows = draw(st.lists(st.tuples(texts, texts, follow, st.booleans()), min_size=1, max_size=4))
+    for row, (question, answer, (follow_q, follow_a), with_id) in enumerate(rows, start=2):
+        builder.add(RawCard(row, question, answer, follow_q, follow_a, explicit_id=f"id-{row}" if with_id else ""))
+    deck = builder.build(draw(_TEXT))
+    return deck if isinstance(deck, Deck) else None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_decks())
+def test_any_imported_deck_round_trips(deck: Deck | None) -> None:
+    if deck is None:
+        return
+    parsed = _round_trip(deck)
+    assert _comparable(parsed) == _comparable(deck)
+    assert all(isinstance(c, Card) for c in parsed.cards)
