@@ -1,4 +1,4 @@
-"""Markdown export: parsing an exported deck gives the same cards, for the bundled deck and any imported one."""
+"""Markdown export: parsing an exported deck gives the same cards (the bundled decks, any imported one)."""
 
 from __future__ import annotations
 
@@ -51,10 +51,44 @@ def test_explicit_ids_and_text_keys_survive_export() -> None:
 
 _PIECES = st.sampled_from(
     [
-        "**bold**", "`code`", "`**kw`", "---", "***", "### Heading", "## 2. Not a question", "# 1. Title",
-        "**Answer:**", "**Theory:**", "**Follow-up Question:** x", "*italic*", "_u_", "```", "~~~",
-        "```python", "{#id}", "\\", "&amp;", "<b>x</b>", "- item", "1. item", "    indented", "> quote",
-        "#", "###", "   ---", "\t", " ", "\n", "\n\n", "**", "*", "é", "🧠", "\u2028", "\r\n", "\x00",
+        "**bold**",
+        "`code`",
+        "`**kw`",
+        "---",
+        "***",
+        "### Heading",
+        "## 2. Not a question",
+        "# 1. Title",
+        "**Answer:**",
+        "**Theory:**",
+        "**Follow-up Question:** x",
+        "*italic*",
+        "_u_",
+        "```",
+        "~~~",
+        "```python",
+        "{#id}",
+        "\\",
+        "&amp;",
+        "<b>x</b>",
+        "- item",
+        "1. item",
+        "    indented",
+        "> quote",
+        "#",
+        "###",
+        "   ---",
+        "\t",
+        " ",
+        "\n",
+        "\n\n",
+        "**",
+        "*",
+        "é",
+        "🧠",
+        "\u2028",
+        "\r\n",
+        "\x00",
     ]
 )
 _TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=8).map("".join)
@@ -67,7 +101,8 @@ def _decks(draw: st.DrawFn) -> Deck | None:
     follow = st.one_of(st.just(("", "")), st.tuples(texts, texts))
     rows = draw(st.lists(st.tuples(texts, texts, follow, st.booleans()), min_size=1, max_size=4))
     for row, (question, answer, (follow_q, follow_a), with_id) in enumerate(rows, start=2):
-        builder.add(RawCard(row, question, answer, follow_q, follow_a, explicit_id=f"id-{row}" if with_id else ""))
+        explicit = f"id-{row}" if with_id else ""
+        builder.add(RawCard(row, question, answer, follow_q, follow_a, explicit_id=explicit))
     deck = builder.build(draw(_TEXT))
     return deck if isinstance(deck, Deck) else None
 

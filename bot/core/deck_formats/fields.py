@@ -104,7 +104,7 @@ def question(text: str) -> tuple[str, str | None]:
         return "", "the question starts with a code block: start it with a line of text"
     head = _fix(_WHITESPACE.sub(" ", lines[0]).strip())
     if len(head) > HEADING_TEXT_MAX:
-        return "", f"the question's first line is {len(head)} characters long; it can be at most {HEADING_TEXT_MAX}"
+        return "", f"the question's first line is {len(head)} characters long; at most {HEADING_TEXT_MAX}"
     rest = block("\n".join(lines[1:]))
     return (f"{head}\n\n{rest}" if rest else head), None
 
@@ -152,11 +152,12 @@ class DeckBuilder:
             self.problem(raw.row, "the follow-up question has no follow-up answer")
         elif follow_a and not follow_q:
             self.problem(raw.row, "the follow-up answer has no follow-up question")
-        for name, text in (("answer", answer), ("follow-up question", follow_q), ("follow-up answer", follow_a)):
+        named = (("answer", answer), ("follow-up question", follow_q), ("follow-up answer", follow_a))
+        for name, text in named:
             longest = max((len(line) for line in text.split("\n")), default=0)
             if longest > LINE_MAX:
                 self.problem(
-                    raw.row, f"the {name} has a line of {longest} characters; a line can be at most {LINE_MAX}"
+                    raw.row, f"the {name} has a line of {longest} characters; at most {LINE_MAX} fit"
                 )
         key = self._key(raw, asked)
         if key is None or len(self.problems) > found:
@@ -188,7 +189,7 @@ class DeckBuilder:
                 )
                 return None
             if len(explicit) > ID_MAX:
-                self.problem(raw.row, f"the id is {len(explicit)} characters long; it can be at most {ID_MAX}")
+                self.problem(raw.row, f"the id is {len(explicit)} characters long; at most {ID_MAX}")
                 return None
             key = explicit
         elif raw.identity:
@@ -228,5 +229,6 @@ class DeckBuilder:
 
 def too_many_rows(path: str, rows: Sequence[object], what: str) -> list[DeckProblem]:
     if len(rows) > CARDS_MAX:
-        return [DeckProblem(path, 1, f"the file has {len(rows):,} {what}s; a deck can have at most {CARDS_MAX:,}")]
+        message = f"the file has {len(rows):,} {what}s; a deck can have at most {CARDS_MAX:,}"
+        return [DeckProblem(path, 1, message)]
     return []
