@@ -97,7 +97,8 @@ def test_problems_name_file_and_row_and_nothing_is_half_read() -> None:
     assert _problems(bad) == [
         "team.csv:3: the answer is empty",
         "team.csv:5: the id 'dup' is used twice (first at row 4)",
-        "team.csv:6: invalid id '-x/y': use letters, digits, '-', '_' and '.' (starting with a letter or digit)",
+        "team.csv:6: invalid id '-x/y': use letters, digits, '-', '_' and '.' "
+        "(starting with a letter or digit)",
         "team.csv:7: the same question as row 2: questions without an id are known by their text, "
         "so give one of them an id (or remove the copy)",
         "team.csv:8: the row has 4 fields but the header has 3: a field with the delimiter in it must be in "
