@@ -55,7 +55,8 @@ def _column_name(name: str) -> str:
     return _NAME_GAPS.sub("_", name.strip().removeprefix("\ufeff").strip().casefold())
 
 
-def _rows(text: str, delimiter: str, quoting: int = csv.QUOTE_MINIMAL) -> list[list[str]]:
+def _rows(text: str, delimiter: str, quoted: bool = True) -> list[list[str]]:
+    quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting))
 
 
@@ -136,7 +137,7 @@ def _read_with_header(
 def _read_quizlet(text: str, path: str, deck_id: str, title: str) -> Deck | list[DeckProblem]:
     # Quizlet writes fields as they are, quotes included: no quoting.
     try:
-        records = _rows(text, "\t", csv.QUOTE_NONE)
+        records = _rows(text, "\t", quoted=False)
     except csv.Error as exc:
         return [DeckProblem(path, 1, f"cannot read the file as TSV: {exc}")]
     if too_many := too_many_rows(path, [r for r in records if any(f.strip() for f in r)], "row"):
