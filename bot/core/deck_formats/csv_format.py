@@ -56,8 +56,10 @@ def _column_name(name: str) -> str:
 
 
 def _rows(text: str, delimiter: str, quoted: bool = True) -> list[list[str]]:
-    quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting))
+    source = io.StringIO(text, newline="")
+    if quoted:
+        return list(csv.reader(source, delimiter=delimiter))
+    return list(csv.reader(source, delimiter=delimiter, quoting=csv.QUOTE_NONE))
 
 
 def _header(text: str) -> tuple[list[str] | None, str]:
