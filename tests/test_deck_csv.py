@@ -138,6 +138,12 @@ def test_structure_lines_in_a_field_stay_in_their_card() -> None:
     assert deck.cards[0].answer == "#### Part\n- - -\n__Answer:__ yes\n```\ncode\n```"
 
 
+def test_a_file_built_to_slow_the_delimiter_sniffer_is_read_at_once() -> None:
+    started = time.monotonic()
+    assert _problems(',"' * 2_000_000)[0].startswith("team.csv:1: no header row")
+    assert time.monotonic() - started < 10  # csv.Sniffer is quadratic: over the whole file, hours
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=600) | st.text(alphabet=',;\t"\n\r\ufeff#*-`qa ', max_size=300).map(str.encode))
 def test_any_bytes_give_a_deck_or_row_problems(data: bytes) -> None:

@@ -134,6 +134,7 @@ class DeckBuilder:
         self.problems: list[DeckProblem] = []
         self.cards: list[Card] = []
         self.keys: dict[str, int] = {}
+        self.questions = 0
 
     def problem(self, row: int, message: str) -> None:
         self.problems.append(DeckProblem(self.path, row, message))
@@ -162,7 +163,8 @@ class DeckBuilder:
         key = self._key(raw, asked)
         if key is None or len(self.problems) > found:
             return
-        number = len([c for c in self.cards if c.kind is CardKind.MAIN]) + 1
+        self.questions += 1
+        number = self.questions
         self.cards.append(Card(key, number, CardKind.MAIN, asked, answer, key_terms(answer), raw.row))
         if follow_q:
             self.cards.append(
