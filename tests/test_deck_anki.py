@@ -10,6 +10,7 @@ from pathlib import Path
 import genanki
 import pytest
 
+from bot.core.deck_formats import anki_format
 from bot.core.deck_formats.anki_format import EXTRA_HINT, read_apkg
 from bot.core.deck_formats.import_result import DeckFormat, ImportResult
 from bot.core.deck_formats.markdown_export import export_markdown
@@ -92,6 +93,50 @@ def test_note_ids_are_the_identity_and_export_round_trips(tmp_path: Path) -> Non
     assert isinstance(parsed, Deck)
     assert [(c.key, c.question, c.answer, c.key_terms) for c in parsed.cards] == [
         (c.key, c.question, c.answer, c.key_terms) for c in first.cards
+    ]
+
+
+def _modern(tmp_path: Path, legacy_data: bytes) -> bytes:
+    """The package as Anki 2.1.50+ exports it: a zstd-compressed collection.anki21b (its .anki2 a stub)."""
+    from anki.collection import Collection
+    from anki.import_export_pb2 import (
+        ExportAnkiPackageOptions,
+        ImportAnkiPackageOptions,
+        ImportAnkiPackageRequest,
+    )
+
+    legacy, modern = tmp_path / "legacy.apkg", tmp_path / "modern.apkg"
+    legacy.write_bytes(legacy_data)
+    collection = Collection(str(tmp_path / "convert.anki2"))
+    try:
+        collection.import_anki_package(
+            ImportAnkiPackageRequest(package_path=str(legacy), options=ImportAnkiPackageOptions())
+        )
+        options = ExportAnkiPackageOptions(with_media=True, legacy=False)
+        collection.export_anki_package(out_path=str(modern), options=options, limit=None)
+    finally:
+        collection.close()
+    return modern.read_bytes()
+
+
+def test_current_package_version_is_read(tmp_path: Path) -> None:
+    legacy = _read(_package(tmp_path, _notes(tmp_path), [str(tmp_path / "cell.png")]))
+    data = _modern(tmp_path, _package(tmp_path, _notes(tmp_path), [str(tmp_path / "cell.png")]))
+    assert "collection.anki21b" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    modern = _read(data)
+    assert modern.deck.cards == legacy.deck.cards
+    assert (modern.skipped, modern.media) == (legacy.skipped, legacy.media)
+
+
+def test_a_package_that_unpacks_too_big_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(anki_format, "IMPORT_UNPACKED_MAX", 1_000)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("collection.anki2", b"\0" * 2_000_000)
+    assert [str(p) for p in read_apkg(bomb.getvalue(), "deck.apkg", "bio")] == [
+        "deck.apkg:1: the package unpacks to 2 MB; at most 0 MB (export it from Anki without media)"
     ]
 
 

@@ -67,6 +67,16 @@ def test_wrong_format_is_named() -> None:
     assert deck_id_for("....csv") == "deck"
 
 
+def test_a_markdown_deck_over_the_card_limit_is_refused() -> None:
+    questions = "".join(
+        f"### **{n}. Q{n}?**\n**Theory:**\nA\n**Follow-up Question:**\nF?\n**Answer:**\nB\n---\n"
+        for n in range(1, 2_502)
+    )
+    assert [str(p) for p in import_deck("big.md", f"# Big\n{questions}".encode())] == [
+        "big.md:1: the deck has 5,002 cards; at most 5,000"
+    ]
+
+
 _NAMES = st.sampled_from(["d.md", "d.csv", "d.tsv", "d.txt", "d.apkg", "d", "d.xlsx"])
 _BYTES = st.one_of(
     st.binary(max_size=800),

@@ -9,7 +9,7 @@ from bot.core.deck_formats.anki_format import read_apkg
 from bot.core.deck_formats.csv_format import read_csv
 from bot.core.deck_formats.detect import detect_format
 from bot.core.deck_formats.import_result import DeckFormat, ImportResult
-from bot.core.deck_limits import DECK_ID_MAX, IMPORT_FILE_MAX
+from bot.core.deck_limits import CARDS_MAX, DECK_ID_MAX, IMPORT_FILE_MAX
 from bot.core.decks import parse_deck_bytes
 from bot.core.models import Deck, DeckProblem
 
@@ -47,4 +47,6 @@ def import_deck(filename: str, data: bytes, deck_id: str | None = None) -> Impor
         ]
     if isinstance(deck, list):
         return deck
+    if len(deck.cards) > CARDS_MAX:  # CSV checks its rows itself; the Markdown parser has no such limit
+        return [DeckProblem(filename, 1, f"the deck has {len(deck.cards):,} cards; at most {CARDS_MAX:,}")]
     return ImportResult(deck, found)
