@@ -115,3 +115,35 @@ def test_any_imported_deck_round_trips(deck: Deck | None) -> None:
     parsed = _round_trip(deck)
     assert _comparable(parsed) == _comparable(deck)
     assert all(isinstance(c, Card) for c in parsed.cards)
+
+
+_LINES = st.one_of(
+    _PIECES,
+    st.sampled_from(
+        [
+            "### **1. What?**",
+            "### 2. Two {#two}",
+            "### **3. Three** {#3}",
+            "**Theory:**",
+            "**Theory:** inline",
+            "**Follow-up Question:**",
+            "*Why?*",
+            "**Answer:**",
+            "---",
+            "",
+            "```",
+            "Some **term** here.",
+            "### **4. `**kw` args?**",
+            "# Title",
+            "Credit line",
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_LINES, min_size=3, max_size=30))
+def test_any_markdown_deck_round_trips(lines: list[str]) -> None:
+    deck = parse_deck_text("\n".join(["# Deck", *lines]), "d.md", "d")
+    if isinstance(deck, Deck):
+        assert _comparable(_round_trip(deck)) == _comparable(deck)

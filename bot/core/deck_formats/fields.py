@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.deck_fences import FENCE_OPEN, closes_fence
@@ -63,8 +63,24 @@ def _defuse(line: str) -> str:
     return line
 
 
+def _stable(step: Callable[[str], str], text: str) -> str:
+    # ftfy's repairs are not always idempotent ("\x81Â " loses its "Â" only the second time); the parser
+    # repairs once more what the exporter writes, so keep repairing until nothing changes.
+    current = step(text)
+    for _ in range(8):
+        again = step(current)
+        if again == current:
+            break
+        current = again
+    return current
+
+
 def block(text: str) -> str:
     """A section's Markdown as a deck file stores it (see the module docstring)."""
+    return _stable(_block_once, text)
+
+
+def _block_once(text: str) -> str:
     lines: list[str] = []
     fence: str | None = None
     for line in _fix(text).split("\n"):
@@ -102,7 +118,7 @@ def question(text: str) -> tuple[str, str | None]:
         return "", "the question is empty"
     if FENCE_OPEN.match(lines[0]):
         return "", "the question starts with a code block: start it with a line of text"
-    head = _fix(_WHITESPACE.sub(" ", lines[0]).strip())
+    head = _stable(lambda line: _fix(_WHITESPACE.sub(" ", line).strip()), lines[0])
     if len(head) > HEADING_TEXT_MAX:
         return "", f"the question's first line is {len(head)} characters long; at most {HEADING_TEXT_MAX}"
     rest = block("\n".join(lines[1:]))
@@ -110,7 +126,7 @@ def question(text: str) -> tuple[str, str | None]:
 
 
 def title(text: str, fallback: str) -> str:
-    shown = _WHITESPACE.sub(" ", _fix(text)).strip(" *_")[:TITLE_MAX].strip(" *_")
+    shown = _stable(lambda t: _WHITESPACE.sub(" ", _fix(t)).strip(" *_")[:TITLE_MAX].strip(" *_"), text)
     return shown or fallback
 
 
