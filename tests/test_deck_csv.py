@@ -64,13 +64,18 @@ def test_tab_and_semicolon_delimiters_are_sniffed() -> None:
     assert [(c.question, c.answer) for c in semi.cards] == [("Q; one", "A, one"), ("Q two", "A two")]
 
 
+def test_column_names_other_tools_use() -> None:
+    deck = _deck("Front;Back;Follow-up question;FollowUp Answer\nQ?;A;F?;B\n")
+    assert [(c.question, c.answer) for c in deck.cards] == [("Q?", "A"), ("F?", "B")]
+
+
 def test_quizlet_tab_separated_export_without_header() -> None:
     deck = _deck('photosynthesis\tHow plants make "food" from light\nmitosis\tcell division\n', "set.txt")
     assert [(c.question, c.answer) for c in deck.cards] == [
         ("photosynthesis", 'How plants make "food" from light'),
         ("mitosis", "cell division"),
     ]
-    assert _problems("term\tdefinition\nonly one field\n") == [
+    assert _problems("cell\tunit of life\nonly one field\n") == [
         "team.csv:2: the row has 1 tab-separated fields; a header-less file has two: term, definition"
     ]
 

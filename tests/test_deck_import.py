@@ -48,8 +48,8 @@ def test_import_each_format(tmp_path: Path) -> None:
     assert isinstance(table, ImportResult) and table.deck.id == "team-notes-v2"
     assert table.deck.title == "Team Notes (v2)"
     assert table.summary() == "Imported **Team Notes (v2)**: 1 card, 0 follow-ups."
-    quizlet = import_deck("quizlet.txt", b"term\tdefinition\n")
-    assert isinstance(quizlet, ImportResult) and quizlet.deck.cards[0].question == "term"
+    quizlet = import_deck("quizlet.txt", b"cell\tunit of life\n")
+    assert isinstance(quizlet, ImportResult) and quizlet.deck.cards[0].question == "cell"
     anki = import_deck("x.apkg", _apkg(tmp_path))
     assert isinstance(anki, ImportResult) and anki.format is DeckFormat.ANKI
 

@@ -73,8 +73,9 @@ def read_apkg(data: bytes, path: str, deck_id: str, title: str = "") -> ImportRe
     with tempfile.TemporaryDirectory(prefix="studybot-apkg-") as tmp:
         package = Path(tmp) / "import.apkg"
         package.write_bytes(data)
-        collection = Collection(str(Path(tmp) / "collection.anki2"))
+        collection: Collection | None = None
         try:
+            collection = Collection(str(Path(tmp) / "collection.anki2"))
             request = ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions())
             collection.import_anki_package(request)
             notes = [_note_fields(collection, note_id) for note_id in sorted(collection.find_notes(""))]
@@ -83,7 +84,8 @@ def read_apkg(data: bytes, path: str, deck_id: str, title: str = "") -> ImportRe
         except Exception as exc:  # Anki's backend raises its own error types for a damaged package
             return [DeckProblem(path, 1, f"Anki could not read the package: {exc}")]
         finally:
-            collection.close()
+            if collection is not None:
+                collection.close()
     return _result(notes, media, deck_names, path, deck_id, title)
 
 

@@ -53,8 +53,21 @@ def read_csv(data: bytes, path: str, deck_id: str, title: str = "") -> Deck | li
     return _read_with_header(text, delimiter, header, path, deck_id, title)
 
 
+# Names other tools give the same columns (Anki's text export, Quizlet, hand-made sheets).
+ALIASES = {
+    "front": "question",
+    "term": "question",
+    "back": "answer",
+    "definition": "answer",
+    "followup_question": "follow_up_question",
+    "followup_answer": "follow_up_answer",
+    "tag": "tags",
+}
+
+
 def _column_name(name: str) -> str:
-    return _NAME_GAPS.sub("_", name.strip().removeprefix("\ufeff").strip().casefold())
+    plain = _NAME_GAPS.sub("_", name.strip().removeprefix("\ufeff").strip().casefold())
+    return ALIASES.get(plain, plain)
 
 
 def _rows(text: str, delimiter: str, quoted: bool = True) -> list[list[str]]:
