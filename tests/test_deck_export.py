@@ -99,9 +99,10 @@ def _decks(draw: st.DrawFn) -> Deck | None:
     builder = DeckBuilder("gen.csv", "gen")
     texts = st.one_of(_TEXT, _TEXT.map("Q ".__add__))
     follow = st.one_of(st.just(("", "")), st.tuples(texts, texts))
-    rows = draw(st.lists(st.tuples(texts, texts, follow, st.booleans()), min_size=1, max_size=4))
-    for row, (question, answer, (follow_q, follow_a), with_id) in enumerate(rows, start=2):
-        explicit = f"id-{row}" if with_id else ""
+    # Ids that are other cards' numbers too: an export writes {#id} wherever the key is not the number.
+    ids = st.sampled_from(["", "", "1", "2", "3", "x.y"])
+    rows = draw(st.lists(st.tuples(texts, texts, follow, ids), min_size=1, max_size=4))
+    for row, (question, answer, (follow_q, follow_a), explicit) in enumerate(rows, start=2):
         builder.add(RawCard(row, question, answer, follow_q, follow_a, explicit_id=explicit))
     deck = builder.build(draw(_TEXT))
     return deck if isinstance(deck, Deck) else None
