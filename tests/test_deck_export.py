@@ -118,33 +118,51 @@ def test_any_imported_deck_round_trips(deck: Deck | None) -> None:
     assert all(isinstance(c, Card) for c in parsed.cards)
 
 
-_LINES = st.one_of(
-    _PIECES,
-    st.sampled_from(
-        [
-            "### **1. What?**",
-            "### 2. Two {#two}",
-            "### **3. Three** {#3}",
-            "**Theory:**",
-            "**Theory:** inline",
-            "**Follow-up Question:**",
-            "*Why?*",
-            "**Answer:**",
-            "---",
-            "",
-            "```",
-            "Some **term** here.",
-            "### **4. `**kw` args?**",
-            "# Title",
-            "Credit line",
-        ]
+# Without control characters and line separators: the parser repairs those after trimming a section,
+# so its own output is not always what it reads back (see test_line_separators_in_a_markdown_deck).
+_PLAIN_CHARS = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85")
+_FILLER = st.lists(
+    st.one_of(
+        _PIECES.filter(lambda p: p.isprintable() or p in ("\n", "\n\n", "\t")),
+        st.text(_PLAIN_CHARS, max_size=6),
+        st.just("Some **term** here."),
     ),
-)
+    max_size=4,
+).map("".join)
+
+
+@st.composite
+def _markdown_decks(draw: st.DrawFn) -> str:
+    """Deck files that mostly parse: numbered headings with sections, the rest random Markdown-ish text."""
+    lines = ["# " + draw(_FILLER), "---"]
+    for number in range(1, draw(st.integers(1, 4)) + 1):
+        explicit = draw(st.sampled_from(["", "", f" {{#id-{number}}}", f" {{#{number + 1}}}"]))
+        lines.append(f"### **{number}. Q{draw(_FILLER)}**{explicit}")
+        lines.extend(draw(st.lists(_FILLER, max_size=2)))
+        lines.append("**Theory:** " + draw(_FILLER))
+        lines.extend(["A" + draw(_FILLER), *draw(st.lists(_FILLER, max_size=3))])
+        if draw(st.booleans()):
+            lines.extend(
+                ["**Follow-up Question:**", "*F" + draw(_FILLER) + "*", "**Answer:**", "B" + draw(_FILLER)]
+            )
+        lines.append("---")
+    lines.append(draw(_FILLER))
+    return "\n".join(lines)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_LINES, min_size=3, max_size=30))
-def test_any_markdown_deck_round_trips(lines: list[str]) -> None:
-    deck = parse_deck_text("\n".join(["# Deck", *lines]), "d.md", "d")
+@given(_markdown_decks())
+def test_any_markdown_deck_round_trips(text: str) -> None:
+    deck = parse_deck_text(text, "d.md", "d")
     if isinstance(deck, Deck):
         assert _comparable(_round_trip(deck)) == _comparable(deck)
+
+
+def test_line_separators_in_a_markdown_deck() -> None:
+    # U+2028 in a deck file becomes a new line when the parser repairs the text: lines that would read as
+    # structure, or blank ones, are written back joined by it.
+    text = "# D\n### **1. Q**\n**Theory:** A\u2028### Part\u2028 \n---\n\u2028**credit**\u2028---\n"
+    deck = parse_deck_text(text, "d.md", "d")
+    assert isinstance(deck, Deck)
+    assert (deck.cards[0].answer, deck.credit) == (" A\n### Part", "\n**credit**\n---")
+    assert _comparable(_round_trip(deck)) == _comparable(deck)

@@ -10,7 +10,17 @@ from __future__ import annotations
 import re
 
 from bot.core.cardtext import escape, plain_inline, unwrap_heading
-from bot.core.deck_parser import _EXPLICIT_ID, _fix, _strip_closing_hashes, _unitalic
+from bot.core.deck_fences import FENCE_OPEN, closes_fence
+from bot.core.deck_parser import (
+    _ANY_HEADING,
+    _EXPLICIT_ID,
+    _MARKER,
+    _QUESTION,
+    _SEPARATOR,
+    _fix,
+    _strip_closing_hashes,
+    _unitalic,
+)
 from bot.core.models import Card, CardKind, Deck
 
 _WHITESPACE = re.compile(r"\s+")
@@ -24,7 +34,7 @@ def export_markdown(deck: Deck) -> str:
         parts.extend(_question(card, followups.get(card.key)))
         parts.extend(["---", ""])
     if deck.credit:
-        parts.append(deck.credit)
+        parts.append(_kept(deck.credit))
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
@@ -44,15 +54,77 @@ def _heading(card: Card) -> str:
     return f"### {text}"
 
 
+def _misread(line: str) -> bool:
+    """Whether a section's first line, alone on its line, would be read as deck structure. A Markdown
+    deck can hold one (`**Theory:** ---`), on the marker's line; imported fields never do."""
+    heading = _ANY_HEADING.match(line)
+    return bool(
+        _SEPARATOR.match(line)
+        or _QUESTION.match(line)
+        or _MARKER.match(line)
+        or FENCE_OPEN.match(line)
+        or (heading and len(heading["hashes"]) <= 2)
+    )
+
+
+def _section(label: str, text: str) -> list[str]:
+    first, _, rest = text.partition("\n")
+    if _misread(first):
+        return [label + first, *([_kept(rest)] if rest else [])]  # the marker's line keeps it as written
+    return [label, _kept(text)]
+
+
+def _kept(text: str) -> str:
+    """`text` with each line that would not read back alone joined to its neighbour by U+2028.
+
+    Only a Markdown deck's own text has such lines (structure, blank or ending in blanks): the parser's
+    encoding repair turns a U+2028 inside a line into a new line. Written back, it gives the same text.
+    """
+    lines = text.split("\n")
+    lead = 0
+    while lead < len(lines) - 1 and not lines[lead].strip():
+        lead += 1
+    out = ["\u2028".join(lines[: lead + 1])]
+    fence: str | None = None
+    for line in lines[lead + 1 :]:
+        if fence is not None:
+            if closes_fence(line, fence):
+                fence = None
+        elif _structure(line) or (line and not line.strip()) or out[-1] != out[-1].rstrip():
+            out[-1] += "\u2028" + line
+            continue
+        elif (opened := FENCE_OPEN.match(line)) and not (opened["fence"][0] == "`" and "`" in opened["info"]):
+            fence = opened["fence"]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _structure(line: str) -> bool:
+    heading = _ANY_HEADING.match(line)
+    return bool(
+        _SEPARATOR.match(line)
+        or _QUESTION.match(line)
+        or _MARKER.match(line)
+        or (heading and len(heading["hashes"]) <= 2)
+    )
+
+
 def _question(card: Card, followup: Card | None) -> list[str]:
     lines = [_heading(card), ""]
     _, _, extra = card.question.partition("\n\n")
     if extra:
         lines.extend([extra, ""])
-    lines.extend(["**Theory:**", card.answer, ""])
+    lines.extend([*_section("**Theory:**", card.answer), ""])
     if followup is not None:
         asked = followup.question
         italic = f"*{asked}*"
-        shown = italic if "\n" not in asked and _unitalic(italic) == asked else asked
-        lines.extend(["**Follow-up Question:**", shown, "**Answer:**", followup.answer, ""])
+        if "\n" not in asked and not _misread(asked) and _unitalic(italic) == asked:
+            asked = italic
+        lines.extend(
+            [
+                *_section("**Follow-up Question:**", asked),
+                *_section("**Answer:**", followup.answer),
+                "",
+            ]
+        )
     return lines
