@@ -158,6 +158,17 @@ def test_any_markdown_deck_round_trips(text: str) -> None:
         assert _comparable(_round_trip(deck)) == _comparable(deck)
 
 
+def test_code_blocks_keep_structure_lines_as_code() -> None:
+    builder = DeckBuilder("t.csv", "t")
+    builder.add(RawCard(2, "Q?", "```\n---\n### not a question\n```\n---"))
+    deck = builder.build("T")
+    assert isinstance(deck, Deck)
+    assert deck.cards[0].answer == "```\n---\n### not a question\n```\n- - -"
+    exported = export_markdown(deck)
+    assert "**Theory:**\n```\n---\n### not a question\n```\n- - -\n" in exported
+    assert _comparable(_round_trip(deck)) == _comparable(deck)
+
+
 def test_line_separators_in_a_markdown_deck() -> None:
     # U+2028 in a deck file becomes a new line when the parser repairs the text: lines that would read as
     # structure, or blank ones, are written back joined by it.

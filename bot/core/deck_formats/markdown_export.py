@@ -14,6 +14,7 @@ from bot.core.deck_fences import FENCE_OPEN, closes_fence
 from bot.core.deck_parser import (
     _ANY_HEADING,
     _EXPLICIT_ID,
+    _LOOKS_NUMBERED,
     _MARKER,
     _QUESTION,
     _SEPARATOR,
@@ -34,7 +35,7 @@ def export_markdown(deck: Deck) -> str:
         parts.extend(_question(card, followups.get(card.key)))
         parts.extend(["---", ""])
     if deck.credit:
-        parts.append(_kept(deck.credit))
+        parts.append(_kept(deck.credit, credit=True))
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
@@ -54,27 +55,33 @@ def _heading(card: Card) -> str:
     return f"### {text}"
 
 
-def _misread(line: str) -> bool:
-    """Whether a section's first line, alone on its line, would be read as deck structure. A Markdown
-    deck can hold one (`**Theory:** ---`), on the marker's line; imported fields never do."""
-    heading = _ANY_HEADING.match(line)
-    return bool(
-        _SEPARATOR.match(line)
-        or _QUESTION.match(line)
-        or _MARKER.match(line)
-        or FENCE_OPEN.match(line)
-        or (heading and len(heading["hashes"]) <= 2)
-    )
-
-
 def _section(label: str, text: str) -> list[str]:
+    # A Markdown deck can start a section on the marker's line with what would be structure alone on its
+    # line (`**Theory:** ---`, or a ``` that opens no code block there): it stays on that line.
     first, _, rest = text.partition("\n")
-    if _misread(first):
-        return [label + first, *([_kept(rest)] if rest else [])]  # the marker's line keeps it as written
+    if _structure(first) or (_opens_fence(first) and not _fences_close(text)):
+        return [label + first, *([_kept(rest)] if rest else [])]
     return [label, _kept(text)]
 
 
-def _kept(text: str) -> str:
+def _opens_fence(line: str) -> str | None:
+    opened = FENCE_OPEN.match(line)
+    if opened and not (opened["fence"][0] == "`" and "`" in opened["info"]):
+        return opened["fence"]
+    return None
+
+
+def _fences_close(text: str) -> bool:
+    fence: str | None = None
+    for line in text.split("\n"):
+        if fence is None:
+            fence = _opens_fence(line)
+        elif closes_fence(line, fence):
+            fence = None
+    return fence is None
+
+
+def _kept(text: str, credit: bool = False) -> str:
     """`text` with each line that would not read back alone joined to its neighbour by U+2028.
 
     Only a Markdown deck's own text has such lines (structure, blank or ending in blanks): the parser's
@@ -85,28 +92,35 @@ def _kept(text: str) -> str:
     while lead < len(lines) - 1 and not lines[lead].strip():
         lead += 1
     out = ["\u2028".join(lines[: lead + 1])]
-    fence: str | None = None
-    for line in lines[lead + 1 :]:
+    fence = _opens_fence(out[0])
+    for position, line in enumerate(lines[lead + 1 :], start=lead + 1):
+        # The credit keeps its own `---` lines, but one at its end would be trimmed as a separator.
+        trimmed = credit and position == len(lines) - 1 and _SEPARATOR.match(line)
         if fence is not None:
             if closes_fence(line, fence):
                 fence = None
-        elif _structure(line) or (line and not line.strip()) or out[-1] != out[-1].rstrip():
+        elif (
+            _structure(line, credit) or trimmed or (line and not line.strip()) or out[-1] != out[-1].rstrip()
+        ):
             out[-1] += "\u2028" + line
             continue
-        elif (opened := FENCE_OPEN.match(line)) and not (opened["fence"][0] == "`" and "`" in opened["info"]):
-            fence = opened["fence"]
+        else:
+            fence = _opens_fence(line)
         out.append(line)
     return "\n".join(out)
 
 
-def _structure(line: str) -> bool:
+def _structure(line: str, credit: bool = False) -> bool:
+    """Whether the parser reads `line` as deck structure (in the credit, after the last question, `---`
+    lines are the author's own)."""
     heading = _ANY_HEADING.match(line)
-    return bool(
-        _SEPARATOR.match(line)
-        or _QUESTION.match(line)
-        or _MARKER.match(line)
-        or (heading and len(heading["hashes"]) <= 2)
+    misleveled = (
+        heading
+        and len(heading["hashes"]) <= 2
+        and _LOOKS_NUMBERED.match(heading["text"].replace("**", "").strip() + " ")
     )
+    separator = not credit and _SEPARATOR.match(line)
+    return bool(separator or _QUESTION.match(line) or _MARKER.match(line) or misleveled)
 
 
 def _question(card: Card, followup: Card | None) -> list[str]:
@@ -118,7 +132,7 @@ def _question(card: Card, followup: Card | None) -> list[str]:
     if followup is not None:
         asked = followup.question
         italic = f"*{asked}*"
-        if "\n" not in asked and not _misread(asked) and _unitalic(italic) == asked:
+        if "\n" not in asked and not _structure(asked) and _unitalic(italic) == asked:
             asked = italic
         lines.extend(
             [
