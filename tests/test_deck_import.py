@@ -11,7 +11,14 @@ import genanki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.deck_formats import DeckFormat, ImportResult, deck_id_for, detect_format, import_deck
+from bot.core.deck_formats import (
+    DeckFormat,
+    ImportResult,
+    deck_id_for,
+    detect_format,
+    export_markdown,
+    import_deck,
+)
 from bot.core.models import DeckProblem
 
 SEED = Path(__file__).resolve().parent.parent / "content" / "ml-interview-questions.md"
@@ -52,6 +59,19 @@ def test_import_each_format(tmp_path: Path) -> None:
     assert isinstance(quizlet, ImportResult) and quizlet.deck.cards[0].question == "cell"
     anki = import_deck("x.apkg", _apkg(tmp_path))
     assert isinstance(anki, ImportResult) and anki.format is DeckFormat.ANKI
+
+
+def test_an_exported_deck_imports_elsewhere_with_the_same_cards() -> None:
+    table = import_deck(
+        "team.csv", b'id,question,answer,follow_up_question,follow_up_answer\nk1,Q?,"**A**, b",F?,G\n,R?,S\n'
+    )
+    assert isinstance(table, ImportResult)
+    again = import_deck("team.md", export_markdown(table.deck).encode("utf-8"))
+    assert isinstance(again, ImportResult) and again.format is DeckFormat.MARKDOWN
+    assert [(c.key, c.kind, c.question, c.answer, c.key_terms, c.parent_key) for c in again.deck.cards] == [
+        (c.key, c.kind, c.question, c.answer, c.key_terms, c.parent_key) for c in table.deck.cards
+    ]
+    assert again.deck.title == table.deck.title == "team"
 
 
 def test_wrong_format_is_named() -> None:
