@@ -12,3 +12,8 @@ NUMBER_MAX = 2**31 - 1  # cards.number: PostgreSQL's INTEGER (SQLite's is wider)
 # Sizes: a deck of 15 questions is about 20 KB, and a paragraph is one line.
 FILE_MAX = 2_000_000  # bytes
 LINE_MAX = 20_000  # characters
+
+# Decks imported from chat (CSV, Anki, Markdown uploads).
+CARDS_MAX = 5_000  # cards a deck may hold, follow-ups included
+IMPORT_FILE_MAX = 5_000_000  # bytes of an uploaded file
+IMPORT_UNPACKED_MAX = 50_000_000  # bytes an .apkg may unpack to (its media included): no zip bombs
