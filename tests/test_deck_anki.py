@@ -10,12 +10,12 @@ from pathlib import Path
 import genanki
 import pytest
 
-from bot.core.deck_formats import anki_format
-from bot.core.deck_formats.anki_format import EXTRA_HINT, read_apkg
-from bot.core.deck_formats.import_result import DeckFormat, ImportResult
-from bot.core.deck_formats.markdown_export import export_markdown
-from bot.core.decks import parse_deck_text
-from bot.core.models import Deck, DeckProblem
+from bot.core.decks.formats import anki_format
+from bot.core.decks.formats.anki_format import EXTRA_HINT, read_apkg
+from bot.core.decks.formats.import_result import DeckFormat, ImportResult
+from bot.core.decks.formats.markdown_export import export_markdown
+from bot.core.decks.markdown import parse_deck_text
+from bot.core.model.models import Deck, DeckProblem
 
 
 def _package(tmp_path: Path, notes: list[genanki.Note], media: list[str] | None = None) -> bytes:

@@ -7,10 +7,10 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.deck_formats.csv_format import read_csv
-from bot.core.deck_formats.fields import text_key
-from bot.core.deck_limits import CARDS_MAX, IMPORT_FILE_MAX
-from bot.core.models import CardKind, Deck, DeckProblem
+from bot.core.decks.formats.csv_format import read_csv
+from bot.core.decks.formats.fields import text_key
+from bot.core.decks.limits import CARDS_MAX, IMPORT_FILE_MAX
+from bot.core.model.models import CardKind, Deck, DeckProblem
 
 
 def _deck(data: bytes | str, path: str = "team.csv") -> Deck:

@@ -8,10 +8,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.deck_formats.fields import DeckBuilder, RawCard
-from bot.core.deck_formats.markdown_export import export_markdown
-from bot.core.decks import parse_deck, parse_deck_text
-from bot.core.models import Card, Deck
+from bot.core.decks.formats.fields import DeckBuilder, RawCard
+from bot.core.decks.formats.markdown_export import export_markdown
+from bot.core.decks.loader import parse_deck
+from bot.core.decks.markdown import parse_deck_text
+from bot.core.model.models import Card, Deck
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 

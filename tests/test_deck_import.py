@@ -11,7 +11,7 @@ import genanki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.deck_formats import (
+from bot.core.decks.formats import (
     DeckFormat,
     ImportResult,
     deck_id_for,
@@ -19,7 +19,7 @@ from bot.core.deck_formats import (
     export_markdown,
     import_deck,
 )
-from bot.core.models import DeckProblem
+from bot.core.model.models import DeckProblem
 
 SEED = Path(__file__).resolve().parent.parent / "content" / "ml-interview-questions.md"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -93,3 +94,12 @@ def test_any_card_text_renders_with_its_code_blocks_closed(pieces: list[str]) ->
         assert cardtext.render(text, dialect).count("```") % 2 == 0
     cardtext.plain(text)
     assert all(term and "\n" not in term for term in key_terms(text))
+
+
+@pytest.mark.parametrize("mark", ["*", "**", "~~", "_"])
+def test_emphasis_nested_past_the_recursion_limit_is_shown_literally(mark: str) -> None:
+    # Found by the deck fuzz test: 2,000 nested `**` made the syntax tree exceed Python's recursion limit.
+    text = "x " + mark * 2000 + "deep" + mark * 2000  # not at the line start: `~~~` there opens a fence
+    for dialect in (cardtext.Dialect(), DISCORD, SlackMrkdwn()):
+        assert "deep" in cardtext.render(text, dialect)
+    assert "deep" in cardtext.plain_inline(text)

@@ -7,9 +7,11 @@ go through the same dialect, so each platform escapes text and writes its markup
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
 __all__ = [
@@ -74,11 +76,27 @@ class Dialect:
         return "———"
 
 
+# The tree and its renderers recurse once per nesting level: text nested deeper (thousands of `*` or `~~`)
+# would exceed Python's recursion limit, so it is shown literally instead.
+NESTING_LIMIT = 64
+
+
+def _too_deep(tokens: Sequence[Token], level: int = 0) -> bool:
+    for token in tokens:
+        level += token.nesting
+        if level > NESTING_LIMIT or (token.children and _too_deep(token.children, level)):
+            return True
+    return False
+
+
 @lru_cache(maxsize=512)
 def parse(text: str) -> SyntaxTreeNode:
     if len(text) > PARSE_LIMIT:
         text = text[:PARSE_LIMIT] + "…"
-    return SyntaxTreeNode(_MD.parse(text))
+    tokens = _MD.parse(text)
+    if _too_deep(tokens):
+        tokens = _MD.parse(escape(text))
+    return SyntaxTreeNode(tokens)
 
 
 def render(markdown: str, dialect: Dialect) -> str:
@@ -93,7 +111,10 @@ def plain(markdown: str) -> str:
 
 def plain_inline(markdown: str) -> str:
     """One line of Markdown (a heading's text) as plain text: no block syntax, just its words."""
-    tree = SyntaxTreeNode(_MD.parseInline(markdown[:PARSE_LIMIT]))
+    tokens = _MD.parseInline(markdown[:PARSE_LIMIT])
+    if _too_deep(tokens):
+        tokens = _MD.parseInline(escape(markdown[:PARSE_LIMIT]))
+    tree = SyntaxTreeNode(tokens)
     return "".join(_inline(node.children, Dialect()) for node in tree.children)
 
 

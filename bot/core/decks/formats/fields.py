@@ -15,19 +15,19 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.core.deck_fences import FENCE_OPEN, closes_fence
-from bot.core.deck_limits import CARD_KEY_MAX, CARDS_MAX, LINE_MAX, TITLE_MAX
-from bot.core.deck_parser import (
-    _MARKER,
-    _SEPARATOR,
-    _VALID_ID,
+from bot.core.decks.blocks import (
     FOLLOWUP_SUFFIX,
-    _clean,
-    _fix,
-    _unitalic,
+    MARKER,
+    SEPARATOR,
+    VALID_ID,
+    clean,
+    fix,
+    unitalic,
 )
-from bot.core.keyterms import key_terms
-from bot.core.models import Card, CardKind, Deck, DeckProblem
+from bot.core.decks.fences import FENCE_OPEN, closes_fence
+from bot.core.decks.keyterms import key_terms
+from bot.core.decks.limits import CARD_KEY_MAX, CARDS_MAX, LINE_MAX, TITLE_MAX
+from bot.core.model.models import Card, CardKind, Deck, DeckProblem
 
 ID_MAX = CARD_KEY_MAX - len(FOLLOWUP_SUFFIX)
 # The heading line holds the question's first line plus `### **N. …** {#id}`.
@@ -53,12 +53,12 @@ class RawCard:
 
 
 def _defuse(line: str) -> str:
-    if _SEPARATOR.match(line):
+    if SEPARATOR.match(line):
         return "- - -"
     heading = _STRUCTURE_HEADING.match(line)
     if heading:
         return heading["indent"] + "####" + line[heading.end() :]
-    if _MARKER.match(line):
+    if MARKER.match(line):
         return line.replace("**", "__", 2)
     return line
 
@@ -83,7 +83,7 @@ def block(text: str) -> str:
 def _block_once(text: str) -> str:
     lines: list[str] = []
     fence: str | None = None
-    for line in _fix(text).split("\n"):
+    for line in fix(text).split("\n"):
         if fence is None:
             opened = FENCE_OPEN.match(line)
             if opened and not (opened["fence"][0] == "`" and "`" in opened["info"]):
@@ -95,14 +95,14 @@ def _block_once(text: str) -> str:
         lines.append(line)
     if fence is not None:
         lines.append(fence)
-    return _clean(lines)
+    return clean(lines)
 
 
 def followup(text: str) -> str:
     # The parser drops italics around a whole follow-up question: store it that way.
     current = block(text)
     for _ in range(8):
-        unwrapped = block(_unitalic(current))
+        unwrapped = block(unitalic(current))
         if unwrapped == current:
             break
         current = unwrapped
@@ -111,14 +111,14 @@ def followup(text: str) -> str:
 
 def question(text: str) -> tuple[str, str | None]:
     """The question as a deck file stores it: its first line is the heading. Returns it and a problem."""
-    lines = _fix(text).split("\n")
+    lines = fix(text).split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:
         return "", "the question is empty"
     if FENCE_OPEN.match(lines[0]):
         return "", "the question starts with a code block: start it with a line of text"
-    head = _stable(lambda line: _fix(_WHITESPACE.sub(" ", line).strip()), lines[0])
+    head = _stable(lambda line: fix(_WHITESPACE.sub(" ", line).strip()), lines[0])
     if len(head) > HEADING_TEXT_MAX:
         return "", f"the question's first line is {len(head)} characters long; at most {HEADING_TEXT_MAX}"
     rest = block("\n".join(lines[1:]))
@@ -126,7 +126,7 @@ def question(text: str) -> tuple[str, str | None]:
 
 
 def title(text: str, fallback: str) -> str:
-    shown = _stable(lambda t: _WHITESPACE.sub(" ", _fix(t)).strip(" *_")[:TITLE_MAX].strip(" *_"), text)
+    shown = _stable(lambda t: _WHITESPACE.sub(" ", fix(t)).strip(" *_")[:TITLE_MAX].strip(" *_"), text)
     return shown or fallback
 
 
@@ -199,7 +199,7 @@ class DeckBuilder:
     def _key(self, raw: RawCard, asked: str) -> str | None:
         explicit = raw.explicit_id.strip()
         if explicit:
-            if not _VALID_ID.match(explicit):
+            if not VALID_ID.match(explicit):
                 self.problem(
                     raw.row,
                     f"invalid id {explicit[:40]!r}: use letters, digits, '-', '_' and '.' "

@@ -6,8 +6,8 @@ import io
 import re
 import zipfile
 
-from bot.core.deck_formats.anki_format import COLLECTION_NAMES
-from bot.core.deck_formats.import_result import DeckFormat
+from bot.core.decks.formats.anki_format import COLLECTION_NAMES
+from bot.core.decks.formats.import_result import DeckFormat
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _TITLE = re.compile(r"^ {0,3}#(?:[ \t]|$)")

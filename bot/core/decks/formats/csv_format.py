@@ -10,9 +10,9 @@ import csv
 import io
 import re
 
-from bot.core.deck_formats.fields import DeckBuilder, RawCard, too_many_rows
-from bot.core.deck_limits import IMPORT_FILE_MAX
-from bot.core.models import Deck, DeckProblem
+from bot.core.decks.formats.fields import DeckBuilder, RawCard, too_many_rows
+from bot.core.decks.limits import IMPORT_FILE_MAX
+from bot.core.model.models import Deck, DeckProblem
 
 COLUMNS = ("question", "answer", "follow_up_question", "follow_up_answer", "id", "tags")
 REQUIRED = ("question", "answer")

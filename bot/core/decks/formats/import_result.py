@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bot.core.models import Deck
+from bot.core.model.models import Deck
 
 
 class DeckFormat(enum.StrEnum):

@@ -18,10 +18,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.core.deck_formats.fields import DeckBuilder, RawCard, too_many_rows
-from bot.core.deck_formats.import_result import DeckFormat, ImportResult
-from bot.core.deck_limits import IMPORT_FILE_MAX, IMPORT_UNPACKED_MAX
-from bot.core.models import DeckProblem
+from bot.core.decks.formats.fields import DeckBuilder, RawCard, too_many_rows
+from bot.core.decks.formats.import_result import DeckFormat, ImportResult
+from bot.core.decks.limits import IMPORT_FILE_MAX, IMPORT_UNPACKED_MAX
+from bot.core.model.models import DeckProblem
 
 COLLECTION_NAMES = ("collection.anki21b", "collection.anki21", "collection.anki2")
 EXTRA_HINT = "reading Anki packages needs the optional extra: pip install 'studybot[anki]'"
@@ -67,7 +67,7 @@ def read_apkg(data: bytes, path: str, deck_id: str, title: str = "") -> ImportRe
         from anki.collection import Collection
         from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-        import bot.core.deck_formats.html_text  # noqa: F401  (markdownify comes with the same extra)
+        import bot.core.decks.formats.html_text  # noqa: F401  (markdownify comes with the same extra)
     except ImportError:
         return [DeckProblem(path, 1, EXTRA_HINT)]
     with tempfile.TemporaryDirectory(prefix="studybot-apkg-") as tmp:
@@ -116,7 +116,7 @@ def _result(
     deck_id: str,
     title: str,
 ) -> ImportResult | list[DeckProblem]:
-    from bot.core.deck_formats.html_text import html_to_markdown
+    from bot.core.decks.formats.html_text import html_to_markdown
 
     skipped: Counter[str] = Counter()
     reversed_notes = 0

@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 
 from bot.core.cardtext import escape, plain_inline, unwrap_heading
-from bot.core.deck_fences import FENCE_OPEN, closes_fence
-from bot.core.deck_parser import (
-    _ANY_HEADING,
-    _EXPLICIT_ID,
-    _LOOKS_NUMBERED,
-    _MARKER,
-    _QUESTION,
-    _SEPARATOR,
-    _fix,
-    _strip_closing_hashes,
-    _unitalic,
+from bot.core.decks.blocks import (
+    ANY_HEADING,
+    EXPLICIT_ID,
+    LOOKS_NUMBERED,
+    MARKER,
+    QUESTION,
+    SEPARATOR,
+    fix,
+    strip_closing_hashes,
+    unitalic,
 )
-from bot.core.models import Card, CardKind, Deck
+from bot.core.decks.fences import FENCE_OPEN, closes_fence
+from bot.core.model.models import Card, CardKind, Deck
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -41,7 +41,7 @@ def export_markdown(deck: Deck) -> str:
 
 def _title(title: str) -> str:
     # As written when that reads back the same; else with its punctuation escaped.
-    read = _WHITESPACE.sub(" ", _fix(plain_inline(_strip_closing_hashes(title)))).strip(" *_")
+    read = _WHITESPACE.sub(" ", fix(plain_inline(strip_closing_hashes(title)))).strip(" *_")
     return title if read == title else escape(title)
 
 
@@ -50,7 +50,7 @@ def _heading(card: Card) -> str:
     numbered = f"{card.number}. {first}"
     bold = f"**{numbered}**"
     text = bold if unwrap_heading(bold) == numbered else numbered
-    if card.key != str(card.number) or _EXPLICIT_ID.search(first):
+    if card.key != str(card.number) or EXPLICIT_ID.search(first):
         text += f" {{#{card.key}}}"
     return f"### {text}"
 
@@ -95,7 +95,7 @@ def _kept(text: str, credit: bool = False) -> str:
     fence = _opens_fence(out[0])
     for position, line in enumerate(lines[lead + 1 :], start=lead + 1):
         # The credit keeps its own `---` lines, but one at its end would be trimmed as a separator.
-        trimmed = credit and position == len(lines) - 1 and _SEPARATOR.match(line)
+        trimmed = credit and position == len(lines) - 1 and SEPARATOR.match(line)
         if fence is not None:
             if closes_fence(line, fence):
                 fence = None
@@ -113,14 +113,14 @@ def _kept(text: str, credit: bool = False) -> str:
 def _structure(line: str, credit: bool = False) -> bool:
     """Whether the parser reads `line` as deck structure (in the credit, after the last question, `---`
     lines are the author's own)."""
-    heading = _ANY_HEADING.match(line)
+    heading = ANY_HEADING.match(line)
     misleveled = (
         heading
         and len(heading["hashes"]) <= 2
-        and _LOOKS_NUMBERED.match(heading["text"].replace("**", "").strip() + " ")
+        and LOOKS_NUMBERED.match(heading["text"].replace("**", "").strip() + " ")
     )
-    separator = not credit and _SEPARATOR.match(line)
-    return bool(separator or _QUESTION.match(line) or _MARKER.match(line) or misleveled)
+    separator = not credit and SEPARATOR.match(line)
+    return bool(separator or QUESTION.match(line) or MARKER.match(line) or misleveled)
 
 
 def _question(card: Card, followup: Card | None) -> list[str]:
@@ -132,7 +132,7 @@ def _question(card: Card, followup: Card | None) -> list[str]:
     if followup is not None:
         asked = followup.question
         italic = f"*{asked}*"
-        if "\n" not in asked and not _structure(asked) and _unitalic(italic) == asked:
+        if "\n" not in asked and not _structure(asked) and unitalic(italic) == asked:
             asked = italic
         lines.extend(
             [

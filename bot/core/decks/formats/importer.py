@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from bot.core.deck_formats.anki_format import read_apkg
-from bot.core.deck_formats.csv_format import read_csv
-from bot.core.deck_formats.detect import detect_format
-from bot.core.deck_formats.import_result import DeckFormat, ImportResult
-from bot.core.deck_limits import CARDS_MAX, DECK_ID_MAX, IMPORT_FILE_MAX
-from bot.core.decks import parse_deck_bytes
-from bot.core.models import Deck, DeckProblem
+from bot.core.decks.formats.anki_format import read_apkg
+from bot.core.decks.formats.csv_format import read_csv
+from bot.core.decks.formats.detect import detect_format
+from bot.core.decks.formats.import_result import DeckFormat, ImportResult
+from bot.core.decks.limits import CARDS_MAX, DECK_ID_MAX, IMPORT_FILE_MAX
+from bot.core.decks.markdown import parse_deck_bytes
+from bot.core.model.models import Deck, DeckProblem
 
 _NOT_ID = re.compile(r"[^a-z0-9_-]+")
 _SPREADSHEETS = (".xlsx", ".xls", ".ods", ".numbers")
