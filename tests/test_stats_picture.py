@@ -22,6 +22,7 @@ from bot.pictures.stats import (
     STATE_COLOURS,
     TEXT,
     cell_box,
+    month_labels,
     render_stats_png,
     summary_line,
 )
@@ -107,6 +108,13 @@ def test_calendar_cells_are_shaded_by_cards_graded_that_day() -> None:
     assert summary_line(StatsPicture(today=TODAY, daily_graded=seeded)).startswith(
         "68 cards graded on 6 days"
     )
+
+
+def test_months_are_named_over_the_week_of_their_first_day() -> None:
+    # 1 October 2026 is a Thursday in column 2, 1 November a Sunday in column 6, 1 December today.
+    assert month_labels(date(2026, 9, 14)) == [(0, "Sep"), (2, "Oct"), (6, "Nov"), (11, "Dec")]
+    # A month starting in the second column: the first column stays unnamed, the names would overlap.
+    assert month_labels(date(2026, 6, 22)) == [(1, "Jul"), (5, "Aug"), (10, "Sep")]
 
 
 def test_grades_on_a_dst_day_land_on_their_local_date() -> None:

@@ -37,6 +37,8 @@ GRADE_COLOURS: dict[Grade, Colour] = {
 }
 STATE_COLOURS: tuple[Colour, Colour, Colour] = ((148, 155, 164), (235, 69, 158), (0, 168, 252))
 STATE_NAMES = ("New", "Learning", "Review")
+# Not strftime("%b"): that follows the process locale, and the built-in font has Latin letters only.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Calendar: column = week (oldest left, today's week right), row = weekday (Monday on top).
 CELL, PITCH = 20, 24
@@ -117,7 +119,7 @@ def _calendar(image: Image.Image, data: StatsPicture) -> None:
     small = 12
     for row, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun")):
         _text(image, (24, CAL_Y + row * PITCH + 4), name, small, MUTED)
-    for column, label in _month_labels(data.first_day):
+    for column, label in month_labels(data.first_day):
         _text(image, (CAL_X + column * PITCH, CAL_Y - 17), label, small, MUTED)
     for day, count in data.days():
         box = cell_box(*cell_of(data, day))
@@ -133,7 +135,7 @@ def _calendar(image: Image.Image, data: StatsPicture) -> None:
         x += 18 + round(_length(label, small)) + 12
 
 
-def _month_labels(first_day: date) -> list[tuple[int, str]]:
+def month_labels(first_day: date) -> list[tuple[int, str]]:
     """A month's short name over the column whose week holds its 1st; the first column is named too
     unless a month starts in the next column, where the two names would overlap."""
     starts = {}
@@ -141,9 +143,9 @@ def _month_labels(first_day: date) -> list[tuple[int, str]]:
         monday = first_day + timedelta(days=7 * column)
         firsts = [monday + timedelta(days=i) for i in range(7) if (monday + timedelta(days=i)).day == 1]
         if firsts:
-            starts[column] = firsts[0].strftime("%b")
+            starts[column] = MONTHS[firsts[0].month - 1]
     if 0 not in starts and 1 not in starts:
-        starts[0] = first_day.strftime("%b")
+        starts[0] = MONTHS[first_day.month - 1]
     return sorted(starts.items())
 
 
