@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/leaderboard.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/slack_ack.py
+	$(BIN)/python bench/stats_picture.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
