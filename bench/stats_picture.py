@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.core.models import Grade  # noqa: E402
-from bot.core.stats_picture import StatsPicture, window_start  # noqa: E402
+from bot.core.model.models import Grade  # noqa: E402
+from bot.core.model.stats_picture import StatsPicture, window_start  # noqa: E402
 
 TARGET_MS = 50.0
 TODAY = date(2026, 12, 1)
@@ -42,7 +42,7 @@ TODAY = date(2026, 12, 1)
 # In the bot the core is loaded long before the first /stats: only the renderer and Pillow are timed.
 COLD = """
 import time
-import bot.core.stats_picture, bot.core.texts
+import bot.core.model.stats_picture, bot.core.texts
 t0 = time.perf_counter()
 import bot.pictures.stats as stats
 t1 = time.perf_counter()

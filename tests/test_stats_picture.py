@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.core.models import Grade
-from bot.core.stats_picture import StatsPicture, count_by_local_day
+from bot.core.model.models import Grade
+from bot.core.model.stats_picture import StatsPicture, count_by_local_day
 from bot.pictures.stats import (
     BACKGROUND,
     GRADE_COLOURS,
@@ -227,7 +227,13 @@ def _pil_modules_after_importing(*modules: str) -> str:
 
 
 def test_start_up_modules_do_not_import_pillow() -> None:
-    start_up = ["bot.cli", "bot.adapters.console", "bot.app", "bot.runner", "bot.core.stats_picture"]
+    start_up = [
+        "bot.cli",
+        "bot.adapters.console",
+        "bot.bootstrap",
+        "bot.runner",
+        "bot.core.model.stats_picture",
+    ]
     start_up += ["bot.adapters.discord.app", "bot.adapters.slack.app", "bot.pictures"]
 
     assert _pil_modules_after_importing(*start_up) == "[]"

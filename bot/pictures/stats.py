@@ -1,4 +1,4 @@
-"""Draw the /stats picture (bot.core.stats_picture.StatsPicture) as an 800×420 PNG with Pillow.
+"""Draw the /stats picture (bot.core.model.stats_picture.StatsPicture) as an 800×420 PNG with Pillow.
 
 Import this module only where a picture is drawn: Pillow costs tens of milliseconds to import, and the
 start-up path of `studybot run` / `studybot console` must not pay for it.
@@ -16,9 +16,9 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.core.models import Grade
-from bot.core.stats_picture import SHADE_STEPS, WEEKS, StatsPicture, shade_level
-from bot.core.texts import plural
+from bot.core.model.models import Grade
+from bot.core.model.stats_picture import SHADE_STEPS, WEEKS, StatsPicture, shade_level
+from bot.core.texts.words import plural
 
 Colour = tuple[int, int, int]
 Box = tuple[int, int, int, int]  # left, top, right, bottom; right and bottom inclusive, as Pillow draws

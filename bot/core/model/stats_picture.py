@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
 
-from bot.core.models import Grade
+from bot.core.model.models import Grade
 
 WEEKS = 12
 # Cards graded in one day from which each darker calendar shade starts (level 1..4); 0 is level 0.
