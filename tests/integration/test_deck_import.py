@@ -21,7 +21,7 @@ from bot.core.decks.formats import (
 )
 from bot.core.model.models import DeckProblem
 
-SEED = Path(__file__).resolve().parent.parent / "content" / "ml-interview-questions.md"
+SEED = Path(__file__).resolve().parents[2] / "content" / "ml-interview-questions.md"
 
 
 def _apkg(tmp_path: Path) -> bytes:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from bot.config import Settings
 from bot.ops.logs import Redactor, configure_logging, safe_url, secrets_of
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # The installed `studybot` command when there is one, else the same entry point through the module.
 _SCRIPT = Path(sys.executable).with_name("studybot")
 STUDYBOT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]

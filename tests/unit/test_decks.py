@@ -10,7 +10,7 @@ from bot.core.decks.loader import load_decks, parse_deck
 from bot.core.decks.markdown import parse_deck_text
 from bot.core.model.models import CardKind, Deck, DeckProblem
 
-SEED = Path(__file__).resolve().parent.parent / "content" / "ml-interview-questions.md"
+SEED = Path(__file__).resolve().parents[2] / "content" / "ml-interview-questions.md"
 
 # Markdown hard line breaks, as in the shipped deck.
 BR = "  "

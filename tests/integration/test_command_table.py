@@ -29,7 +29,7 @@ from tests.fakes.slack.server import texts
 
 __all__ = ["mock_slack", "slack"]  # fixtures
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def _pong(service: StudyService, caller: Caller, args: Args) -> Reply:

@@ -14,7 +14,7 @@ from bot.core.decks.loader import parse_deck
 from bot.core.decks.markdown import parse_deck_text
 from bot.core.model.models import Card, Deck
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 def _comparable(deck: Deck) -> tuple[object, ...]:

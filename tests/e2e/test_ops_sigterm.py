@@ -25,7 +25,7 @@ from tests.fakes.slack.server import MockSlack, buttons, signed_headers
 from tests.support.network import free_port
 from tests.test_ops_logs import SIGNING_SECRET, SLACK_BOT_TOKEN, STUDYBOT, assert_clean, base_env
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ALICE = Member("U_ALICE", name="alice")
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.cli import _parser
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 DOCS = [p for p in (REPO / "README.md", REPO / "docs" / "operating.md") if p.exists()]
