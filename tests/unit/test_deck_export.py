@@ -109,7 +109,7 @@ def _decks(draw: st.DrawFn) -> Deck | None:
     return deck if isinstance(deck, Deck) else None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_decks())
 def test_any_imported_deck_round_trips(deck: Deck | None) -> None:
     if deck is None:
@@ -151,7 +151,7 @@ def _markdown_decks(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_markdown_decks())
 def test_any_markdown_deck_round_trips(text: str) -> None:
     deck = parse_deck_text(text, "d.md", "d")
