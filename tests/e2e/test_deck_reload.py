@@ -15,12 +15,12 @@ import aiohttp
 from bot.bootstrap import build_service
 from bot.core.service import StudyService
 from tests.conftest import CONTENT, REPO, FakeClock, member
+from tests.e2e.test_ops_sigterm import BotProcess, bot_env, command
 from tests.fakes.discord.fixtures import DiscordEnv
 from tests.fakes.slack.driver import Member
 from tests.fakes.slack.server import MockSlack
-from tests.test_deck_loading import GOOD
-from tests.test_discord import ADMIN, ALICE
-from tests.test_ops_sigterm import BotProcess, bot_env, command
+from tests.integration.test_deck_loading import GOOD
+from tests.integration.test_discord import ADMIN, ALICE
 
 pytest_plugins = ("tests.fakes.discord.fixtures",)  # the discord_env fixture
 

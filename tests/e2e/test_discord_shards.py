@@ -30,11 +30,11 @@ from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import CONTENT
 from tests.db import POSTGRES_ENV
+from tests.e2e.test_discord_process import ANSWER_WITHIN, START_WITHIN, Process, run_env
 from tests.fakes.discord.driver import DiscordDriver
 from tests.fakes.discord.gateway import IDENTIFY, FakeGateway, shard_of
 from tests.fakes.discord.server import MESSAGE, TOKEN, FakeDiscord, User, _json
 from tests.support.network import free_port
-from tests.test_discord_process import ANSWER_WITHIN, START_WITHIN, Process, run_env
 
 ALICE = User(1001, "Alice")
 GUILDS = (GUILD_ON_0, GUILD_ON_1) = (8 << 22, 9 << 22)  # on shards 0 and 1 of 2

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 
 from bot.bootstrap import open_engine
 from tests.db import POSTGRES_ENV
+from tests.e2e.test_ops_sigterm import ALICE, BotProcess, bot_env, click_body, command, send
 from tests.fakes.slack.driver import Member
 from tests.fakes.slack.server import MockSlack, texts
-from tests.test_ops_sigterm import ALICE, BotProcess, bot_env, click_body, command, send
 
 pytestmark = [
     pytest.mark.postgres,

@@ -20,10 +20,10 @@ from bot.bootstrap import open_core
 from bot.config import Settings
 from bot.ops.metrics import Metrics
 from bot.runner import _start, _stop_all
+from tests.e2e.test_ops_logs import SIGNING_SECRET, SLACK_BOT_TOKEN, STUDYBOT, assert_clean, base_env
 from tests.fakes.slack.driver import Member, click_payload, command_body
 from tests.fakes.slack.server import MockSlack, buttons, signed_headers
 from tests.support.network import free_port
-from tests.test_ops_logs import SIGNING_SECRET, SLACK_BOT_TOKEN, STUDYBOT, assert_clean, base_env
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE = Member("U_ALICE", name="alice")

@@ -19,11 +19,11 @@ from bot.bootstrap import build_service
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.conftest import CONTENT
+from tests.e2e.test_ops_logs import SIGNING_SECRET
+from tests.e2e.test_ops_sigterm import BotProcess, bot_env
 from tests.fakes.slack.driver import Member, click_payload
 from tests.fakes.slack.fixtures import running
 from tests.fakes.slack.server import MockSlack, buttons, signed_headers, texts
-from tests.test_ops_logs import SIGNING_SECRET
-from tests.test_ops_sigterm import BotProcess, bot_env
 
 TEAM = "T1"
 

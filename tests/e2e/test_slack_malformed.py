@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from bot.adapters.slack.requests import problem
 from bot.bootstrap import Core
 from bot.config import Settings
+from tests.e2e.test_ops_logs import SIGNING_SECRET
+from tests.e2e.test_ops_sigterm import BotProcess, bot_env
 from tests.fakes.slack.fixtures import mock_slack
 from tests.fakes.slack.server import MockSlack, signed_headers
-from tests.test_ops_logs import SIGNING_SECRET
-from tests.test_ops_sigterm import BotProcess, bot_env
 
 __all__ = ["mock_slack"]
 

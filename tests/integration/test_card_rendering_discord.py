@@ -12,7 +12,7 @@ from bot.core.service import StudyService
 from tests.conftest import FakeClock
 from tests.fakes.discord.fixtures import DiscordEnv
 from tests.fakes.discord.server import MODAL, User, walk
-from tests.test_card_rendering import DECK, FENCE
+from tests.integration.test_card_rendering import DECK, FENCE
 
 pytest_plugins = ("tests.fakes.discord.fixtures",)  # the fake_discord and discord_env fixtures
 
