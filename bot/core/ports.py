@@ -240,3 +240,19 @@ class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
 
 class Store(MemberStore, DeckStore, AskStore, BoardStore, TeamStore, DailyPostStore, Closeable, Protocol):
     """Persistence as the core sees it: every role, and close(). Implemented over SQLAlchemy in bot/store/."""
+
+
+# What each service is given: only the roles it uses (bot/core/services/).
+class StudyStore(MemberStore, DeckStore, AskStore, Protocol): ...
+
+
+class ProgressStore(MemberStore, BoardStore, TeamStore, Protocol): ...
+
+
+class TeamsStore(MemberStore, TeamStore, Protocol): ...
+
+
+class DecksStore(MemberStore, DeckStore, Protocol): ...
+
+
+class DailyAdminStore(DailyPostStore, MemberStore, DeckStore, Protocol): ...

@@ -13,7 +13,7 @@ from bot.core.messages import Message, Reply, error
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrigger
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
 from bot.core.model.typed_text import echo
-from bot.core.ports import Clock, Store, SystemClock
+from bot.core.ports import Clock, DailyStore, Store, SystemClock
 from bot.core.refusal import Refusal
 from bot.core.services import members
 from bot.core.services.daily_admin import DailyAdminService
@@ -65,7 +65,7 @@ class StudyService:
 
     @store.setter
     def store(self, store: Store) -> None:
-        """Swap the store under every service (bot/ops/metrics.py puts a metering wrapper in front)."""
+        """Swap the store under every service (tests put a counting wrapper in front)."""
         self._store = store
         for part in (
             self.study,
@@ -207,7 +207,7 @@ class DailyDesk:
         self._hooks = hooks
 
     @property
-    def store(self) -> Store:
+    def store(self) -> DailyStore:
         return self.posting.store
 
     @property

@@ -16,7 +16,7 @@ from bot.core.model.daily import (
 )
 from bot.core.model.models import Caller
 from bot.core.model.typed_text import echo
-from bot.core.ports import Clock, Store
+from bot.core.ports import Clock, DailyAdminStore
 from bot.core.refusal import refusal, refuse
 from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.decks import resolve_deck
@@ -28,7 +28,7 @@ DEFAULT_CHANNEL = "general"
 
 
 class DailyAdminService:
-    def __init__(self, store: Store, clock: Clock, hooks: DailyHooks) -> None:
+    def __init__(self, store: DailyAdminStore, clock: Clock, hooks: DailyHooks) -> None:
         self.store = store
         self.clock = clock
         self.hooks = hooks

@@ -11,7 +11,7 @@ from bot.core.messages import Message
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, due_date
 from bot.core.model.models import Caller, Grade
 from bot.core.model.typed_text import storable
-from bot.core.ports import Clock, Store
+from bot.core.ports import Clock, DailyStore
 from bot.core.refusal import refusal, refuse
 from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.members import who
@@ -19,7 +19,7 @@ from bot.core.texts.daily import post_message, results_line
 
 
 class DailyPostingService:
-    def __init__(self, store: Store, clock: Clock, hooks: DailyHooks) -> None:
+    def __init__(self, store: DailyStore, clock: Clock, hooks: DailyHooks) -> None:
         self.store = store
         self.clock = clock
         self.hooks = hooks

@@ -17,7 +17,7 @@ from bot.core.decks.loader import load_decks
 from bot.core.messages import Message
 from bot.core.model.models import Caller, Deck, DeckProblem
 from bot.core.model.typed_text import echo
-from bot.core.ports import Clock, Store
+from bot.core.ports import Clock, DecksStore
 from bot.core.refusal import refusal, refuse
 from bot.core.services.members import who
 from bot.core.texts import decks as texts
@@ -53,7 +53,7 @@ async def resolve_deck(store: DeckIds, name: str | None) -> str | None:
 
 
 class DeckService:
-    def __init__(self, store: Store, clock: Clock, content: Sequence[Path] = ()) -> None:
+    def __init__(self, store: DecksStore, clock: Clock, content: Sequence[Path] = ()) -> None:
         self.store = store
         self.clock = clock
         self.content = tuple(content)

@@ -6,7 +6,7 @@ from bot.core.messages import Message
 from bot.core.model.models import Caller, Period
 from bot.core.model.streaks import current_streak, local_day, period_start, zone
 from bot.core.model.typed_text import echo
-from bot.core.ports import Clock, Store
+from bot.core.ports import Clock, ProgressStore
 from bot.core.refusal import refusal, refuse
 from bot.core.services.members import who
 from bot.core.texts import progress as texts
@@ -23,7 +23,7 @@ PERIOD_NAMES = {
 
 
 class ProgressService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: ProgressStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 

@@ -21,7 +21,7 @@ from bot.core.model.models import (
     StoredCard,
 )
 from bot.core.model.streaks import local_day, period_start, zone
-from bot.core.ports import Clock, Store
+from bot.core.ports import Clock, StudyStore
 from bot.core.refusal import Refusal, refusal, refuse, refused
 from bot.core.services.decks import resolve_deck
 from bot.core.services.members import Who, who
@@ -35,7 +35,7 @@ SKIP_COOLDOWN = timedelta(hours=12)
 class QuizService:
     """The quiz flow of one member: ask, answer, reveal, skip, grade, follow up."""
 
-    def __init__(self, store: Store, clock: Clock, answer_limit: int = ANSWER_LIMIT) -> None:
+    def __init__(self, store: StudyStore, clock: Clock, answer_limit: int = ANSWER_LIMIT) -> None:
         self.store = store
         self.clock = clock
         self.answer_limit = answer_limit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.messages import Message, Section
 from bot.core.model.models import Caller
-from bot.core.ports import Clock, Store
+from bot.core.ports import Clock, TeamsStore
 from bot.core.refusal import refusal, refuse
 from bot.core.services.members import who
 from bot.core.texts import teams as texts
@@ -13,7 +13,7 @@ TEAM_NAME_LIMIT = 40  # the size of teams.name and teams.name_key
 
 
 class TeamService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: TeamsStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
