@@ -33,8 +33,9 @@ lint:
 types:
 	$(BIN)/mypy --strict bot
 
+# Three workers on two cores: most of the whole-process tests wait on their processes, not the CPU.
 pytest:
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra -n 3
 
 bench: install
 	$(BIN)/python bench/grade_path.py

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.core.messages import Message
 from bot.core.model.calendar import cron_days
 from bot.core.model.daily import ClaimStatus, DailyChannel, DailyClaim, PostResult, PostStatus, due_date
+from bot.core.model.typed_text import storable
 from bot.core.ports import Clock
 from bot.core.service import StudyService
 from bot.core.texts.daily import thread_name
@@ -293,7 +294,9 @@ class DailyRunner:
                     poster.post(channel.workspace_ref, channel.channel_ref, message, name), self.post_timeout
                 )
             except PermanentPostError as exc:
-                log.warning("daily post refused channel=%s reason=%s: pausing", channel.id, exc.reason)
+                log.warning(
+                    "daily post refused channel=%s reason=%s: pausing", channel.id, storable(exc.reason)
+                )
                 await self.daily.pause(channel.id, exc.reason, post.id)
                 return PostResult(PostStatus.PAUSED, exc.reason, post.id)
             except RetryablePostError as exc:
@@ -318,7 +321,9 @@ class DailyRunner:
                     delay = min(self.max_backoff, self.backoff * 2 ** (errors - 1))
                     await self._claims.wait(delay * random.uniform(0.5, 1.0))
                     continue
-            log.warning("daily post failed channel=%s reason=%s: retried later", channel.id, retry.reason)
+            log.warning(
+                "daily post failed channel=%s reason=%s: retried later", channel.id, storable(retry.reason)
+            )
             await self.daily.failed(post.id, retry.reason)
             return PostResult(PostStatus.FAILED, retry.reason, post.id)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
@@ -224,6 +224,8 @@ def test_a_password_with_raw_url_delimiters_is_masked_whole() -> None:
     scheme=st.sampled_from(["postgresql://", "postgres://", ""]),  # "": the scheme forgotten
 )
 def test_no_database_password_is_ever_visible_in_the_logs(password: str, user: str, scheme: str) -> None:
+    # A password that is also the host or database name cannot be hidden without hiding those.
+    assume(password not in "postgresql+asyncpg://***@db.example:5432/studybot start now")
     url = f"{scheme}{user}:{password}@db.example:5432/studybot"
     redact = Redactor(secrets_of(Settings.from_env({"DATABASE_URL": url})))
     template = "postgresql+asyncpg://***@db.example:5432/studybot start now"
