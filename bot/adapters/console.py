@@ -181,14 +181,19 @@ class ConsoleBot:
                 return
             reply = await self.service.act(self.caller, action.id)
         if isinstance(reply, Form):
-            self.write(
-                f"{reply.title} — {cardtext.plain(reply.context)}\n"
-                f"{reply.label} (one line, at most {reply.max_length} characters):"
-            )
-            answer = await read_line()
-            if answer is None:
-                return
-            reply = await self.service.submit(self.caller, reply.id, answer.rstrip("\n"))
+            self.write(f"{reply.title} — {cardtext.plain(reply.context)}" if reply.context else reply.title)
+            values: dict[str, str] = {}
+            for field in reply.fields:
+                shown = f" [{field.value}]" if field.value else ""
+                optional = ", Enter to leave out" if not field.required and not field.value else ""
+                self.write(
+                    f"{field.label}{shown} (one line, at most {field.max_length} characters{optional}):"
+                )
+                typed = await read_line()
+                if typed is None:
+                    return
+                values[field.name] = typed.rstrip("\n") or field.value
+            reply = await self.service.submit(self.caller, reply.id, values)
         self.show(reply)
 
 

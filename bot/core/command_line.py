@@ -8,7 +8,7 @@ then uses its own), and `mon-fri` reads as weekdays, so no deck was given.
 
 from __future__ import annotations
 
-from bot.core.commandspec import Arg, Command, Kind
+from bot.core.commandspec import Arg, Command, Kind, Upload
 from bot.core.messages import Message, Reply, error
 from bot.core.model.calendar import looks_like_misspelt_weekdays, looks_like_time, looks_like_weekdays
 from bot.core.model.models import Caller
@@ -47,8 +47,10 @@ async def run(commands: tuple[Command, ...], service: StudyService, caller: Call
     return await row.call(service, caller, args)
 
 
-async def _bind(service: StudyService, row: Command, words: list[str]) -> dict[str, str | None] | Message:
-    values: dict[str, str | None] = {}
+async def _bind(
+    service: StudyService, row: Command, words: list[str]
+) -> dict[str, str | Upload | None] | Message:
+    values: dict[str, str | Upload | None] = {}
     for i, arg in enumerate(row.args):
         if arg.rest:
             values[arg.name] = " ".join(words) or ("" if arg.kind is Kind.TEXT else None)

@@ -8,25 +8,37 @@ Adding a command is one row here plus the service method it calls.
 from __future__ import annotations
 
 from bot.core import command_line
-from bot.core.commandspec import Arg, Args, Choice, Command, Kind
+from bot.core.commandspec import Arg, Args, Choice, Command, Kind, Upload, upload, word
 from bot.core.messages import Message, Reply
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from bot.core.texts.help import help_message as help_text
 
-__all__ = ["COMMANDS", "GROUPS", "Arg", "Choice", "Command", "Kind", "help_message", "run_text_command"]
+__all__ = [
+    "COMMANDS",
+    "GROUPS",
+    "Arg",
+    "Choice",
+    "Command",
+    "Kind",
+    "Upload",
+    "help_message",
+    "run_text_command",
+    "upload",
+    "word",
+]
 
 # Descriptions of the commands that group subcommands (Discord shows them).
 GROUPS = {"team": "Study as a squad", "daily": "The question of the day in a channel"}
 
 
 def text(args: Args, name: str) -> str:
-    return args[name] or ""
+    return word(args, name) or ""
 
 
 def _here(caller: Caller, args: Args) -> str:
     """A left-out channel: the one the command was typed in (none in the terminal: the service picks)."""
-    return args["channel"] or caller.channel_ref or ""
+    return word(args, "channel") or caller.channel_ref or ""
 
 
 async def _help(service: StudyService, caller: Caller, args: Args) -> Message:
@@ -40,14 +52,14 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "quiz",
         "Your next question: cards due for review first, then new ones",
-        lambda s, c, a: s.quiz(c, a["deck"]),
+        lambda s, c, a: s.quiz(c, word(a, "deck")),
         args=(DECK,),
     ),
     Command("stats", "Your streak, cards learned and due, recall and points", lambda s, c, a: s.stats(c)),
     Command(
         "leaderboard",
         "Top members and teams",
-        lambda s, c, a: s.leaderboard(c, a["period"]),
+        lambda s, c, a: s.leaderboard(c, word(a, "period")),
         args=(
             Arg(
                 "period",
@@ -94,7 +106,7 @@ COMMANDS: tuple[Command, ...] = (
         "daily",
         "Post a question of the day in a channel",
         lambda s, c, a: s.daily.configure(
-            c, _here(c, a), text(a, "time"), text(a, "timezone"), a["deck"], a["weekdays"]
+            c, _here(c, a), text(a, "time"), text(a, "timezone"), word(a, "deck"), word(a, "weekdays")
         ),
         sub="set",
         args=(
@@ -128,7 +140,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "daily",
         "When and where the question of the day is posted",
-        lambda s, c, a: s.daily.status(c, a["channel"]),
+        lambda s, c, a: s.daily.status(c, word(a, "channel")),
         sub="status",
         args=(Arg("channel", Kind.CHANNEL, "Which channel (default: every channel of this server)"),),
         in_server=True,

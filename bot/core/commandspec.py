@@ -22,6 +22,16 @@ class Kind(enum.Enum):
     TIMEZONE = "timezone"  # an IANA name; offered as you type
     WEEKDAYS = "weekdays"
     CHANNEL = "channel"  # a text channel; left out, the caller's own (Caller.channel_ref) or all
+    FILE = "file"  # a file the member sends: an attachment, a Slack file_input, a path in the terminal
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a member sent, already fetched by the adapter (from the platform's own file host, with its
+    size capped before reading). `name` is the file name as the member gave it."""
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,26 @@ class Arg:
 
 
 # An argument left out is None; a left-out TEXT argument typed as text is "" (the service words why
-# an empty one is no good).
-Args = Mapping[str, str | None]
+# an empty one is no good). A FILE argument is an Upload; every other kind is text.
+Args = Mapping[str, str | Upload | None]
+
+
+def word(args: Args, name: str) -> str | None:
+    """A text argument, or None when left out."""
+    value = args.get(name)
+    if isinstance(value, Upload):
+        raise TypeError(f"argument {name} is a file, not text")
+    return value
+
+
+def upload(args: Args, name: str) -> Upload | None:
+    """A FILE argument, or None when no file came with the command."""
+    value = args.get(name)
+    if value is not None and not isinstance(value, Upload):
+        raise TypeError(f"argument {name} is text, not a file")
+    return value
+
+
 Call = Callable[[StudyService, Caller, Args], Awaitable[Reply]]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core import cardtext
@@ -43,6 +44,17 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a deck export, a stats picture): a Discord attachment, a Slack upload,
+    a file under the data directory in the terminal."""
+
+    filename: str
+    data: bytes
+    content_type: str
+    description: str = ""  # alt text, and what the terminal prints beside the path
+
+
+@dataclass(frozen=True)
 class Message:
     title: str
     sections: tuple[Section, ...] = ()
@@ -50,6 +62,7 @@ class Message:
     private: bool = True
     is_error: bool = False
     footer: str | None = None
+    files: tuple[Attachment, ...] = ()
 
     def plain_text(self) -> str:
         """The whole message as text (used by the terminal and as a notification fallback)."""
@@ -64,18 +77,33 @@ class Message:
 
 
 @dataclass(frozen=True)
-class Form:
-    """A request to open a text form (Discord modal, Slack modal, terminal prompt).
+class Field:
+    """One text box of a form. `name` is the key its text comes back under."""
 
-    Submitting it goes back to the core as `StudyService.submit(caller, form.id, text)`.
+    name: str
+    label: str
+    max_length: int
+    value: str = ""  # filled in already (the message a card is made from)
+    placeholder: str = ""
+    required: bool = True
+    multiline: bool = True
+
+
+@dataclass(frozen=True)
+class Form:
+    """A request to open a form of text boxes (Discord modal, Slack modal, terminal prompts).
+
+    Submitting it goes back to the core as `StudyService.submit(caller, form.id, values)`, the values
+    keyed by field name. Discord allows at most 5 fields.
     """
 
     id: str
     title: str
-    label: str
-    max_length: int
-    placeholder: str = ""
-    context: str = ""  # card Markdown shown above the text box
+    fields: tuple[Field, ...]
+    context: str = ""  # card Markdown shown above the text boxes
+
+
+FormValues = Mapping[str, str]
 
 
 def error(text: str, hint: str | None = None) -> Message:

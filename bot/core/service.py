@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.core import actions
-from bot.core.messages import Message, Reply, error
+from bot.core.messages import FormValues, Message, Reply, error
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrigger
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
 from bot.core.model.typed_text import echo
@@ -21,7 +21,7 @@ from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.daily_posting import DailyPostingService
 from bot.core.services.decks import DeckReport, DeckService, resolve_deck
 from bot.core.services.progress import ProgressService
-from bot.core.services.study import ANSWER_LIMIT, QuizService
+from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
 
 R = TypeVar("R")
@@ -149,11 +149,13 @@ class StudyService:
             case None:
                 return error("That button is not one I know.", "Use /quiz to start again.")
 
-    async def submit(self, caller: Caller, form_id: str, text: str) -> Message:
-        """A submitted form (see `write_form`)."""
+    async def submit(self, caller: Caller, form_id: str, values: FormValues | str) -> Message:
+        """A submitted form, its values keyed by field name; a one-field form may be given as its text."""
+        if isinstance(values, str):
+            values = {ANSWER_FIELD: values}
         match actions.decode_form(form_id):
             case actions.AnswerForm(ask_id):
-                return await self.answer(caller, ask_id, text)
+                return await self.answer(caller, ask_id, values.get(ANSWER_FIELD, ""))
             case None:
                 return error("That form is not one I know.", "Use /quiz to start again.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.adapters.discord.render import markdown, modal_for, render
-from bot.core.messages import Action, Form, Message, Section, Style
+from bot.core.messages import Action, Field, Form, Message, Section, Style
 
 
 async def test_long_text_stays_within_discord_limits() -> None:
@@ -54,7 +54,9 @@ def test_only_bold_survives_as_markdown() -> None:
 
 
 async def test_form_becomes_a_modal_capped_at_discords_limit() -> None:
-    modal = modal_for(Form(id="answer:3", title="Your answer", label="Write", max_length=9000, context="Q?"))
+    modal = modal_for(
+        Form(id="answer:3", title="Your answer", fields=(Field("answer", "Write", 9000),), context="Q?")
+    )
     payload = modal.to_dict()
     assert payload["custom_id"] == "form:answer:3"
     text_input = payload["components"][-1]["component"]

@@ -9,10 +9,10 @@ from urllib.parse import parse_qsl
 import pytest
 
 from bot.adapters.slack.app import Mode, SlackAdapter, choose_mode
-from bot.adapters.slack.render import answer_modal, fallback_text, message_blocks, mrkdwn, split_text
+from bot.adapters.slack.render import fallback_text, form_modal, message_blocks, mrkdwn, split_text
 from bot.bootstrap import Core
 from bot.config import ConfigError, Settings
-from bot.core.messages import Action, Form, Message, Section, Style
+from bot.core.messages import Action, Field, Form, Message, Section, Style
 from tests.fakes.slack.driver import Member, command_body
 from tests.fakes.slack.fixtures import mock_slack
 from tests.fakes.slack.server import APP_TOKEN, BOT_TOKEN, MockSlack, texts
@@ -70,13 +70,18 @@ def test_huge_messages_keep_their_buttons_under_fifty_blocks() -> None:
     assert len(fallback_text(Message(title="x" * 10_000))) <= 3000
 
 
-def test_answer_modal_respects_slack_limits() -> None:
+def test_form_modal_respects_slack_limits() -> None:
     form = Form(
-        id="answer:9", title="Your answer to this question", label="Answer", max_length=5000, context="Q?"
+        id="answer:9",
+        title="Your answer to this question",
+        fields=(Field("answer", "Answer", 5000, value="x" * 4000), Field("note", "Note", 10, required=False)),
+        context="Q?",
     )
-    view = answer_modal(form, '{"f":"answer:9"}')
-    field = view["blocks"][-1]["element"]
-    assert field["max_length"] == 3000 and len(view["title"]["text"]) <= 24
+    view = form_modal(form, '{"f":"answer:9"}')
+    answer, note = view["blocks"][-2:]
+    assert answer["element"]["max_length"] == 3000 and len(answer["element"]["initial_value"]) == 3000
+    assert note["optional"] and note["block_id"] == "note" and "min_length" not in note["element"]
+    assert len(view["title"]["text"]) <= 24
     assert view["private_metadata"] == '{"f":"answer:9"}' and view["callback_id"] == "answer"
 
 

@@ -56,15 +56,14 @@ class ActionButton(
         await client.clicked(interaction, self.action_id)
 
 
-def submitted_text(components: Iterable[Mapping[str, Any]], custom_id: str) -> str | None:
-    """The value of one text input in a modal submission, whether it came in a label or an action row."""
+def submitted_values(components: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The text inputs of a modal submission by custom id, whether they came in labels or action rows."""
+    values: dict[str, str] = {}
     for component in components:
-        if component.get("custom_id") == custom_id and "value" in component:
-            return str(component["value"])
+        if "custom_id" in component and "value" in component:
+            values[str(component["custom_id"])] = str(component["value"])
         children: list[Mapping[str, Any]] = list(component.get("components") or [])
         if "component" in component:
             children.append(component["component"])
-        found = submitted_text(children, custom_id)
-        if found is not None:
-            return found
-    return None
+        values.update(submitted_values(children))
+    return values

@@ -7,8 +7,8 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.components import submitted_text
-from bot.adapters.discord.render import FORM_PREFIX, TEXT_INPUT_ID
+from bot.adapters.discord.components import submitted_values
+from bot.adapters.discord.render import FORM_PREFIX
 from bot.adapters.discord.replies import DEFER_AFTER, Replies, caller_for
 from bot.core.service import StudyService
 
@@ -36,6 +36,6 @@ class StudyBot:
         if not custom_id.startswith(FORM_PREFIX):
             return
         form_id = custom_id.removeprefix(FORM_PREFIX)
-        text = submitted_text(data.get("components", []), TEXT_INPUT_ID) or ""
+        values = submitted_values(data.get("components", []))
         caller = caller_for(interaction)
-        await self.replies.component(interaction, lambda: self.service.submit(caller, form_id, text))
+        await self.replies.component(interaction, lambda: self.service.submit(caller, form_id, values))

@@ -201,7 +201,7 @@ def render(message: Message) -> Rendered:
 
 
 FORM_PREFIX = "form:"
-TEXT_INPUT_ID = "text"
+MODAL_FIELD_LIMIT = 5  # Discord's most components in a modal
 
 
 def modal_for(form: Form) -> discord.ui.Modal:
@@ -213,12 +213,15 @@ def modal_for(form: Form) -> discord.ui.Modal:
     if form.context:
         shown = clip_markdown(cardtext.render(form.context, DISCORD), TEXT_DISPLAY_LIMIT)
         modal.add_item(discord.ui.TextDisplay(shown))
-    text_input: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
-        style=discord.TextStyle.paragraph,
-        custom_id=TEXT_INPUT_ID,
-        placeholder=clip(form.placeholder, PLACEHOLDER_LIMIT) or None,
-        max_length=max(1, min(form.max_length, TEXT_INPUT_LIMIT)),
-        required=True,
-    )
-    modal.add_item(discord.ui.Label(text=clip(form.label, LABEL_LIMIT), component=text_input))
+    for field in form.fields[: MODAL_FIELD_LIMIT - (1 if form.context else 0)]:
+        limit = max(1, min(field.max_length, TEXT_INPUT_LIMIT))
+        text_input: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+            style=discord.TextStyle.paragraph if field.multiline else discord.TextStyle.short,
+            custom_id=field.name,
+            placeholder=clip(field.placeholder, PLACEHOLDER_LIMIT) or None,
+            default=field.value[:limit] or None,
+            max_length=limit,
+            required=field.required,
+        )
+        modal.add_item(discord.ui.Label(text=clip(field.label, LABEL_LIMIT), component=text_input))
     return modal

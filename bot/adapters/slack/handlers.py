@@ -25,8 +25,8 @@ from bot.adapters.slack.render import (
     ANSWER_BLOCK,
     ANSWER_CALLBACK,
     ANSWER_INPUT,
-    answer_modal,
     fallback_text,
+    form_modal,
     home_view,
     message_blocks,
     plain,
@@ -135,7 +135,8 @@ class SlackHandlers:
         await ack()
 
     async def on_answer(self, ack: Any, body: dict[str, Any], client: Any) -> None:
-        refused = self.service.check_answer(typed_answer(body.get("view") or {}))
+        typed = form_values(body.get("view") or {})
+        refused = self.service.check_answer(typed[ANSWER_BLOCK]) if ANSWER_BLOCK in typed else None
         if refused is not None:
             # The modal stays open with the reason under the field, and what was typed stays in it.
             await ack(
@@ -261,7 +262,7 @@ class SlackHandlers:
         target = Target(body["user"]["id"], meta.get("c"), url, replace=bool(meta.get("r")))
         try:
             caller = await self._caller(body, meta.get("c"), client, view)
-            reply = await self.service.submit(caller, str(meta.get("f") or ""), typed_answer(view))
+            reply = await self.service.submit(caller, str(meta.get("f") or ""), form_values(view))
             await self.deliver(client, reply, target)
         except Exception:
             log.exception("slack answer submission failed")
@@ -314,7 +315,7 @@ class SlackHandlers:
         if len(encoded) > METADATA_LIMIT:
             encoded = json.dumps({**meta, "u": None}, separators=(",", ":"))
         try:
-            await client.views_open(trigger_id=trigger_id, view=answer_modal(form, encoded, self.command))
+            await client.views_open(trigger_id=trigger_id, view=form_modal(form, encoded, self.command))
         except SlackClientError as exc:
             # Trigger ids live 3 seconds; if Slack says it expired, the member can simply press again.
             log.warning("slack views.open failed error=%r", exc)
@@ -353,9 +354,14 @@ class SlackHandlers:
         return False
 
 
-def typed_answer(view: dict[str, Any]) -> str:
-    values = (view.get("state") or {}).get("values") or {}
-    return str(((values.get(ANSWER_BLOCK) or {}).get(ANSWER_INPUT) or {}).get("value") or "")
+def form_values(view: dict[str, Any]) -> dict[str, str]:
+    """A submitted modal's text boxes by block id (the core's field names)."""
+    state = (view.get("state") or {}).get("values") or {}
+    return {
+        str(block): str((inputs.get(ANSWER_INPUT) or {}).get("value") or "")
+        for block, inputs in state.items()
+        if isinstance(inputs, dict)
+    }
 
 
 def team_of(kind: str, body: dict[str, Any]) -> str:

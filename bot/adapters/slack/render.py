@@ -23,9 +23,9 @@ FALLBACK_LIMIT = 3000
 MODAL_TITLE_LIMIT = 24
 INPUT_LIMIT = 3000  # plain_text_input max_length
 
-ANSWER_CALLBACK = "answer"
-ANSWER_BLOCK = "answer"
-ANSWER_INPUT = "text"
+ANSWER_CALLBACK = "answer"  # every form's callback id: the form itself is named in private_metadata
+ANSWER_BLOCK = "answer"  # the answer form's field (core ANSWER_FIELD)
+ANSWER_INPUT = "text"  # the action id of every text box
 
 
 # The core names its commands as Discord does (/quiz); on Slack they are subcommands of one command.
@@ -223,29 +223,36 @@ def fallback_text(message: Message, command: str = "/study") -> str:
     return truncate(_CHANNEL_LINK.sub(r"<#\1>", escape(plain(message.plain_text(), command))), FALLBACK_LIMIT)
 
 
-def answer_modal(form: Form, private_metadata: str, command: str = "/study") -> Block:
-    """The "Write my answer" modal. Submitting it comes back as a view_submission with callback "answer"."""
+def form_modal(form: Form, private_metadata: str, command: str = "/study") -> Block:
+    """A core form as a modal: one input block per field, its block id the field's name. It comes back as
+    a view_submission with callback "answer", every form's, so modals opened before an upgrade still work."""
     blocks: list[Block] = []
     if form.context:
         shown = cardtext.render(form.context, SlackMrkdwn(command))
         blocks.extend(_section(piece) for piece in split_text(shown)[:5])
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": ANSWER_INPUT,
-        "multiline": True,
-        "min_length": 1,
-        "max_length": max(1, min(form.max_length, INPUT_LIMIT)),
-    }
-    if form.placeholder:
-        element["placeholder"] = _text(truncate(plain(form.placeholder, command), 150), "plain_text")
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": ANSWER_BLOCK,
-            "label": _text(truncate(plain(form.label, command), 2000), "plain_text"),
-            "element": element,
+    for field in form.fields:
+        limit = max(1, min(field.max_length, INPUT_LIMIT))
+        element: Block = {
+            "type": "plain_text_input",
+            "action_id": ANSWER_INPUT,
+            "multiline": field.multiline,
+            "max_length": limit,
         }
-    )
+        if field.required:
+            element["min_length"] = 1
+        if field.value:
+            element["initial_value"] = field.value[:limit]
+        if field.placeholder:
+            element["placeholder"] = _text(truncate(plain(field.placeholder, command), 150), "plain_text")
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": field.name,
+                "optional": not field.required,
+                "label": _text(truncate(plain(field.label, command), 2000), "plain_text"),
+                "element": element,
+            }
+        )
     return {
         "type": "modal",
         "callback_id": ANSWER_CALLBACK,

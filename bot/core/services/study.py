@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.core.actions import AnswerForm, FollowUp
 from bot.core.decks.keyterms import match_key_terms
-from bot.core.messages import Action, Form, Message, Style, error
+from bot.core.messages import Action, Field, Form, Message, Style, error
 from bot.core.model import grading
 from bot.core.model.grading import points_for
 from bot.core.model.models import (
@@ -28,6 +28,7 @@ from bot.core.services.members import Who, who
 from bot.core.texts import study as texts
 
 ANSWER_LIMIT = 2000
+ANSWER_FIELD = "answer"  # the answer form's one field
 # A skipped card stays out of the way for this long, so Skip really gives another question.
 SKIP_COOLDOWN = timedelta(hours=12)
 
@@ -79,9 +80,14 @@ class QuizService:
         return Form(
             id=AnswerForm(ask.id).id,
             title="Your answer",
-            label="Write your answer",
-            max_length=self.answer_limit,
-            placeholder="Answer in your own words, then compare with the model answer.",
+            fields=(
+                Field(
+                    ANSWER_FIELD,
+                    "Write your answer",
+                    self.answer_limit,
+                    placeholder="Answer in your own words, then compare with the model answer.",
+                ),
+            ),
             context=ask.card.question,
         )
 
