@@ -64,7 +64,9 @@ class SqlWorkspaceDecks:
             before = {
                 r.card_key: bool(r.active)
                 for r in await conn.execute(
-                    sa.select(cards.c.card_key, cards.c.active).where(cards.c.deck_id == deck.id)
+                    sa.select(cards.c.card_key, cards.c.active).where(
+                        cards.c.deck_id == deck.id, cards.c.kind == CardKind.MAIN.value
+                    )
                 )
             }
             values = {
@@ -85,7 +87,7 @@ class SqlWorkspaceDecks:
             )
             await conn.execute(sa.update(cards).where(cards.c.deck_id == deck.id).values(active=False))
             await _upsert_cards(self.db, conn, deck.id, deck.cards, 0)
-        keys = {card.key for card in deck.cards}
+        keys = {card.key for card in deck.main_cards}  # counted in questions, as the import reply is
         return DeckChange(
             created=existing is None,
             added=sum(1 for k in keys if k not in before),

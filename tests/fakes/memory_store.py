@@ -294,10 +294,14 @@ class MemoryStore:
             count = sum(1 for d in self.decks.values() if d.workspace_id == workspace_id and d.active)
             if count >= decks_max:
                 return None
-        before = {s.card.key: s.active for s in self.cards.values() if s.card.deck_id == deck.id}
+        before = {
+            s.card.key: s.active
+            for s in self.cards.values()
+            if s.card.deck_id == deck.id and s.card.kind is CardKind.MAIN
+        }
         owner = _Deck(deck.title, deck.credit, deck.source, True, workspace_id, name, added_by, now)
         self._sync_deck(deck, owner)
-        keys = {card.key for card in deck.cards}
+        keys = {card.key for card in deck.main_cards}
         return DeckChange(
             created=existing is None,
             added=sum(1 for k in keys if k not in before),

@@ -288,7 +288,8 @@ class DeckInfo:
 
 @dataclass(frozen=True)
 class DeckChange:
-    """What saving an imported deck changed: cards new, kept (same identity), retired, and brought back."""
+    """What saving an imported deck changed, in questions (main cards): new, kept (same identity), retired,
+    and brought back."""
 
     created: bool
     added: int
