@@ -219,6 +219,11 @@ class StudyService:
         an error when the message cannot be one). Submitting goes through `submit`."""
         return self.own_decks.card_from_message(caller, text)
 
+    async def deck_names(self, caller: Caller) -> list[str]:
+        """The names members type for the decks served to the caller's workspace (bundled and its own), for
+        autocompletion."""
+        return [d.name for d in await self.store.deck_infos(caller.workspace_id)]
+
     async def deck_review(self, caller: Caller) -> Message:
         """Admins: the next suggested card, with Approve, Edit and Reject."""
         return await caught(self.own_decks.review(caller))

@@ -515,7 +515,7 @@ def test_a_deck_file_is_imported_by_path_studied_and_exported(tmp_path: Path) ->
             f"/deck import {tmp_path / 'missing.csv'}",
         ],
     )
-    assert "Deck “team-notes” imported" in out and "Imported **Team Notes**: 1 card, 0 follow-ups." in out
+    assert "Deck “team-notes” imported" in out and "Imported Team Notes: 1 card, 0 follow-ups." in out
     assert "New card · team-notes #1" in out and "What runs our deploys, and where?" in out
     saved = tmp_path / "data" / "files" / "team-notes.md"
     assert f"Saved {saved}" in out

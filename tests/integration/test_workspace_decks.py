@@ -108,7 +108,7 @@ async def questions(service: StudyService, who: Caller, deck: str, n: int = 10) 
 async def test_markdown_import_is_studied_here_only(service: StudyService) -> None:
     reply = await imported(service, "team-notes.md", MARKDOWN.encode())
     assert not reply.is_error, text_of(reply)
-    assert "Imported **Team notes**: 2 cards, 1 follow-up." in text_of(reply)
+    assert "Imported Team notes: 2 cards, 1 follow-up." in text_of(reply)
     quiz = await service.quiz(ANN, "team-notes")
     assert quiz.title == "New card · team-notes #1"  # the plain name, never the internal id
     assert "deploy script" in quiz.sections[0].text
@@ -117,6 +117,8 @@ async def test_markdown_import_is_studied_here_only(service: StudyService) -> No
     assert "w." not in listing
     # Another workspace sees none of it, not even by its internal id.
     assert "Team notes" not in text_of(await service.decks(ELSEWHERE))
+    assert "team-notes" in await service.deck_names(ANN)  # what autocompletion offers
+    assert "team-notes" not in await service.deck_names(ELSEWHERE)
     refused = await service.quiz(ELSEWHERE, "team-notes")
     assert refused.is_error and "no deck called" in refused.title
     internal = next(
@@ -173,7 +175,7 @@ async def test_anki_package(service: StudyService, tmp_path: Path) -> None:
     path = tmp_path / "spanish.apkg"
     genanki.Package(deck).write_to_file(str(path), timestamp=1_700_000_000)
     text = text_of(await imported(service, "spanish.apkg", path.read_bytes()))
-    assert "Imported **Spanish**: 2 cards, 0 follow-ups." in text
+    assert "Imported Spanish: 2 cards, 0 follow-ups." in text
     assert "Skipped 1 note: cloze notes cannot be asked as question and answer." in text
     quiz = await service.quiz(ANN, "spanish")
     assert quiz.title == "New card · spanish #1" and "hola" in quiz.sections[0].text

@@ -117,7 +117,7 @@ def imported(name: str, result: ImportResult, change: DeckChange) -> Message:
         lines.append("Updated the deck: " + ", ".join(parts) + ".")
     return Message(
         title=f"Deck “{name}” {'imported' if change.created else 'updated'}",
-        sections=(Section(cardtext.escape("\n".join(lines)), markdown=True),),
+        sections=(Section("\n".join(lines)),),  # core wording: the summary's **bold** is its only markup
         footer=f"Study it with /quiz {name}; export it with /deck export {name}.",
     )
 
