@@ -370,3 +370,20 @@ def test_any_bytes_import_whole_or_not_at_all(data: bytes) -> None:
             assert stored is not None and stored.cards
 
     asyncio.run(run())
+
+
+def test_the_readmes_examples_import() -> None:
+    import re
+
+    from bot.core.decks.formats import import_deck
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Your own decks") : readme.index("## Configuration")]
+    names = {"markdown": "team-notes.md", "csv": "notes.csv", "text": "quizlet-export.txt"}
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.DOTALL)
+    assert [lang for lang, _ in blocks] == ["markdown", "csv", "text"]
+    for lang, body in blocks:
+        text = "\n".join(line.removeprefix("  ") for line in body.split("\n"))
+        result = import_deck(names[lang], text.encode("utf-8"))
+        assert not isinstance(result, list), result
+        assert result.cards >= 1
