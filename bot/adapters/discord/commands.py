@@ -126,12 +126,14 @@ def build_tree(client: discord.Client, bot: StudyBot) -> app_commands.CommandTre
         if plain is not None:
             tree.add_command(_command(bot, plain, [r for r in rows if r.sub], complete))
             continue
-        # Hidden from members without Manage Server by default; a server can change that in its
-        # Integrations settings, so the core checks the permission again on every call (Caller.is_admin).
+        # Hidden from members without Manage Server by default when members have nothing in it but a
+        # read-only view (`/daily status`); `/deck add` keeps its group shown. A server can change that in
+        # its Integrations settings, so the core checks the permission again on every call (Caller.is_admin).
+        admins_only = any(row.admin for row in rows) and all(row.admin or row.bare for row in rows)
         group = app_commands.Group(
             name=name,
             description=GROUPS[name],
-            default_permissions=MANAGE_SERVER if any(row.admin for row in rows) else None,
+            default_permissions=MANAGE_SERVER if admins_only else None,
         )
         for row in rows:
             group.add_command(_command(bot, row, [], complete))
