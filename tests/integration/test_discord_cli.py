@@ -21,7 +21,7 @@ from tests.fakes.discord.server import APP_ID, GUILD_ID, FakeDiscord
 
 pytest_plugins = ("tests.fakes.discord.fixtures",)  # the fake_discord fixture
 
-COMMANDS = ["quiz", "stats", "leaderboard", "team", "decks", "help", "daily"]
+COMMANDS = ["quiz", "stats", "leaderboard", "team", "decks", "deck", "help", "daily"]
 
 
 async def test_sync_to_one_server_for_development(fake_discord: FakeDiscord, tmp_path: Path) -> None:

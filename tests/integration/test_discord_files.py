@@ -15,7 +15,7 @@ from bot.adapters.discord.app import DiscordAdapter
 from bot.adapters.discord.commands import MAKE_CARD
 from bot.core import commands
 from bot.core.commands import COMMANDS, Arg, Command, Kind, upload
-from bot.core.messages import Attachment, Field, Form, Message, Reply, error
+from bot.core.messages import Attachment, Message, Reply, error
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.fakes.discord.driver import DiscordDriver
@@ -45,16 +45,9 @@ ECHO = Command(
 )
 
 
-async def card_from_message(caller: Caller, text: str) -> Reply:
-    question = Field("question", "Question", 300)
-    answer = Field("answer", "Answer", 2000, value=text)
-    return Form("card:new", "Make a study card", (question, answer))
-
-
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch, service: StudyService) -> Iterator[None]:
     monkeypatch.setattr(commands, "COMMANDS", (*COMMANDS, ECHO))
-    monkeypatch.setattr(service, "card_from_message", card_from_message, raising=False)
     yield
 
 
@@ -118,4 +111,4 @@ async def test_make_a_study_card_opens_the_form_with_the_message_text(driver: Di
     assert opened.callback.type == MODAL
     inputs = {c["custom_id"]: c for c in walk(opened.callback.data["components"]) if c.get("type") == 4}
     assert inputs["answer"]["value"] == "Backprop is the chain rule, applied."
-    assert "value" not in inputs["question"]
+    assert "value" not in inputs["question"] and "deck" in inputs

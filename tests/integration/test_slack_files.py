@@ -24,7 +24,7 @@ from bot.adapters.slack.files import (
 from bot.adapters.slack.requests import problem
 from bot.core import commands
 from bot.core.commands import COMMANDS, Arg, Command, Kind, upload
-from bot.core.messages import Attachment, Field, Form, Message, Reply, error
+from bot.core.messages import Attachment, Message, Reply, error
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.fakes.slack.driver import Member, SlackHarness, shortcut_payload, upload_payload
@@ -53,23 +53,15 @@ async def _export(service: StudyService, caller: Caller, args: commands.Args) ->
 
 TEST_ROWS = (
     Command(
-        "deck",
+        "echo",
         "Import a deck",
         _import,
         sub="import",
         args=(Arg("file", Kind.FILE, "The deck file", required=True),),
         admin=True,
     ),
-    Command("deck", "Export a deck", _export, sub="export", args=(Arg("deck", Kind.DECK, "Deck", True),)),
+    Command("echo", "Export a deck", _export, sub="export", args=(Arg("deck", Kind.DECK, "Deck", True),)),
 )
-
-
-async def card_from_message(caller: Caller, text: str) -> Reply:
-    return Form(
-        "card:new",
-        "Make a study card",
-        (Field("question", "Question", 300), Field("answer", "Answer", 2000, value=text)),
-    )
 
 
 @pytest.fixture
@@ -77,8 +69,7 @@ async def slack(
     mock_slack: MockSlack, service: StudyService, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[SlackHarness]:
     monkeypatch.setattr(commands, "COMMANDS", (*COMMANDS, *TEST_ROWS))
-    monkeypatch.setitem(commands.GROUPS, "deck", "Decks")
-    monkeypatch.setattr(service, "card_from_message", card_from_message, raising=False)
+    monkeypatch.setitem(commands.GROUPS, "echo", "Files")
     async with running(
         mock_slack, service, slack_files_url=mock_slack.files_url, slack_admin_ids=(ADA.user,)
     ) as harness:
@@ -92,7 +83,7 @@ async def opened_view(mock: MockSlack, count: int = 1) -> dict[str, Any]:
 async def test_a_file_argument_opens_a_file_input_and_the_file_reaches_the_command(
     slack: SlackHarness, mock_slack: MockSlack
 ) -> None:
-    url = await slack.command(ADA, "deck import")
+    url = await slack.command(ADA, "echo import")
     view = await opened_view(mock_slack)
     assert view["callback_id"] == UPLOAD_CALLBACK
     [block] = view["blocks"]
@@ -108,18 +99,18 @@ async def test_a_file_argument_opens_a_file_input_and_the_file_reaches_the_comma
 
 
 async def test_a_member_is_refused_without_a_modal(slack: SlackHarness, mock_slack: MockSlack) -> None:
-    reply = await slack.ask(ANN, "deck import")
+    reply = await slack.ask(ANN, "echo import")
     assert "Only admins can import decks." in texts(reply["blocks"])
     assert mock_slack.calls_to("views.open") == []
 
 
 async def test_files_elsewhere_or_too_big_are_refused(slack: SlackHarness, mock_slack: MockSlack) -> None:
-    url = await slack.command(ADA, "deck import")
+    url = await slack.command(ADA, "echo import")
     view = await opened_view(mock_slack)
     foreign = mock_slack.share_file("deck.md", b"x", url="https://example.com/files-pri/T1-F1/deck.md")
     await slack.upload(ADA, view, {"file": foreign})
     assert "only fetch files from Slack" in texts((await mock_slack.reply(url))["blocks"])
-    url = await slack.command(ADA, "deck import")
+    url = await slack.command(ADA, "echo import")
     view = await opened_view(mock_slack, 2)
     await slack.upload(ADA, view, {"file": mock_slack.share_file("big.md", b"x", size=6_000_000)})
     assert "too big: the limit is 5 MB" in texts((await mock_slack.reply(url))["blocks"])
@@ -129,7 +120,7 @@ async def test_files_elsewhere_or_too_big_are_refused(slack: SlackHarness, mock_
 async def test_a_reply_file_is_uploaded_into_the_members_dm(
     slack: SlackHarness, mock_slack: MockSlack
 ) -> None:
-    reply = await slack.ask(ANN, "deck export biology")
+    reply = await slack.ask(ANN, "echo export biology")
     assert "Exported biology" in texts(reply["blocks"])
     assert "The file is in your direct messages with me." in texts(reply["blocks"])
     [opened] = mock_slack.calls_to("conversations.open")
@@ -145,13 +136,14 @@ async def test_a_reply_file_is_uploaded_into_the_members_dm(
 async def test_import_as_deck_takes_the_file_of_the_message(
     slack: SlackHarness, mock_slack: MockSlack
 ) -> None:
-    shared = mock_slack.share_file("team.csv", b"question,answer", user="U_CAROL")
-    url = await slack.shortcut(ADA, IMPORT_SHORTCUT, "our deck", [shared])
-    assert "Imported team.csv: question,answer" in texts((await mock_slack.reply(url))["blocks"])
+    # The table's own /deck import: a CSV posted in a channel becomes the workspace's deck "team".
+    shared = mock_slack.share_file("team.csv", b"question,answer\nWhat do owls eat?,Voles\n", user="U_CAROL")
+    url = await slack.shortcut(ANN, IMPORT_SHORTCUT, "our deck", [shared])
+    assert "Only" in texts((await mock_slack.reply(url))["blocks"]) and mock_slack.downloads == []
     url = await slack.shortcut(ADA, IMPORT_SHORTCUT, "no file here")
     assert "has no file to import" in texts((await mock_slack.reply(url))["blocks"])
-    url = await slack.shortcut(ANN, IMPORT_SHORTCUT, "our deck", [shared])
-    assert "Only admins can import decks." in texts((await mock_slack.reply(url))["blocks"])
+    url = await slack.shortcut(ADA, IMPORT_SHORTCUT, "our deck", [shared])
+    assert "Deck “team” imported" in texts((await mock_slack.reply(url))["blocks"])
     assert len(mock_slack.downloads) == 1
 
 
@@ -162,7 +154,7 @@ async def test_make_a_study_card_opens_the_form_with_the_message_text(
     view = await opened_view(mock_slack)
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert inputs["answer"]["initial_value"] == "Dropout & weight decay both regularise."
-    assert "initial_value" not in inputs["question"]
+    assert "initial_value" not in inputs["question"] and "deck" in inputs
 
 
 # -- what Slack sends, read without ever raising -----------------------------------------------

@@ -9,7 +9,7 @@ import inspect
 import logging
 import zoneinfo
 from collections.abc import Callable, Coroutine
-from typing import Any, Optional, Protocol, cast
+from typing import Any, Optional
 
 import discord
 from discord import app_commands
@@ -21,7 +21,6 @@ from bot.adapters.downloads import DownloadError
 from bot.core import commands as core_commands
 from bot.core.commands import GROUPS, Arg, Command, Kind, Upload
 from bot.core.messages import Reply
-from bot.core.model.models import Caller
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +32,6 @@ ACTION = "action"  # the option choosing a subcommand of a command that also run
 MAKE_CARD = "Make a study card"  # the message action's name, as members see it
 
 Complete = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
-
-
-class MakesCards(Protocol):
-    async def card_from_message(self, caller: Caller, text: str) -> Reply: ...
 
 
 class PostChannel(app_commands.Transformer):
@@ -112,7 +107,7 @@ def build_tree(client: discord.Client, bot: StudyBot) -> app_commands.CommandTre
         await bot.replies.command(interaction, work)
 
     async def deck_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return best_matches(await bot.service.store.deck_ids(), current)
+        return best_matches(await bot.service.deck_names(caller_for(interaction)), current)
 
     async def timezone_choices(
         interaction: discord.Interaction, current: str
@@ -150,7 +145,7 @@ def _make_card(bot: StudyBot) -> app_commands.ContextMenu:
         caller = caller_for(interaction)
 
         async def work() -> Reply:
-            return await cast(MakesCards, bot.service).card_from_message(caller, message.content)
+            return await bot.service.card_from_message(caller, message.content)
 
         await bot.replies.command(interaction, work)
 

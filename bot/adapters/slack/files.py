@@ -9,7 +9,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -33,10 +33,6 @@ ALT_TEXT_LIMIT = 1000
 
 NO_FILE = error("That message has no file to import.", "Use it on a message with a deck file attached.")
 NO_IMPORT = error("Importing decks is not available here.")
-
-
-class MakesCards(Protocol):
-    async def card_from_message(self, caller: Caller, text: str) -> Reply: ...
 
 
 def file_args(row: Command) -> tuple[str, ...]:

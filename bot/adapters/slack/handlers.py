@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
@@ -28,7 +28,6 @@ from bot.adapters.slack.files import (
     NO_FILE,
     NO_IMPORT,
     UPLOAD_CALLBACK,
-    MakesCards,
     SlackFiles,
     file_args,
     metadata,
@@ -50,7 +49,7 @@ from bot.adapters.slack.render import (
 )
 from bot.adapters.slack.requests import problem
 from bot.config import Settings
-from bot.core import command_line
+from bot.core import actions, command_line
 from bot.core import commands as core_commands
 from bot.core.commands import Command, needs_admin, run_text_command
 from bot.core.messages import Form, Message, Reply, error
@@ -159,8 +158,12 @@ class SlackHandlers:
         await ack()
 
     async def on_answer(self, ack: Any, body: dict[str, Any], client: Any) -> None:
-        typed = form_values(body.get("view") or {})
-        refused = self.service.check_answer(typed[ANSWER_BLOCK]) if ANSWER_BLOCK in typed else None
+        view = body.get("view") or {}
+        typed = form_values(view)
+        # The study answer's limits, checked while the form is open; other forms (a card's) have their own.
+        form = actions.decode_form(str(_load_metadata(view.get("private_metadata") or "").get("f") or ""))
+        study_answer = isinstance(form, actions.AnswerForm) and ANSWER_BLOCK in typed
+        refused = self.service.check_answer(typed[ANSWER_BLOCK]) if study_answer else None
         if refused is not None:
             # The modal stays open with the reason under the field, and what was typed stays in it.
             await ack(
@@ -328,7 +331,7 @@ class SlackHandlers:
             caller = await self._caller(body, channel, client)
             if body.get("callback_id") == CARD_SHORTCUT:
                 text = html.unescape(str(message.get("text") or ""))
-                reply = await cast(MakesCards, self.service).card_from_message(caller, text)
+                reply = await self.service.card_from_message(caller, text)
             else:
                 reply = await self._import_shared(client, caller, message)
         except DownloadError as exc:
