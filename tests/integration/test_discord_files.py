@@ -18,7 +18,7 @@ from bot.core.commands import COMMANDS, Arg, Command, Kind, upload
 from bot.core.messages import Attachment, Message, Reply, error
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
-from tests.fakes.discord.driver import DiscordDriver
+from tests.fakes.discord.driver import DiscordDriver, button
 from tests.fakes.discord.fixtures import settings_for
 from tests.fakes.discord.server import ADMIN_PERMISSIONS, MESSAGE, MODAL, FakeDiscord, User, walk
 
@@ -112,3 +112,23 @@ async def test_make_a_study_card_opens_the_form_with_the_message_text(driver: Di
     inputs = {c["custom_id"]: c for c in walk(opened.callback.data["components"]) if c.get("type") == 4}
     assert inputs["answer"]["value"] == "Backprop is the chain rule, applied."
     assert "value" not in inputs["question"] and "deck" in inputs
+
+
+async def test_a_members_card_goes_through_review_buttons_and_forms_to_the_quiz(
+    driver: DiscordDriver,
+) -> None:
+    ben = User(1004, "Ben")
+    opened = await driver.message_action(MAKE_CARD, ben, "They swallow prey whole.")
+    question = {"question": "How do owls eat?"}
+    suggested = await driver.submit(opened.callback, question, ben)
+    assert "waits for an admin's review" in suggested.latest.title
+    # The admin's review: the core's Approve, Edit and Reject, as buttons.
+    review = await driver.slash("deck", ADA, sub="review")
+    labels = [c["label"] for c in walk(review.latest.data["components"]) if c.get("type") == 2]
+    assert labels[:3] == ["Approve", "Edit", "Reject"], labels
+    approve = await driver.click(review.message, button(review.message, "Approve"), ADA)
+    assert approve.callback.type == MODAL  # Approve asks for the deck in a form
+    approved = await driver.submit(approve.callback, {"deck": "owls"}, ADA, message=review.message)
+    assert "owls" in approved.latest.text()
+    quiz = await driver.slash("quiz", ben, options={"deck": "owls"})
+    assert "How do owls eat?" in quiz.latest.text()

@@ -29,7 +29,7 @@ from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.fakes.slack.driver import Member, SlackHarness, shortcut_payload, upload_payload
 from tests.fakes.slack.fixtures import mock_slack, running
-from tests.fakes.slack.server import BOT_TOKEN, MockSlack, texts
+from tests.fakes.slack.server import BOT_TOKEN, MockSlack, buttons, texts
 
 __all__ = ["mock_slack"]
 
@@ -205,3 +205,20 @@ def test_the_manifest_has_the_shortcuts_and_file_scopes() -> None:
     shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}
     assert shortcuts == {IMPORT_SHORTCUT: "message", CARD_SHORTCUT: "message"}
     assert {"files:read", "files:write", "im:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+async def test_a_members_card_goes_through_review_to_the_quiz(
+    slack: SlackHarness, mock_slack: MockSlack
+) -> None:
+    url = await slack.shortcut(ANN, CARD_SHORTCUT, "They swallow prey whole.")
+    card = await opened_view(mock_slack)
+    await slack.fill(ANN, card, {"question": "How do owls eat?"})
+    assert "waits for an admin's review" in texts((await mock_slack.reply(url))["blocks"])
+    review = await slack.ask(ADA, "deck review")
+    labels = [b["text"]["text"] for b in buttons(review["blocks"])]
+    assert labels[:3] == ["Approve", "Edit", "Reject"], labels
+    url = await slack.click(ADA, review, "sugg:", label="Approve")
+    approve = await opened_view(mock_slack, 2)
+    await slack.fill(ADA, approve, {"deck": "owls"})
+    assert "owls" in texts((await mock_slack.reply(url))["blocks"])
+    assert "How do owls eat?" in texts((await slack.ask(ANN, "quiz owls"))["blocks"])

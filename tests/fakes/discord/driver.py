@@ -258,16 +258,29 @@ class DiscordDriver:
         return await self._dispatch(payload, wait)
 
     async def submit(
-        self, modal: Recorded, value: str, user: User, *, message: dict[str, Any] | None = None
+        self,
+        modal: Recorded,
+        value: str | dict[str, str],
+        user: User,
+        *,
+        message: dict[str, Any] | None = None,
     ) -> Response:
-        """Submit a modal the bot opened (a type 9 callback), with `value` typed in its text input."""
+        """Submit a modal the bot opened (a type 9 callback), with `value` typed in its text input; or,
+        with several inputs, a value per custom id (the others keep what the bot filled in)."""
         assert modal.type == MODAL
+
+        def typed(c: dict[str, Any]) -> str:
+            if isinstance(value, str):
+                return value
+            return value.get(c["custom_id"], c.get("value", ""))
 
         def filled(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out = []
             for c in components:
                 if c["type"] == 4:
-                    out.append({"type": 4, "id": c.get("id", 2), "custom_id": c["custom_id"], "value": value})
+                    out.append(
+                        {"type": 4, "id": c.get("id", 2), "custom_id": c["custom_id"], "value": typed(c)}
+                    )
                 elif c["type"] == 1:
                     out.append({"type": 1, "id": c.get("id", 1), "components": filled(c["components"])})
                 elif c["type"] == 18:

@@ -110,6 +110,21 @@ def submission_payload(member: Member, view: dict[str, Any], text: str) -> dict[
     }
 
 
+def form_payload(member: Member, view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """A view_submission of a form with several text boxes: `values` by block id, the others as the app
+    filled them in."""
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") == "input" and block["element"]["type"] == "plain_text_input":
+            typed = values.get(block["block_id"], block["element"].get("initial_value") or "")
+            state[block["block_id"]] = {
+                block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}
+            }
+    payload = submission_payload(member, view, "")
+    payload["view"]["state"] = {"values": state}
+    return payload
+
+
 def upload_payload(member: Member, view: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A view_submission of a modal with file_inputs, `files` (block id → a file object from
     MockSlack.share_file) chosen in them; shaped like Slack's view state for file_input."""
@@ -254,6 +269,10 @@ class SlackHarness:
     async def submit(self, member: Member, view: dict[str, Any], text: str) -> tuple[int, str]:
         payload = submission_payload(member, view, text)
         return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    async def fill(self, member: Member, view: dict[str, Any], values: dict[str, str]) -> tuple[int, str]:
+        """Submit a form of several text boxes the app opened."""
+        return await self.post(urlencode({"payload": json.dumps(form_payload(member, view, values))}))
 
     async def upload(
         self, member: Member, view: dict[str, Any], files: dict[str, dict[str, Any]]
