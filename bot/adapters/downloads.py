@@ -128,14 +128,20 @@ class Downloader:
         url: str,
         headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        *,
+        not_a_page: bool = False,
     ) -> bytes:
-        """The file's bytes, or DownloadError. Redirects are followed only to allowed hosts."""
+        """The file's bytes, or DownloadError. Redirects are followed only to allowed hosts. With
+        `not_a_page`, an HTML answer is refused: Slack sends its sign-in page, with 200, to a token that
+        may not read files."""
         if session is None:
             async with aiohttp.ClientSession() as own:
-                return await self._fetch(own, url, headers or {})
-        return await self._fetch(session, url, headers or {})
+                return await self._fetch(own, url, headers or {}, not_a_page)
+        return await self._fetch(session, url, headers or {}, not_a_page)
 
-    async def _fetch(self, session: aiohttp.ClientSession, url: str, headers: Mapping[str, str]) -> bytes:
+    async def _fetch(
+        self, session: aiohttp.ClientSession, url: str, headers: Mapping[str, str], not_a_page: bool
+    ) -> bytes:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
         try:
             for _ in range(MAX_REDIRECTS + 1):
@@ -156,6 +162,16 @@ class Downloader:
                                 "Upload it again and retry in a moment.",
                             ),
                             f"HTTP {response.status}",
+                        )
+                    if not_a_page and response.content_type == "text/html":
+                        log.warning("download refused: a web page came instead of the file")
+                        raise DownloadError(
+                            error(
+                                f"{self.platform} sent a sign-in page instead of the file.",
+                                "The app may lack permission to read files: ask whoever installed it "
+                                "to reinstall it with the files:read scope.",
+                            ),
+                            "html page",
                         )
                     self.check_size(content_length(response.headers.get("Content-Length")))
                     return await self._read(response)

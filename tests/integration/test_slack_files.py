@@ -115,6 +115,12 @@ async def test_files_elsewhere_or_too_big_are_refused(slack: SlackHarness, mock_
     await slack.upload(ADA, view, {"file": mock_slack.share_file("big.md", b"x", size=6_000_000)})
     assert "too big: the limit is 5 MB" in texts((await mock_slack.reply(url))["blocks"])
     assert mock_slack.downloads == []
+    # Without files:read, Slack answers a private URL with its sign-in page: said so, not imported.
+    mock_slack.files_scope_missing = True
+    url = await slack.command(ADA, "echo import")
+    view = await opened_view(mock_slack, 3)
+    await slack.upload(ADA, view, {"file": mock_slack.share_file("deck.md", b"# Deck")})
+    assert "sign-in page instead of the file" in texts((await mock_slack.reply(url))["blocks"])
 
 
 async def test_a_reply_file_is_uploaded_into_the_members_dm(

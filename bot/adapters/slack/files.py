@@ -130,7 +130,10 @@ class SlackFiles:
         url = info.get("url_private_download") or info.get("url_private")
         if not isinstance(url, str):
             raise DownloadError(error("Slack gave no way to download that file."), "no url_private")
-        data = await self.downloads.fetch(url, {"Authorization": f"Bearer {client.token}"})
+        page = info.get("mimetype") == "text/html" or info.get("filetype") == "html"
+        data = await self.downloads.fetch(
+            url, {"Authorization": f"Bearer {client.token}"}, not_a_page=not page
+        )
         return Upload(str(info.get("name") or info.get("title") or file_id), data)
 
     async def send(self, client: Any, message: Message, user: str, channel: str | None) -> Message:

@@ -111,6 +111,7 @@ class MockSlack:
         self.files: dict[str, SharedFile] = {}
         self.downloads: list[tuple[str, str | None]] = []  # (file id, Authorization header) per download
         self.uploads: dict[str, bytes] = {}  # file id → bytes posted to its upload URL
+        self.files_scope_missing = False  # private URLs answer with Slack's sign-in page
         self.base = ""
         self._ts = itertools.count(1)
         self._keys = itertools.count(1)
@@ -415,6 +416,8 @@ class MockSlack:
             return web.Response(status=404)
         if auth is None or auth.removeprefix("Bearer ") not in self.teams:
             raise web.HTTPFound("https://slack.com/signin?redir=%2Ffiles-pri")
+        if self.files_scope_missing:  # what Slack does for a token without files:read
+            return web.Response(text="<!DOCTYPE html><html>Sign in</html>", content_type="text/html")
         return web.Response(body=shared.data, content_type="text/plain")
 
     async def _upload(self, request: web.Request) -> web.Response:
