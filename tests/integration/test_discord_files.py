@@ -28,6 +28,12 @@ ALICE = User(1001, "Alice")
 ADA = User(1003, "Ada", permissions=ADMIN_PERMISSIONS)
 
 
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """These tests are about the adapters, not the database: SQLite only, even when PostgreSQL is set."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
 async def _echo(service: StudyService, caller: Caller, args: commands.Args) -> Reply:
     if not caller.is_admin:
         return error("Only admins can send files.")
@@ -46,7 +52,7 @@ ECHO = Command(
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch, service: StudyService) -> Iterator[None]:
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(commands, "COMMANDS", (*COMMANDS, ECHO))
     yield
 

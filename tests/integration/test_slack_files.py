@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,12 @@ __all__ = ["mock_slack"]
 
 ADA = Member("U_ADA", name="ada")  # in SLACK_ADMIN_IDS
 ANN = Member("U_ANN", name="ann")
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """These tests are about the adapters, not the database: SQLite only, even when PostgreSQL is set."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
 
 async def _import(service: StudyService, caller: Caller, args: commands.Args) -> Reply:
