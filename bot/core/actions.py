@@ -192,3 +192,13 @@ def decode_form(text: str) -> FormId | None:
     if verb == "suggform":
         return SuggestionForm(number)
     return AnswerForm(number) if verb == AnswerForm.verb else None
+
+
+def needs_admin(action_or_form_id: str) -> bool:
+    """Whether the core's answer to this button or form depends on the caller being an admin, so an
+    adapter knows to look up the clicker's role (Caller.is_admin) before the one core call: reviewing
+    suggestions, removing a deck, and a card form (an admin's card goes in, a member's to review)."""
+    button = decode_button(action_or_form_id)
+    if isinstance(button, OnSuggestion | RemoveDeck):
+        return True
+    return isinstance(decode_form(action_or_form_id), CardForm | SuggestionForm)

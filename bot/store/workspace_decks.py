@@ -231,30 +231,57 @@ class SqlWorkspaceDecks:
 async def _upsert_cards(
     db: Db, conn: AsyncConnection, deck_id: str, new_cards: Sequence[Card], first_position: int
 ) -> None:
-    # Main cards first, so follow-ups can point at their parent's id.
+    """Insert or update the cards by (deck, key), active, in two batched statements: the main cards, then
+    the follow-ups pointing at their parents' ids (a deck of 5,000 cards is a few round trips, not 10,000)."""
+    # Main cards first (their positions first too), so follow-ups can point at their parent's id.
     ordered = sorted(new_cards, key=lambda c: c.kind is CardKind.FOLLOWUP)
-    ids: dict[str, int] = {}
-    for position, card in enumerate(ordered, start=first_position):
-        parent_id = None
-        if card.parent_key:
-            parent_id = ids.get(card.parent_key)
-        card_values: dict[str, Any] = {
+    rows = [
+        {
+            "deck_id": deck_id,
+            "card_key": card.key,
             "number": card.number,
             "kind": card.kind.value,
-            "parent_id": parent_id,
+            "parent_key": card.parent_key,
             "question": card.question,
             "answer": card.answer,
             "key_terms": list(card.key_terms),
             "position": position,
             "active": True,
         }
-        result = await conn.execute(
-            db.upsert(cards)
-            .values(deck_id=deck_id, card_key=card.key, **card_values)
-            .on_conflict_do_update(index_elements=["deck_id", "card_key"], set_=card_values)
-            .returning(cards.c.id)
+        for position, card in enumerate(ordered, start=first_position)
+    ]
+    mains = [r for r in rows if r["parent_key"] is None]
+    followups = [r for r in rows if r["parent_key"] is not None]
+    if mains:
+        await conn.execute(_upsert_statement(db), [_values(r, None) for r in mains])
+    if followups:
+        parents = {
+            r.card_key: r.id
+            for r in await conn.execute(
+                sa.select(cards.c.card_key, cards.c.id).where(
+                    cards.c.deck_id == deck_id, cards.c.kind == CardKind.MAIN.value
+                )
+            )
+        }
+        await conn.execute(
+            _upsert_statement(db), [_values(r, parents.get(r["parent_key"])) for r in followups]
         )
-        ids[card.key] = int(result.scalar_one())
+
+
+def _values(row: dict[str, Any], parent_id: int | None) -> dict[str, Any]:
+    return {**{k: v for k, v in row.items() if k != "parent_key"}, "parent_id": parent_id}
+
+
+_CARD_VALUES = ("number", "kind", "parent_id", "question", "answer", "key_terms", "position", "active")
+
+
+def _upsert_statement(db: Db) -> Any:
+    stmt = db.upsert(cards).values(
+        {name: sa.bindparam(name) for name in ("deck_id", "card_key", *_CARD_VALUES)}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["deck_id", "card_key"], set_={name: stmt.excluded[name] for name in _CARD_VALUES}
+    )
 
 
 def _suggestion(row: Any) -> Suggestion:

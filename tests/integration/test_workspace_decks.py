@@ -387,3 +387,13 @@ def test_the_readmes_examples_import() -> None:
         result = import_deck(names[lang], text.encode("utf-8"))
         assert not isinstance(result, list), result
         assert result.cards >= 1
+
+
+def test_adapters_know_which_buttons_and_forms_need_the_clickers_role() -> None:
+    from bot.core import actions
+
+    assert actions.needs_admin("sugg:7:approve") and actions.needs_admin("deckrm:team-notes")
+    assert actions.needs_admin("card:team-notes") and actions.needs_admin("card:")
+    assert actions.needs_admin("suggform:7")
+    assert not actions.needs_admin("grade:7:good") and not actions.needs_admin("answer:7")
+    assert not actions.needs_admin("sugg:7:approve-all") and not actions.needs_admin("deckrm:../x")
