@@ -363,8 +363,8 @@ class SlackHandlers:
         ephemeral = bool(container.get("is_ephemeral"))
         target = Target(body["user"]["id"], channel, body.get("response_url"), replace=ephemeral)
         try:
-            caller = await self._caller(body, channel, client)
             action_id = str(action.get("value") or action.get("action_id") or "")
+            caller = await self._caller(body, channel, client, role_for=action_id)
             reply = await self.service.act(caller, action_id)
             if self._repeated(caller, action_id, reply, target):
                 return
@@ -396,8 +396,9 @@ class SlackHandlers:
         url = meta.get("u") if fresh else None
         target = Target(body["user"]["id"], meta.get("c"), url, replace=bool(meta.get("r")))
         try:
-            caller = await self._caller(body, meta.get("c"), client, view)
-            reply = await self.service.submit(caller, str(meta.get("f") or ""), form_values(view))
+            form_id = str(meta.get("f") or "")
+            caller = await self._caller(body, meta.get("c"), client, view, role_for=form_id)
+            reply = await self.service.submit(caller, form_id, form_values(view))
             await self.deliver(client, reply, target)
         except Exception:
             log.exception("slack answer submission failed")
@@ -419,16 +420,26 @@ class SlackHandlers:
         return await self.admins.profiles.timezone(client, team, user)
 
     async def _caller(
-        self, body: dict[str, Any], channel: str | None, client: Any, view: dict[str, Any] | None = None
+        self,
+        body: dict[str, Any],
+        channel: str | None,
+        client: Any,
+        view: dict[str, Any] | None = None,
+        role_for: str = "",
     ) -> Caller:
+        """Who clicked or submitted. Their role is looked up (users.info, rate limited) only when the
+        button or form `role_for` needs it (reviewing, removing a deck, a card form)."""
         user = body["user"]
         team = str((body.get("team") or {}).get("id") or user.get("team_id") or (view or {}).get("team_id"))
+        admin = self.admins.configured(user["id"])
+        if not admin and role_for and actions.needs_admin(role_for):
+            admin = await self.admins.is_admin(client, team, user["id"])
         return Caller(
             platform=PLATFORM,
             workspace_ref=team,
             user_ref=user["id"],
             display_name=user.get("username") or user.get("name") or "",
-            is_admin=self.admins.configured(user["id"]),
+            is_admin=admin,
             channel_ref=channel,
             timezone=await self.timezone(client, team, user["id"]),
         )
