@@ -11,7 +11,7 @@ from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.downloads import Downloader, DownloadError, content_length, origin
+from bot.adapters.downloads import DISCORD_CDN, Downloader, DownloadError, content_length, origin, parse_hosts
 
 
 class Host:
@@ -143,3 +143,18 @@ def test_origin_never_raises(url: str) -> None:
     found = origin(url)
     if found is not None:
         assert found.scheme in ("http", "https") and found.host
+
+
+def test_the_file_host_settings() -> None:
+    from bot.config import ConfigError, Settings
+
+    assert Settings.from_env({}).discord_cdn_url == "" and Settings.from_env({}).slack_files_url == ""
+    both = "http://127.0.0.1:1/cdn, https://cdn.example"
+    assert parse_hosts(Settings.from_env({"DISCORD_CDN_URL": both}).discord_cdn_url, ("x",)) == (
+        "http://127.0.0.1:1/cdn",
+        "https://cdn.example",
+    )
+    assert parse_hosts("", DISCORD_CDN) == DISCORD_CDN
+    for name in ("DISCORD_CDN_URL", "SLACK_FILES_URL"):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: "files.slack.com"})

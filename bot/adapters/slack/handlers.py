@@ -72,6 +72,7 @@ MAX_ATTEMPTS = 5  # a request whose work keeps killing the process is given up a
 
 OOPS = error("Something went wrong on my side.", "Please try again in a moment.")
 TOO_LONG = error("That command is too long.", "Type it again with fewer words.")
+EXPIRED_COMMAND = error("That took too long for Slack to open the form.", "Type the command again.")
 EXPIRED = error("That took too long for Slack.", "Press the button again.")
 
 
@@ -286,7 +287,7 @@ class SlackHandlers:
             await client.views_open(trigger_id=trigger_id, view=upload_modal(row, meta, self.command))
         except SlackClientError as exc:
             log.warning("slack views.open failed error=%r", exc)
-            await self.deliver(client, EXPIRED, target)
+            await self.deliver(client, EXPIRED_COMMAND, target)
 
     async def _as_admin(self, caller: Caller, client: Any, row: Command) -> Caller:
         """The caller with their role looked up, when the command is for admins."""
