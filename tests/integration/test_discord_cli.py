@@ -127,3 +127,9 @@ async def test_the_gateway_is_retried_when_the_first_connection_fails(
     assert adapter.status == "connecting"
     await asyncio.wait_for(adapter.stop(), 5)
     assert adapter.status == "stopped"
+
+
+def test_sync_names_slash_commands_and_the_message_action_as_members_see_them() -> None:
+    from bot.adapters.discord.cli import _shown
+
+    assert [_shown(n) for n in ("quiz", MAKE_CARD)] == ["/quiz", "“Make a study card” (message action)"]
