@@ -113,7 +113,8 @@ async def test_markdown_import_is_studied_here_only(service: StudyService) -> No
     assert quiz.title == "New card · team-notes #1"  # the plain name, never the internal id
     assert "deploy script" in quiz.sections[0].text
     listing = text_of(await service.decks(ANN))
-    assert "Team notes" in listing and "added by ada" in listing and "/quiz team-notes" in listing
+    assert "Team notes" in listing and "added by ada · /quiz team-notes" in listing
+    assert "comes with studybot · /quiz ml-interview-questions" in listing
     assert "w." not in listing
     # Another workspace sees none of it, not even by its internal id.
     assert "Team notes" not in text_of(await service.decks(ELSEWHERE))
@@ -397,3 +398,18 @@ def test_adapters_know_which_buttons_and_forms_need_the_clickers_role() -> None:
     assert actions.needs_admin("suggform:7")
     assert not actions.needs_admin("grade:7:good") and not actions.needs_admin("answer:7")
     assert not actions.needs_admin("sugg:7:approve-all") and not actions.needs_admin("deckrm:../x")
+
+
+async def test_a_member_can_have_only_so_many_cards_waiting(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.core.services.workspace_decks.PENDING_PER_MEMBER", 2)
+    await imported(service, "team-notes.md", MARKDOWN.encode())
+    form = await service.deck_add(ANN, "team-notes")
+    assert isinstance(form, Form)
+    for n in range(2):
+        ok = await service.submit(ANN, form.id, {"question": f"Q{n}?", "answer": "A"})
+        assert not ok.is_error
+    full = await service.submit(ANN, form.id, {"question": "Q3?", "answer": "A"})
+    assert full.is_error and "2 cards waiting for review already" in full.title
+    assert "2 suggested cards waiting" in text_of(await service.deck_review(ADMIN))
