@@ -126,6 +126,8 @@ async def test_markdown_import_is_studied_here_only(service: StudyService) -> No
         d.id for d in await service.store.deck_infos(ADMIN.workspace_id) if d.name == "team-notes"
     )
     assert (await service.quiz(ELSEWHERE, internal)).is_error
+    assert (await service.deck_export(ELSEWHERE, "team-notes")).is_error
+    assert (await service.deck_add(ELSEWHERE, "team-notes")).is_error  # type: ignore[union-attr]
     for _ in range(12):  # all of the other workspace's questions are bundled ones
         q = await service.quiz(ELSEWHERE)
         assert "team-notes" not in q.title
@@ -182,26 +184,35 @@ async def test_anki_package(service: StudyService, tmp_path: Path) -> None:
     assert quiz.title == "New card · spanish #1" and "hola" in quiz.sections[0].text
 
 
+async def grade_next(service: StudyService, who: Caller, deck: str) -> str:
+    """Ask the member's next card of the deck and grade it Good; the question's heading."""
+    quiz = await service.quiz(who, deck)
+    reveal = await service.act(who, next(a.id for a in quiz.actions if a.label == "Reveal answer"))
+    assert isinstance(reveal, Message)
+    graded = await service.act(who, next(a.id for a in reveal.actions if a.label.startswith("Good")))
+    assert isinstance(graded, Message) and not graded.is_error, text_of(graded)
+    return quiz.title
+
+
 async def test_reimport_keeps_progress_and_retires_removed_cards(service: StudyService) -> None:
     await imported(service, "team-notes.md", MARKDOWN.encode())
-    quiz = await service.quiz(ANN, "team-notes")
-    reveal = await service.act(ANN, next(a.id for a in quiz.actions if a.label == "Reveal answer"))
-    assert isinstance(reveal, Message)
-    graded = await service.act(ANN, next(a.id for a in reveal.actions if a.label.startswith("Good")))
-    assert not text_of(graded).startswith("⚠")
-    before = text_of(await service.decks(ANN))
-    assert "you've learned 1" in before
+    assert await grade_next(service, ANN, "team-notes") == "New card · team-notes #1"
+    assert await grade_next(service, ANN, "team-notes") == "New card · team-notes #2"
+    assert "you've learned 2, 0 due" in text_of(await service.decks(ANN))
     # Question 2 leaves, question 1 is reworded (its number is its identity).
     edited = MARKDOWN.replace("What does our deploy script do?", "What does deploy.sh do?")
     edited = edited[: edited.index("### **2.")].rstrip("-\n") + "\n"
     reply = text_of(await imported(service, "team-notes.md", edited.encode()))
-    assert "updated" in reply and "1 no longer in the file, retired" in reply
+    assert "updated" in reply and "1 kept their progress, 0 new, 1 no longer in the file, retired" in reply
     after = text_of(await service.decks(ANN))
     assert "1 question + 1 follow-up" in after and "you've learned 1" in after
-    # Question 2 comes back, with its (empty) progress, and card 1 keeps its own.
+    quiz = await service.quiz(ANN, "team-notes")  # card 1's follow-up: its main card was graded
+    assert quiz.title == "New card · team-notes #1 (follow-up)"
+    # Question 2 comes back with its progress: learned, and not due (it was graded Good).
     back = text_of(await imported(service, "team-notes.md", MARKDOWN.encode()))
     assert "1 came back with their progress" in back
-    assert "you've learned 1" in text_of(await service.decks(ANN))
+    assert "2 questions + 1 follow-up" in text_of(await service.decks(ANN))
+    assert "you've learned 2, 0 due" in text_of(await service.decks(ANN))
 
 
 async def test_export_then_import_gives_identical_cards(service: StudyService) -> None:
