@@ -146,8 +146,9 @@ class SqlWorkspaceDecks:
 
     # -- suggested cards ------------------------------------------------------------------------
 
-    async def suggest_card(self, suggestion: Suggestion) -> int:
-        """Queue a suggested card (its id and status are ignored); returns its id."""
+    async def suggest_card(self, suggestion: Suggestion, pending_max: int) -> int | None:
+        """Queue a suggested card (its id and status are ignored); returns its id, or None (nothing
+        written) when the member has `pending_max` suggestions waiting already."""
         values = {
             "workspace_id": suggestion.workspace_id,
             "member_id": suggestion.member_id,
@@ -161,6 +162,18 @@ class SqlWorkspaceDecks:
             "created_at": suggestion.created_at,
         }
         async with self.db.queued_write() as conn:
+            waiting = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(card_suggestions)
+                    .where(
+                        card_suggestions.c.member_id == suggestion.member_id,
+                        card_suggestions.c.status == SuggestionStatus.PENDING.value,
+                    )
+                )
+            ).scalar_one()
+            if waiting >= pending_max:
+                return None
             result = await conn.execute(
                 sa.insert(card_suggestions).values(**values).returning(card_suggestions.c.id)
             )

@@ -345,7 +345,14 @@ class MemoryStore:
         deck.active = False
         return True
 
-    async def suggest_card(self, suggestion: Suggestion) -> int:
+    async def suggest_card(self, suggestion: Suggestion, pending_max: int) -> int | None:
+        waiting = sum(
+            1
+            for s, _told in self.suggestions.values()
+            if s.member_id == suggestion.member_id and s.status is SuggestionStatus.PENDING
+        )
+        if waiting >= pending_max:
+            return None
         suggestion_id = self._next_id("card_suggestions")
         stored = dataclasses.replace(
             suggestion, id=suggestion_id, status=SuggestionStatus.PENDING, decided_by=None

@@ -113,7 +113,8 @@ async def test_markdown_import_is_studied_here_only(service: StudyService) -> No
     assert quiz.title == "New card · team-notes #1"  # the plain name, never the internal id
     assert "deploy script" in quiz.sections[0].text
     listing = text_of(await service.decks(ANN))
-    assert "Team notes" in listing and "added by ada" in listing and "/quiz team-notes" in listing
+    assert "Team notes" in listing and "added by ada · /quiz team-notes" in listing
+    assert "comes with studybot · /quiz ml-interview-questions" in listing
     assert "w." not in listing
     # Another workspace sees none of it, not even by its internal id.
     assert "Team notes" not in text_of(await service.decks(ELSEWHERE))
@@ -125,6 +126,8 @@ async def test_markdown_import_is_studied_here_only(service: StudyService) -> No
         d.id for d in await service.store.deck_infos(ADMIN.workspace_id) if d.name == "team-notes"
     )
     assert (await service.quiz(ELSEWHERE, internal)).is_error
+    assert (await service.deck_export(ELSEWHERE, "team-notes")).is_error
+    assert (await service.deck_add(ELSEWHERE, "team-notes")).is_error  # type: ignore[union-attr]
     for _ in range(12):  # all of the other workspace's questions are bundled ones
         q = await service.quiz(ELSEWHERE)
         assert "team-notes" not in q.title
@@ -181,26 +184,35 @@ async def test_anki_package(service: StudyService, tmp_path: Path) -> None:
     assert quiz.title == "New card · spanish #1" and "hola" in quiz.sections[0].text
 
 
+async def grade_next(service: StudyService, who: Caller, deck: str) -> str:
+    """Ask the member's next card of the deck and grade it Good; the question's heading."""
+    quiz = await service.quiz(who, deck)
+    reveal = await service.act(who, next(a.id for a in quiz.actions if a.label == "Reveal answer"))
+    assert isinstance(reveal, Message)
+    graded = await service.act(who, next(a.id for a in reveal.actions if a.label.startswith("Good")))
+    assert isinstance(graded, Message) and not graded.is_error, text_of(graded)
+    return quiz.title
+
+
 async def test_reimport_keeps_progress_and_retires_removed_cards(service: StudyService) -> None:
     await imported(service, "team-notes.md", MARKDOWN.encode())
-    quiz = await service.quiz(ANN, "team-notes")
-    reveal = await service.act(ANN, next(a.id for a in quiz.actions if a.label == "Reveal answer"))
-    assert isinstance(reveal, Message)
-    graded = await service.act(ANN, next(a.id for a in reveal.actions if a.label.startswith("Good")))
-    assert not text_of(graded).startswith("⚠")
-    before = text_of(await service.decks(ANN))
-    assert "you've learned 1" in before
+    assert await grade_next(service, ANN, "team-notes") == "New card · team-notes #1"
+    assert await grade_next(service, ANN, "team-notes") == "New card · team-notes #2"
+    assert "you've learned 2, 0 due" in text_of(await service.decks(ANN))
     # Question 2 leaves, question 1 is reworded (its number is its identity).
     edited = MARKDOWN.replace("What does our deploy script do?", "What does deploy.sh do?")
     edited = edited[: edited.index("### **2.")].rstrip("-\n") + "\n"
     reply = text_of(await imported(service, "team-notes.md", edited.encode()))
-    assert "updated" in reply and "1 no longer in the file, retired" in reply
+    assert "updated" in reply and "1 kept their progress, 0 new, 1 no longer in the file, retired" in reply
     after = text_of(await service.decks(ANN))
     assert "1 question + 1 follow-up" in after and "you've learned 1" in after
-    # Question 2 comes back, with its (empty) progress, and card 1 keeps its own.
+    quiz = await service.quiz(ANN, "team-notes")  # card 1's follow-up: its main card was graded
+    assert quiz.title == "New card · team-notes #1 (follow-up)"
+    # Question 2 comes back with its progress: learned, and not due (it was graded Good).
     back = text_of(await imported(service, "team-notes.md", MARKDOWN.encode()))
     assert "1 came back with their progress" in back
-    assert "you've learned 1" in text_of(await service.decks(ANN))
+    assert "2 questions + 1 follow-up" in text_of(await service.decks(ANN))
+    assert "you've learned 2, 0 due" in text_of(await service.decks(ANN))
 
 
 async def test_export_then_import_gives_identical_cards(service: StudyService) -> None:
@@ -397,3 +409,18 @@ def test_adapters_know_which_buttons_and_forms_need_the_clickers_role() -> None:
     assert actions.needs_admin("suggform:7")
     assert not actions.needs_admin("grade:7:good") and not actions.needs_admin("answer:7")
     assert not actions.needs_admin("sugg:7:approve-all") and not actions.needs_admin("deckrm:../x")
+
+
+async def test_a_member_can_have_only_so_many_cards_waiting(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.core.services.workspace_decks.PENDING_PER_MEMBER", 2)
+    await imported(service, "team-notes.md", MARKDOWN.encode())
+    form = await service.deck_add(ANN, "team-notes")
+    assert isinstance(form, Form)
+    for n in range(2):
+        ok = await service.submit(ANN, form.id, {"question": f"Q{n}?", "answer": "A"})
+        assert not ok.is_error
+    full = await service.submit(ANN, form.id, {"question": "Q3?", "answer": "A"})
+    assert full.is_error and "2 cards waiting for review already" in full.title
+    assert "2 suggested cards waiting" in text_of(await service.deck_review(ADMIN))

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # commandspec imports the service
     from bot.core.commandspec import Upload
 
 REVIEW_SHOWN = 1  # suggestions are reviewed one at a time: each reply shows the next
+PENDING_PER_MEMBER = 20  # a member's cards waiting for review: enough to help, too few to flood
 
 
 class WorkspaceDeckService:
@@ -137,7 +138,7 @@ class WorkspaceDeckService:
         if target is not None and target.workspace_id is None:
             raise _bundled(target.name)
         me = await who(self.store, caller)
-        await self.store.suggest_card(
+        queued = await self.store.suggest_card(
             Suggestion(
                 id=0,
                 workspace_id=caller.workspace_id,
@@ -150,8 +151,14 @@ class WorkspaceDeckService:
                 followup_answer=raw.followup_answer,
                 status=SuggestionStatus.PENDING,
                 created_at=self.clock.now(),
-            )
+            ),
+            PENDING_PER_MEMBER,
         )
+        if queued is None:
+            raise refusal(
+                f"You have {PENDING_PER_MEMBER} cards waiting for review already.",
+                "Send more once an admin has reviewed them.",
+            )
         return texts.suggested(target.name if target is not None else None)
 
     async def _add_card(self, caller: Caller, name: str, raw: RawCard) -> DeckInfo:

@@ -26,7 +26,7 @@ def decks(progress: Sequence[DeckProgress], problems: Sequence[DeckProblem]) -> 
         Section(
             f"{plural(p.main_cards, 'question')} + {plural(p.followup_cards, 'follow-up')} · "
             f"you've learned {p.learned}, {p.due} due\n"
-            + (f"added by {p.added_by} · " if p.added_by is not None else "")
+            + (f"added by {p.added_by} · " if p.added_by is not None else "comes with studybot · ")
             + f"/quiz {shown(p.deck_id)}",
             p.title,
         )
