@@ -153,6 +153,8 @@ async def test_import_as_deck_takes_the_file_of_the_message(
     shared = mock_slack.share_file("team.csv", b"question,answer\nWhat do owls eat?,Voles\n", user="U_CAROL")
     url = await slack.shortcut(ANN, IMPORT_SHORTCUT, "our deck", [shared])
     assert "Only" in texts((await mock_slack.reply(url))["blocks"]) and mock_slack.downloads == []
+    url = await slack.shortcut(ADA, IMPORT_SHORTCUT, "gone", [{"id": "F_GONE"}])
+    assert "/invite @studybot" in texts((await mock_slack.reply(url))["blocks"])
     url = await slack.shortcut(ADA, IMPORT_SHORTCUT, "no file here")
     assert "has no file to import" in texts((await mock_slack.reply(url))["blocks"])
     url = await slack.shortcut(ADA, IMPORT_SHORTCUT, "our deck", [shared])

@@ -121,10 +121,10 @@ class SlackFiles:
         except (SlackClientError, KeyError, TypeError) as exc:
             code = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
             log.warning("slack files.info failed error=%s", code)
-            raise DownloadError(
-                error("I could not read that file on Slack.", "Upload it again, then try once more."),
-                str(code),
-            ) from None
+            hint = "Upload it again, then try once more."
+            if code in ("file_not_found", "access_denied", "file_deleted"):
+                hint = "Invite me to its channel (/invite @studybot), or send it with the import command."
+            raise DownloadError(error("I could not read that file on Slack.", hint), str(code)) from None
         size = info.get("size")
         self.downloads.check_size(size if isinstance(size, int) else None)
         url = info.get("url_private_download") or info.get("url_private")
