@@ -424,3 +424,15 @@ async def test_a_member_can_have_only_so_many_cards_waiting(
     full = await service.submit(ANN, form.id, {"question": "Q3?", "answer": "A"})
     assert full.is_error and "2 cards waiting for review already" in full.title
     assert "2 suggested cards waiting" in text_of(await service.deck_review(ADMIN))
+
+
+async def test_deck_names_from_any_file_name(service: StudyService) -> None:
+    long_name = await imported(service, "Ünïcode notes " * 60 + ".csv", b"question,answer\nQ,A\n")
+    assert not long_name.is_error, text_of(long_name)
+    assert f"/quiz {('unicode-notes-' * 5)[:60].strip('-')}" in text_of(long_name)
+    first = text_of(await imported(service, "日本語.csv", b"question,answer\nQ,A\n"))
+    second = text_of(await imported(service, "中文.csv", b"question,answer\nQ,A\n"))
+    assert "imported" in first and "imported" in second  # two decks, not one updated
+    spanish = text_of(await imported(service, "Español.csv", b"question,answer\nQ,A\n"))
+    assert "Imported Español" in spanish and "/quiz espanol" in spanish  # the title keeps its accents
+    assert "espanol" in await service.deck_names(ADMIN)

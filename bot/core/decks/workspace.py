@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
+from pathlib import PurePosixPath
 
 from bot.core.decks.limits import DECK_NAME_MAX
 
@@ -16,6 +18,17 @@ _NOT_NAME = re.compile(r"[^a-z0-9_-]+")
 def deck_name(text: str) -> str:
     """The name members type for a deck, from typed text or a file name: `Team Notes` → `team-notes`."""
     return _NOT_NAME.sub("-", text.strip().casefold()).strip("-")[:DECK_NAME_MAX].strip("-")
+
+
+def file_deck_name(filename: str) -> str:
+    """A deck's name from its file's: accents folded (`Español.csv` → `espanol`); a name with no Latin
+    letters or digits at all (`日本語.csv`) gets one from its hash, so two such files stay two decks."""
+    stem = PurePosixPath(filename.replace("\\", "/")).stem
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    name = deck_name(folded)
+    if name:
+        return name
+    return "deck-" + hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def workspace_deck_id(workspace_id: str, name: str) -> str:

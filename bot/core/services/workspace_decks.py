@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 from bot.core.actions import CardForm, RemoveDeck, SuggestionForm
 from bot.core.decks.formats import export_markdown, import_deck
 from bot.core.decks.formats.fields import DeckBuilder, RawCard
-from bot.core.decks.formats.importer import deck_id_for
-from bot.core.decks.limits import CARDS_MAX, IMPORT_FILE_MAX, WORKSPACE_DECKS_MAX
-from bot.core.decks.workspace import deck_name, workspace_deck_id
+from bot.core.decks.limits import CARDS_MAX, IMPORT_FILE_MAX, SOURCE_MAX, WORKSPACE_DECKS_MAX
+from bot.core.decks.workspace import deck_name, file_deck_name, workspace_deck_id
 from bot.core.messages import Form, FormValues, Message, error
 from bot.core.model.models import (
     Caller,
@@ -55,7 +54,7 @@ class WorkspaceDeckService:
                 f"a deck file can be at most {IMPORT_FILE_MAX // 1_000_000} MB.",
                 "Nothing was imported. Split the deck, or export an Anki deck without media.",
             )
-        name = deck_name(deck_id_for(upload.name)) or "deck"
+        name = file_deck_name(upload.name)
         infos = await self.store.deck_infos(caller.workspace_id)
         if any(d.workspace_id is None and d.name == name for d in infos):
             raise refusal(
@@ -68,10 +67,11 @@ class WorkspaceDeckService:
         if isinstance(result, list):
             return texts.import_refused(upload.name, result)
         me = await who(self.store, caller)
+        deck = dataclasses.replace(result.deck, source=upload.name[:SOURCE_MAX])  # as its column holds it
         change = await self.store.save_workspace_deck(
             caller.workspace_id,
             name,
-            result.deck,
+            deck,
             me.member.display_name,
             self.clock.now(),
             WORKSPACE_DECKS_MAX,
