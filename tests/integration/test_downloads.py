@@ -54,7 +54,7 @@ class Host:
         return response
 
     async def slow(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(1)
+        await asyncio.sleep(0.5)
         return web.Response(body=b"late")
 
     async def away(self, request: web.Request) -> web.Response:
