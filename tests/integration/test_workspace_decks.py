@@ -436,3 +436,26 @@ async def test_deck_names_from_any_file_name(service: StudyService) -> None:
     spanish = text_of(await imported(service, "Español.csv", b"question,answer\nQ,A\n"))
     assert "Imported Español" in spanish and "/quiz espanol" in spanish  # the title keeps its accents
     assert "espanol" in await service.deck_names(ADMIN)
+
+
+async def test_daily_posts_and_deck_reloads_know_workspace_decks(service: StudyService) -> None:
+    from tests.daily_helpers import RecordingPoster, make_runner
+
+    await imported(service, "team-notes.md", MARKDOWN.encode())
+    # The content folders are read again (SIGHUP, /decks reload): the workspace's deck stays.
+    await service.library.reload()
+    assert "Team notes" in text_of(await service.decks(ANN))
+    await service.daily.configure(ADMIN, "general", "11:00", "UTC", "team-notes")
+    await service.daily.configure(ELSEWHERE_ADMIN, "general", "11:00", "UTC")  # all of its decks
+    poster = RecordingPoster()
+    runner = make_runner(service, poster)
+    for _ in range(4):
+        await runner.sweep()
+        service.clock.advance(days=1)  # type: ignore[attr-defined]
+    mine = [p.message for p in poster.posts if p.workspace_ref == "guild-1"]
+    theirs = [p.message for p in poster.posts if p.workspace_ref == "guild-2"]
+    assert len(mine) == len(theirs) == 3  # set at noon for 11:00: the first post is the next day's
+    assert all(any(s.heading and s.heading.startswith("team-notes #") for s in m.sections) for m in mine), [
+        m.sections for m in mine
+    ]
+    assert not any("team-notes" in m.plain_text() or "w." in m.plain_text() for m in theirs)

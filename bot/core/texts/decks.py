@@ -143,8 +143,8 @@ def card_form(
     fields = [
         Field(QUESTION_FIELD, "Question", QUESTION_MAX, placeholder="What should the card ask?"),
         Field(ANSWER_FIELD, "Answer", ANSWER_MAX, value=answer[:ANSWER_MAX]),
-        Field(FOLLOWUP_QUESTION_FIELD, "Follow-up question (optional)", QUESTION_MAX, required=False),
-        Field(FOLLOWUP_ANSWER_FIELD, "Follow-up answer (optional)", ANSWER_MAX, required=False),
+        Field(FOLLOWUP_QUESTION_FIELD, "Follow-up question", QUESTION_MAX, required=False),
+        Field(FOLLOWUP_ANSWER_FIELD, "Follow-up answer", ANSWER_MAX, required=False),
     ]
     if ask_deck:
         fields.insert(
@@ -232,14 +232,14 @@ def approve_form(form_id: str, suggestion: Suggestion, deck: str, edit: bool) ->
             Field(ANSWER_FIELD, "Answer", ANSWER_MAX, value=suggestion.answer[:ANSWER_MAX]),
             Field(
                 FOLLOWUP_QUESTION_FIELD,
-                "Follow-up question (optional)",
+                "Follow-up question",
                 QUESTION_MAX,
                 value=suggestion.followup_question[:QUESTION_MAX],
                 required=False,
             ),
             Field(
                 FOLLOWUP_ANSWER_FIELD,
-                "Follow-up answer (optional)",
+                "Follow-up answer",
                 ANSWER_MAX,
                 value=suggestion.followup_answer[:ANSWER_MAX],
                 required=False,
