@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
 from bot.core.model.models import (
     AskRow,
+    Board,
     BoardRow,
     CardState,
     Deck,
@@ -141,6 +142,13 @@ class BoardStore(Protocol):
     async def team_standings(
         self, workspace_id: str, period: Period, period_start: date
     ) -> list[TeamRow]: ...
+
+    async def board(
+        self, workspace_id: str, member_id: int, period: Period, period_start: date, limit: int
+    ) -> Board:
+        """leaderboard + member_rank + team_standings in one read (one statement where the database
+        allows); the rank counts distinct scores, not members."""
+        ...
 
 
 class TeamStore(Protocol):

@@ -62,6 +62,7 @@ class SqlStore:
         self.leaderboard = self._boards.leaderboard
         self.member_rank = self._boards.member_rank
         self.team_standings = self._boards.team_standings
+        self.board = self._boards.board
         # TeamStore
         self.join_team = self._teams.join_team
         self.leave_team = self._teams.leave_team
