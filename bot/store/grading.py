@@ -187,28 +187,8 @@ class SqlGrading:
     async def _move_on_board_counts(
         self, conn: AsyncConnection, record: GradeRecord, totals: Sequence[sa.Row[Any]]
     ) -> None:
-        """Keep `board_counts` (the rank histogram) in step with the scores just added: one member less at
-        the old points (when they were on the board), one more at the new. One statement; rows in key
-        order, so concurrent grades lock them in one order."""
-        moves: dict[tuple[str, date, int], int] = {}
-        for row in totals:
-            before = row.points - record.points
-            if before > 0:
-                moves[(row.period, row.period_start, before)] = -1
-            moves[(row.period, row.period_start, row.points)] = 1
-        await conn.execute(
-            self._move_on_boards,
-            [
-                {
-                    "workspace_id": record.workspace_id,
-                    "period": period,
-                    "period_start": start,
-                    "points": points,
-                    "members": delta,
-                }
-                for (period, start, points), delta in sorted(moves.items())
-            ],
-        )
+        """Keep `board_counts` (the rank histogram) in step with the scores just added: one statement."""
+        await conn.execute(self._move_on_boards, board_count_moves(record, totals))
 
     async def _add_team_points(self, conn: AsyncConnection, team_id: int, record: GradeRecord) -> None:
         """Add the grade to the team it was earned in: to the member's points for that team, and to the
@@ -237,6 +217,28 @@ class SqlGrading:
             for row in sorted(totals, key=lambda r: (r.period, r.period_start))
         ]
         await conn.execute(self._add_team_scores, rows)
+
+
+def board_count_moves(record: GradeRecord, totals: Sequence[Any]) -> list[dict[str, Any]]:
+    """The `board_counts` rows a grade moves, from the scores rows it added to (period, period_start,
+    points after): one member less at the old points (when they were on the board), one more at the new.
+    In key order, so concurrent grades lock the rows in one order."""
+    moves: dict[tuple[str, date, int], int] = {}
+    for row in totals:
+        before = row.points - record.points
+        if before > 0:
+            moves[(row.period, row.period_start, before)] = -1
+        moves[(row.period, row.period_start, row.points)] = 1
+    return [
+        {
+            "workspace_id": record.workspace_id,
+            "period": period,
+            "period_start": start,
+            "points": points,
+            "members": delta,
+        }
+        for (period, start, points), delta in sorted(moves.items())
+    ]
 
 
 def _periods(record: GradeRecord) -> tuple[tuple[Period, date], ...]:
