@@ -53,6 +53,18 @@ class MemberStore(Protocol):
         """Create the member if new; update the display name and (when given) the time zone if changed."""
         ...
 
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]:
+        """ensure_workspace then ensure_member, in one read when nothing needs writing:
+        (the workspace's timezone, the member)."""
+        ...
+
     async def get_member(self, member_id: int) -> MemberRow | None: ...
 
 

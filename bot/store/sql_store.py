@@ -40,6 +40,7 @@ class SqlStore:
         # MemberStore
         self.ensure_workspace = self._members.ensure_workspace
         self.ensure_member = self._members.ensure_member
+        self.ensure_caller = self._members.ensure_caller
         self.get_member = self._members.get_member
         # DeckStore
         self.deck_ids = self._decks.deck_ids

@@ -176,6 +176,17 @@ class MemoryStore:
         workspace = self.workspaces.setdefault(workspace_id, _Workspace(platform))
         return workspace.timezone or None
 
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]:
+        workspace_tz = await self.ensure_workspace(workspace_id, platform)
+        return workspace_tz, await self.ensure_member(workspace_id, user_ref, display_name, timezone)
+
     async def ensure_member(
         self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
     ) -> MemberRow:
