@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.core.model.models import ALL_TIME_START, Board, BoardRow, Grade, MemberStats, Period, TeamRow
 from bot.store.db import Db
+from bot.store.engine import single_reads
 from bot.store.tables import asks, board_counts, card_states, members, scores, team_scores, teams
 
 _WS = sa.bindparam("b_workspace", type_=scores.c.workspace_id.type)
@@ -101,6 +102,7 @@ _MEMBER_RANK = sa.select(_ahead_of(sa.bindparam("b_points", type_=sa.Integer)))
 class SqlBoards:
     def __init__(self, db: Db) -> None:
         self.db = db
+        self._one_read = single_reads(db.engine)
 
     async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats:
         async with self.db.engine.connect() as conn:
@@ -172,7 +174,7 @@ class SqlBoards:
             "b_member": member_id,
             "b_limit": limit,
         }
-        async with self.db.engine.connect() as conn:
+        async with self._one_read.connect() as conn:
             rows = (await conn.execute(_BOARD, params)).all()
         top = sorted(
             (

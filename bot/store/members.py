@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from bot.core.model.models import MemberRow
 from bot.store.db import Db
+from bot.store.engine import single_reads
 from bot.store.rows import member_row
 from bot.store.tables import members, workspaces
 
@@ -28,6 +29,7 @@ _CALLER = (
 class SqlMembers:
     def __init__(self, db: Db) -> None:
         self.db = db
+        self._one_read = single_reads(db.engine)
 
     async def ensure_caller(
         self,
@@ -39,7 +41,7 @@ class SqlMembers:
     ) -> tuple[str | None, MemberRow]:
         """ensure_workspace + ensure_member: one read (one checkout) when both are known and unchanged,
         as for nearly every command; otherwise the two, which write."""
-        async with self.db.engine.connect() as conn:
+        async with self._one_read.connect() as conn:
             row = (await conn.execute(_CALLER, {"b_workspace": workspace_id, "b_user_ref": user_ref})).first()
         if (
             row is not None
