@@ -90,7 +90,9 @@ async def listening(port: int, process: asyncio.subprocess.Process) -> None:
     raise SystemExit("the server did not start listening")
 
 
-async def start_bot(db_url: str, mock: MockSlack, port: int, data: Path) -> asyncio.subprocess.Process:
+async def start_bot(
+    db_url: str, mock: MockSlack, port: int, data: Path, profile: str = ""
+) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "STUDYBOT_"))}
     env.update(
         SLACK_SIGNING_SECRET=SECRET,
@@ -102,7 +104,10 @@ async def start_bot(db_url: str, mock: MockSlack, port: int, data: Path) -> asyn
         STUDYBOT_LOG_LEVEL="WARNING",
         DATABASE_URL=db_url,
     )
-    process = await asyncio.create_subprocess_exec(str(STUDYBOT), "run", cwd=data, env=env)
+    command = [str(STUDYBOT), "run"]
+    if profile:  # cProfile of the whole bot process, written when it stops
+        command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "bot.cli", "run"]
+    process = await asyncio.create_subprocess_exec(*command, cwd=data, env=env)
     await listening(port, process)
     return process
 
@@ -196,7 +201,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     mock = MockSlack()
     await mock.start()
     port = free_port()
-    bot = await start_bot(db_url, mock, port, workdir)
+    bot = await start_bot(db_url, mock, port, workdir, args.profile)
     try:
         # Everything signed up front, so the timed part is only the requests.
         clicks: list[tuple[bytes, str]] = []
@@ -262,6 +267,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--baseline", action="store_true", help="also measure a bare aiohttp server")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite in a temp dir)")
+    parser.add_argument("--profile", default="", metavar="FILE", help="run the bot under cProfile into FILE")
     result = asyncio.run(main(parser.parse_args()))
     print(json.dumps(result, indent=2))
     sys.exit(

@@ -6,10 +6,10 @@ signed one that is not shaped like what Slack sends (and what the handlers read)
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 
@@ -21,8 +21,9 @@ def signed(verifier: SignatureVerifier, body: bytes, headers: Any) -> bool:
     return verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature"))
 
 
-def parse(raw: bytes, content_type: str) -> dict[str, Any]:
-    """The body as bolt will read it, or Malformed."""
+def bolt_request(raw: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
+    """bolt's request for a signed body, parsed once (by bolt, as its listeners will read it), or
+    Malformed when it is not what Slack sends."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -30,18 +31,13 @@ def parse(raw: bytes, content_type: str) -> dict[str, Any]:
     if not text:
         raise Malformed("the body is empty")
     try:
-        if content_type == "application/json" or text.startswith("{"):
-            body: object = json.loads(text)
-        else:
-            fields = dict(parse_qsl(text, keep_blank_values=True))
-            body = json.loads(fields["payload"]) if "payload" in fields else fields
-    except ValueError:
-        raise Malformed("the body is not valid JSON") from None
-    found = problem(body)
+        request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
+    except Exception:  # bolt's parser assumes Slack's shapes: bad JSON, or a list or string for an object
+        raise Malformed("the body is not valid JSON or not a JSON object") from None
+    found = problem(request.body)
     if found is not None:
         raise Malformed(found)
-    assert isinstance(body, dict)
-    return body
+    return request
 
 
 def _str(value: object) -> bool:
