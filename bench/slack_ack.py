@@ -112,6 +112,13 @@ async def start_bot(
     return process
 
 
+def cpu_ms(pid: int) -> float:
+    """User + system CPU the process has used so far (ms): less sensitive to a loaded machine than
+    latency, so a change's effect shows even when other work shares the cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def http_request(port: int, body: bytes, headers: dict[str, str]) -> bytes:
     lines = ["POST /slack/events HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
     lines += ["Connection: close", *(f"{name}: {value}" for name, value in headers.items())]
@@ -182,13 +189,16 @@ async def baseline(requests: list[bytes], over: float) -> dict[str, float]:
     server = await asyncio.create_subprocess_exec(sys.executable, "-c", BARE_SERVER, str(port))
     try:
         await listening(port, server)
+        before = cpu_ms(server.pid)
         latencies, _, _ = await fire(port, requests, over)
+        cpu = cpu_ms(server.pid) - before
     finally:
         server.send_signal(signal.SIGTERM)
         await server.wait()
     return {
         "bare_aiohttp_p50_ms": round(statistics.median(latencies), 1),
         "bare_aiohttp_p99_ms": round(pct(latencies, 0.99), 1),
+        "bare_aiohttp_cpu_us_per_click": round(cpu * 1000 / len(requests)),
     }
 
 
@@ -224,7 +234,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 assert response.status == 200
 
         started = time.perf_counter()
+        cpu_before = cpu_ms(bot.pid)
         latencies, statuses, acked = await fire(port, [request for request, _ in clicks], args.over)
+        burst_cpu = cpu_ms(bot.pid) - cpu_before
         await asyncio.gather(*(mock.reply(url, within=120) for _, url in clicks))
         replied = time.perf_counter() - started - 0.2
     finally:
@@ -244,6 +256,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ack_p99_ms": round(pct(latencies, 0.99), 1),
         "ack_max_ms": round(max(latencies), 1),
         "all_acked_s": round(acked, 3),
+        "load_average": round(os.getloadavg()[0], 2),
+        "bot_cpu_us_per_click_until_acked": round(burst_cpu * 1000 / len(clicks)),
         "all_replied_s": round(replied, 3),
         "grades_expected": people,
         "grades_recorded": graded,
