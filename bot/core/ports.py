@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
 from bot.core.model.models import (
     AskRow,
+    Board,
     BoardRow,
     Card,
     CardState,
@@ -55,6 +56,18 @@ class MemberStore(Protocol):
         self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
     ) -> MemberRow:
         """Create the member if new; update the display name and (when given) the time zone if changed."""
+        ...
+
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]:
+        """ensure_workspace then ensure_member, in one read when nothing needs writing:
+        (the workspace's timezone, the member)."""
         ...
 
     async def get_member(self, member_id: int) -> MemberRow | None: ...
@@ -187,6 +200,13 @@ class BoardStore(Protocol):
     async def team_standings(
         self, workspace_id: str, period: Period, period_start: date
     ) -> list[TeamRow]: ...
+
+    async def board(
+        self, workspace_id: str, member_id: int, period: Period, period_start: date, limit: int
+    ) -> Board:
+        """leaderboard + member_rank + team_standings in one read (one statement where the database
+        allows); the rank counts distinct scores, not members."""
+        ...
 
 
 class TeamStore(Protocol):

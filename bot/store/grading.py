@@ -6,6 +6,7 @@ unique row, so that concurrent grades cannot both earn them."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,16 @@ from bot.core.model.models import ALL_TIME_START, GradeOutcome, GradeRecord, Per
 from bot.core.model.streaks import extend_streak
 from bot.core.model.team_activity import becomes_active
 from bot.store.db import Db
-from bot.store.tables import asks, card_points, card_states, members, scores, team_member_scores, team_scores
+from bot.store.tables import (
+    asks,
+    board_counts,
+    card_points,
+    card_states,
+    members,
+    scores,
+    team_member_scores,
+    team_scores,
+)
 
 # The exactly-once guard of a grade: only the UPDATE that finds the ask ungraded writes anything.
 _CLAIM_ASK = (
@@ -86,6 +96,12 @@ class SqlGrading:
             db.upsert(card_points)
             .on_conflict_do_nothing(index_elements=["member_id", "card_id", "local_day"])
             .returning(card_points.c.ask_id)
+        )
+        # The member moves from their old score to the new one on each board's histogram (rank counts).
+        ins = db.upsert(board_counts)
+        self._move_on_boards = ins.on_conflict_do_update(
+            index_elements=["workspace_id", "period", "period_start", "points"],
+            set_={"members": board_counts.c.members + ins.excluded.members},
         )
         ins = db.upsert(team_scores)
         self._add_team_scores = ins.on_conflict_do_update(
@@ -164,7 +180,15 @@ class SqlGrading:
             }
             for period, start in _periods(record)
         ]
-        await conn.execute(self._add_scores, rows)
+        totals = (await conn.execute(self._add_scores, rows)).all()
+        if record.points > 0:
+            await self._move_on_board_counts(conn, record, totals)
+
+    async def _move_on_board_counts(
+        self, conn: AsyncConnection, record: GradeRecord, totals: Sequence[sa.Row[Any]]
+    ) -> None:
+        """Keep `board_counts` (the rank histogram) in step with the scores just added: one statement."""
+        await conn.execute(self._move_on_boards, board_count_moves(record, totals))
 
     async def _add_team_points(self, conn: AsyncConnection, team_id: int, record: GradeRecord) -> None:
         """Add the grade to the team it was earned in: to the member's points for that team, and to the
@@ -193,6 +217,28 @@ class SqlGrading:
             for row in sorted(totals, key=lambda r: (r.period, r.period_start))
         ]
         await conn.execute(self._add_team_scores, rows)
+
+
+def board_count_moves(record: GradeRecord, totals: Sequence[Any]) -> list[dict[str, Any]]:
+    """The `board_counts` rows a grade moves, from the scores rows it added to (period, period_start,
+    points after): one member less at the old points (when they were on the board), one more at the new.
+    In key order, so concurrent grades lock the rows in one order."""
+    moves: dict[tuple[str, date, int], int] = {}
+    for row in totals:
+        before = row.points - record.points
+        if before > 0:
+            moves[(row.period, row.period_start, before)] = -1
+        moves[(row.period, row.period_start, row.points)] = 1
+    return [
+        {
+            "workspace_id": record.workspace_id,
+            "period": period,
+            "period_start": start,
+            "points": points,
+            "members": delta,
+        }
+        for (period, start, points), delta in sorted(moves.items())
+    ]
 
 
 def _periods(record: GradeRecord) -> tuple[tuple[Period, date], ...]:

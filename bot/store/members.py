@@ -6,13 +6,52 @@ import sqlalchemy as sa
 
 from bot.core.model.models import MemberRow
 from bot.store.db import Db
+from bot.store.engine import single_reads
 from bot.store.rows import member_row
 from bot.store.tables import members, workspaces
+
+# A known caller in one read: the workspace's time zone and the member's row (absent when new).
+_CALLER = (
+    sa.select(workspaces.c.timezone.label("ws_timezone"), *(c.label(f"m_{c.name}") for c in members.c))
+    .select_from(
+        workspaces.outerjoin(
+            members,
+            sa.and_(
+                members.c.workspace_id == workspaces.c.id,
+                members.c.user_ref == sa.bindparam("b_user_ref", type_=members.c.user_ref.type),
+            ),
+        )
+    )
+    .where(workspaces.c.id == sa.bindparam("b_workspace", type_=workspaces.c.id.type))
+)
 
 
 class SqlMembers:
     def __init__(self, db: Db) -> None:
         self.db = db
+        self._one_read = single_reads(db.engine)
+
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]:
+        """ensure_workspace + ensure_member: one read (one checkout) when both are known and unchanged,
+        as for nearly every command; otherwise the two, which write."""
+        async with self._one_read.connect() as conn:
+            row = (await conn.execute(_CALLER, {"b_workspace": workspace_id, "b_user_ref": user_ref})).first()
+        if (
+            row is not None
+            and row.m_id is not None
+            and (not display_name or row.m_display_name == display_name)
+            and (not timezone or row.m_timezone == timezone)
+        ):
+            return (str(row.ws_timezone) if row.ws_timezone else None), member_row(row, "m_")
+        workspace_tz = await self.ensure_workspace(workspace_id, platform)
+        return workspace_tz, await self.ensure_member(workspace_id, user_ref, display_name, timezone)
 
     async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
         async with self.db.engine.connect() as conn:

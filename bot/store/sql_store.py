@@ -42,6 +42,7 @@ class SqlStore:
         # MemberStore
         self.ensure_workspace = self._members.ensure_workspace
         self.ensure_member = self._members.ensure_member
+        self.ensure_caller = self._members.ensure_caller
         self.get_member = self._members.get_member
         # DeckStore
         self.deck_ids = self._decks.deck_ids
@@ -72,6 +73,7 @@ class SqlStore:
         self.leaderboard = self._boards.leaderboard
         self.member_rank = self._boards.member_rank
         self.team_standings = self._boards.team_standings
+        self.board = self._boards.board
         # TeamStore
         self.join_team = self._teams.join_team
         self.leave_team = self._teams.leave_team

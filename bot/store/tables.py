@@ -167,6 +167,19 @@ sa.Index(
     scores.c.points,
 )
 
+# How many members hold each positive score on each board, kept in step with `scores` by every grade: a
+# member's rank is 1 + the sum of the counts above their points (a walk over distinct scores, not members).
+board_counts = sa.Table(
+    "board_counts",
+    metadata,
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("points", sa.Integer, primary_key=True),
+    sa.Column("members", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,  # the sum reads the primary-key tree alone
+)
+
 # Daily question of the day: one row per configured channel ...
 daily_channels = sa.Table(
     "daily_channels",

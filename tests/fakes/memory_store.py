@@ -32,6 +32,7 @@ from bot.core.model.daily import (
 from bot.core.model.models import (
     ALL_TIME_START,
     AskRow,
+    Board,
     BoardRow,
     Card,
     CardKind,
@@ -185,6 +186,17 @@ class MemoryStore:
     async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
         workspace = self.workspaces.setdefault(workspace_id, _Workspace(platform))
         return workspace.timezone or None
+
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]:
+        workspace_tz = await self.ensure_workspace(workspace_id, platform)
+        return workspace_tz, await self.ensure_member(workspace_id, user_ref, display_name, timezone)
 
     async def ensure_member(
         self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
@@ -687,6 +699,15 @@ class MemoryStore:
             return None
         ahead = sum(1 for points in board.values() if points > mine)
         return self._board_row(ahead + 1, member_id, mine)
+
+    async def board(
+        self, workspace_id: str, member_id: int, period: Period, period_start: date, limit: int
+    ) -> Board:
+        return Board(
+            await self.leaderboard(workspace_id, period, period_start, limit),
+            await self.member_rank(workspace_id, member_id, period, period_start),
+            await self.team_standings(workspace_id, period, period_start),
+        )
 
     async def team_standings(self, workspace_id: str, period: Period, period_start: date) -> list[TeamRow]:
         # Teams with at least one member, each with its running totals for the period (none yet: zero).

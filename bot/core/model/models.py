@@ -248,6 +248,16 @@ class TeamRow:
 
 
 @dataclass(frozen=True)
+class Board:
+    """One /leaderboard read: the top rows, the caller's own row (None without points on the board) and the
+    team standings, as one store call."""
+
+    top: list[BoardRow]
+    mine: BoardRow | None
+    teams: list[TeamRow]
+
+
+@dataclass(frozen=True)
 class TeamSize:
     team_id: int
     name: str

@@ -20,16 +20,18 @@ class Who:
 
 
 class MemberStore(Protocol):
-    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None: ...
-
-    async def ensure_member(
-        self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
-    ) -> MemberRow: ...
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]: ...
 
 
 async def who(store: MemberStore, caller: Caller) -> Who:
-    workspace_tz = await store.ensure_workspace(caller.workspace_id, caller.platform)
-    member = await store.ensure_member(
-        caller.workspace_id, caller.user_ref, caller.display_name, caller.timezone
+    workspace_tz, member = await store.ensure_caller(
+        caller.workspace_id, caller.platform, caller.user_ref, caller.display_name, caller.timezone
     )
     return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)

@@ -51,9 +51,7 @@ class ProgressService:
         now = self.clock.now()
         board_today = local_day(now, zone(me.workspace_tz))
         start = period_start(period, board_today)
-        top = await self.store.leaderboard(caller.workspace_id, period, start, LEADERBOARD_SIZE)
-        mine = None
-        if all(row.member_id != me.member.id for row in top):
-            mine = await self.store.member_rank(caller.workspace_id, me.member.id, period, start)
-        team_rows = await self.store.team_standings(caller.workspace_id, period, start)
-        return texts.leaderboard(period, top, mine, me.member.id, team_rows, board_today)
+        board = await self.store.board(caller.workspace_id, me.member.id, period, start, LEADERBOARD_SIZE)
+        top = board.top
+        mine = board.mine if all(row.member_id != me.member.id for row in top) else None
+        return texts.leaderboard(period, top, mine, me.member.id, board.teams, board_today)
