@@ -86,13 +86,35 @@ class DailyReveal:
         return f"daily:{self.post_id}"
 
 
+@dataclass(frozen=True)
+class StartReview:
+    """A reminder's Start review: the member's next card, wherever the reminder reached them (a DM)."""
+
+    member_id: int
+
+    @property
+    def id(self) -> str:
+        return f"review:{self.member_id}"
+
+
+@dataclass(frozen=True)
+class StopReminders:
+    """A reminder's Stop reminders: switches that member's reminders off."""
+
+    member_id: int
+
+    @property
+    def id(self) -> str:
+        return f"reminders-off:{self.member_id}"
+
+
 class AnswerForm(_OnAsk):
     """The form a written answer is typed into."""
 
     verb = "answer"
 
 
-ButtonId = Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal
+ButtonId = Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal | StartReview | StopReminders
 FormId = AnswerForm
 
 _BY_ASK: dict[str, type[Reveal | Write | Skip | FollowUp]] = {
@@ -122,6 +144,10 @@ def decode_button(text: str) -> ButtonId | None:
         return None
     if verb == "daily":
         return DailyReveal(number)
+    if verb == "review":
+        return StartReview(number)
+    if verb == "reminders-off":
+        return StopReminders(number)
     kind = _BY_ASK.get(verb)
     return kind(number) if kind is not None else None
 

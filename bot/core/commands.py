@@ -29,7 +29,11 @@ __all__ = [
 ]
 
 # Descriptions of the commands that group subcommands (Discord shows them).
-GROUPS = {"team": "Study as a squad", "daily": "The question of the day in a channel"}
+GROUPS = {
+    "team": "Study as a squad",
+    "daily": "The question of the day in a channel",
+    "settings": "Your time zone and reminders",
+}
 
 
 def text(args: Args, name: str) -> str:
@@ -92,6 +96,40 @@ COMMANDS: tuple[Command, ...] = (
         sub="list",
         in_server=True,
         bare=True,
+    ),
+    Command(
+        "settings",
+        "Your time zone and reminders",
+        lambda s, c, a: s.settings_show(c),
+        sub="show",
+        bare=True,
+    ),
+    Command(
+        "settings",
+        "Set your own time zone (days and reminders count in it)",
+        lambda s, c, a: s.settings_timezone(c, text(a, "timezone")),
+        sub="timezone",
+        args=(
+            Arg(
+                "timezone",
+                Kind.TIMEZONE,
+                "IANA timezone, e.g. Asia/Tokyo",
+                required=True,
+                max_length=64,
+                usage="AREA/CITY",
+            ),
+        ),
+        example="/settings timezone Asia/Tokyo",
+    ),
+    Command(
+        "settings",
+        "A reminder when cards are due or your streak is at stake, at a local time, or off",
+        lambda s, c, a: s.settings_reminders(c, text(a, "time")),
+        sub="reminders",
+        args=(
+            Arg("time", Kind.TEXT, "24-hour HH:MM, or off", required=True, max_length=10, usage="HH:MM|off"),
+        ),
+        example="/settings reminders 19:30",
     ),
     Command("decks", "The decks and your progress in each", lambda s, c, a: s.decks(c)),
     Command(

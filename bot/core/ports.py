@@ -55,6 +55,26 @@ class MemberStore(Protocol):
     async def get_member(self, member_id: int) -> MemberRow | None: ...
 
 
+class SettingsStore(MemberStore, Protocol):
+    """A member's own settings: time zone and reminders (bot/store/members.py)."""
+
+    async def choose_timezone(
+        self, member_id: int, timezone: str, before: str | None, applies_from: datetime
+    ) -> None:
+        """The member's own zone, which a profile's no longer overrides; `before` counts until then."""
+        ...
+
+    async def set_reminders(self, member_id: int, at: str | None) -> None:
+        """Reminders at local "HH:MM" (None: off); clears a pause."""
+        ...
+
+    async def pause_reminders(self, member_id: int, reason: str) -> None: ...
+
+    async def reminder_members(self) -> list[MemberRow]:
+        """Members whose reminders are on and not paused."""
+        ...
+
+
 class DeckStore(Protocol):
     """Decks and cards: loading, picking a member's next card, progress (bot/store/decks.py)."""
 
@@ -238,7 +258,16 @@ class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
     """What DailyService takes today: the daily role, plus ensure_workspace (members), create_ask (asks)."""
 
 
-class Store(MemberStore, DeckStore, AskStore, BoardStore, TeamStore, DailyPostStore, Closeable, Protocol):
+class Store(
+    SettingsStore,
+    DeckStore,
+    AskStore,
+    BoardStore,
+    TeamStore,
+    DailyPostStore,
+    Closeable,
+    Protocol,
+):
     """Persistence as the core sees it: every role, and close(). Implemented over SQLAlchemy in bot/store/."""
 
 

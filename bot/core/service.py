@@ -3,6 +3,7 @@ job each, none holding another) and turns their refusals into the error replies 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,10 +22,13 @@ from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.daily_posting import DailyPostingService
 from bot.core.services.decks import DeckReport, DeckService, resolve_deck
 from bot.core.services.progress import ProgressService
+from bot.core.services.settings import SettingsService
 from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
 
 R = TypeVar("R")
+# The workspace_ref of callers outside any workspace: a Discord DM (bot/adapters/discord/replies.py).
+DM_PREFIX = "dm-"
 
 
 async def caught(call: Awaitable[R]) -> R | Message:
@@ -50,6 +54,7 @@ class StudyService:
         self.progress = ProgressService(store, self.clock)
         self.teams = TeamService(store, self.clock)
         self.library = DeckService(store, self.clock, content)
+        self.settings = SettingsService(store, self.clock)
         hooks = DailyHooks()
         self.daily = DailyDesk(
             DailyAdminService(store, self.clock, hooks),
@@ -72,6 +77,7 @@ class StudyService:
             self.progress,
             self.teams,
             self.library,
+            self.settings,
             self.daily.admin,
             self.daily.posting,
         ):
@@ -129,7 +135,14 @@ class StudyService:
 
     async def act(self, caller: Caller, action_id: str) -> Reply:
         """Run a button's action: its id carries everything (see bot/core/actions.py)."""
-        match actions.decode_button(action_id):
+        button = actions.decode_button(action_id)
+        if caller.workspace_ref.startswith(DM_PREFIX) and button is not None:
+            caller = await self._home(caller, button)
+        match button:
+            case actions.StartReview(_member_id):
+                return await self.quiz(caller)
+            case actions.StopReminders(member_id):
+                return await caught(self.settings.stop_reminders(caller, member_id))
             case actions.Next(deck):
                 return await self.quiz(caller, deck)
             case actions.Reveal(ask_id):
@@ -149,6 +162,23 @@ class StudyService:
             case None:
                 return error("That button is not one I know.", "Use /quiz to start again.")
 
+    async def _home(self, caller: Caller, button: actions.ButtonId) -> Caller:
+        """A click in a direct message (no workspace: Discord's `dm-<user>`) on a reminder or on a card it
+        led to acts in the workspace the member studies in, when the clicker is that member."""
+        member_id: int | None = None
+        if isinstance(button, actions.StartReview | actions.StopReminders):
+            member_id = button.member_id
+        elif isinstance(
+            button, actions.Reveal | actions.Write | actions.Skip | actions.FollowUp | actions.GradeAsk
+        ):
+            ask = await self.store.get_ask(button.ask_id)
+            member_id = ask.member_id if ask is not None else None
+        member = await self.store.get_member(member_id) if member_id is not None else None
+        platform, _, workspace_ref = (member.workspace_id if member else "").partition(":")
+        if member is None or member.user_ref != caller.user_ref or platform != caller.platform:
+            return caller
+        return dataclasses.replace(caller, workspace_ref=workspace_ref, channel_ref=None)
+
     async def submit(self, caller: Caller, form_id: str, values: FormValues | str) -> Message:
         """A submitted form, its values keyed by field name; a one-field form may be given as its text."""
         if isinstance(values, str):
@@ -163,6 +193,15 @@ class StudyService:
 
     async def stats(self, caller: Caller) -> Message:
         return await caught(self.progress.stats(caller))
+
+    async def settings_show(self, caller: Caller) -> Message:
+        return await caught(self.settings.show(caller))
+
+    async def settings_timezone(self, caller: Caller, text: str) -> Message:
+        return await caught(self.settings.timezone(caller, text))
+
+    async def settings_reminders(self, caller: Caller, text: str) -> Message:
+        return await caught(self.settings.reminders(caller, text))
 
     async def leaderboard(self, caller: Caller, period_text: str | None = None) -> Message:
         return await caught(self.progress.leaderboard(caller, period_text))

@@ -60,6 +60,7 @@ class SqlBoards:
                 members.c.user_ref,
                 members.c.streak_current,
                 members.c.last_study_day,
+                members.c.streak_freezes,
             )
             .join(members, members.c.id == scores.c.member_id)
             .where(_board_filter(workspace_id, period, period_start), scores.c.points > 0)
@@ -80,6 +81,7 @@ class SqlBoards:
                     points=row.points,
                     streak_current=row.streak_current,
                     last_study_day=row.last_study_day,
+                    streak_freezes=row.streak_freezes,
                 )
             )
         return board
@@ -94,6 +96,7 @@ class SqlBoards:
                 members.c.user_ref,
                 members.c.streak_current,
                 members.c.last_study_day,
+                members.c.streak_freezes,
             )
             .join(members, members.c.id == scores.c.member_id)
             .where(_board_filter(workspace_id, period, period_start), scores.c.member_id == member_id)
@@ -116,6 +119,7 @@ class SqlBoards:
             points=row.points,
             streak_current=row.streak_current,
             last_study_day=row.last_study_day,
+            streak_freezes=row.streak_freezes,
         )
 
     async def team_standings(self, workspace_id: str, period: Period, period_start: date) -> list[TeamRow]:

@@ -41,6 +41,11 @@ class SqlStore:
         self.ensure_workspace = self._members.ensure_workspace
         self.ensure_member = self._members.ensure_member
         self.get_member = self._members.get_member
+        # SettingsStore
+        self.choose_timezone = self._members.choose_timezone
+        self.set_reminders = self._members.set_reminders
+        self.pause_reminders = self._members.pause_reminders
+        self.reminder_members = self._members.reminder_members
         # DeckStore
         self.deck_ids = self._decks.deck_ids
         self.pick_due_card = self._decks.pick_due_card

@@ -49,7 +49,7 @@ from bot.core.model.models import (
     TeamRow,
     TeamSize,
 )
-from bot.core.model.streaks import previous_day
+from bot.core.model.streaks import extend_streak
 
 NAME_MAX = 100  # members.display_name
 ZONE_MAX = 64  # members.timezone
@@ -194,10 +194,34 @@ class MemoryStore:
         else:
             if display_name:
                 row = dataclasses.replace(row, display_name=display_name[:NAME_MAX])
-            if timezone:
+            if timezone and not row.timezone_chosen:
                 row = dataclasses.replace(row, timezone=timezone[:ZONE_MAX])
         self.members[row.id] = row
         return row
+
+    async def choose_timezone(
+        self, member_id: int, timezone: str, before: str | None, applies_from: datetime
+    ) -> None:
+        self.members[member_id] = dataclasses.replace(
+            self.members[member_id],
+            timezone=timezone[:ZONE_MAX],
+            timezone_chosen=True,
+            timezone_before=before[:ZONE_MAX] if before else None,
+            timezone_from=applies_from,
+        )
+
+    async def set_reminders(self, member_id: int, at: str | None) -> None:
+        self.members[member_id] = dataclasses.replace(
+            self.members[member_id], reminder_time=at, reminders_paused=None
+        )
+
+    async def pause_reminders(self, member_id: int, reason: str) -> None:
+        self.members[member_id] = dataclasses.replace(self.members[member_id], reminders_paused=reason[:500])
+
+    async def reminder_members(self) -> list[MemberRow]:
+        return [
+            m for m in self.members.values() if m.reminder_time is not None and m.reminders_paused is None
+        ]
 
     def _member_by_ref(self, workspace_id: str, user_ref: str) -> MemberRow | None:
         for row in self.members.values():
@@ -460,20 +484,16 @@ class MemoryStore:
                 total.active += 1
 
     def _extend_streak(self, member_id: int, day: date) -> MemberRow:
-        """Same day or an earlier one: unchanged; the day after: +1; later: restart at 1."""
+        """The core's rule (bot/core/model/streaks.py), freezes and all, as the SQL store writes it."""
         member = self.members[member_id]
-        last = member.last_study_day
-        if last is not None and last >= day:
-            current = member.streak_current
-        elif last == previous_day(day):
-            current = member.streak_current + 1
-        else:
-            current = 1
+        after = extend_streak(member.streak, day)
         member = dataclasses.replace(
             member,
-            streak_current=current,
-            streak_best=max(current, member.streak_best),
-            last_study_day=last if last is not None and last > day else day,
+            streak_current=after.current,
+            streak_best=after.best,
+            last_study_day=after.last_day,
+            streak_freezes=after.freezes,
+            streak_saved=after.saved,
         )
         self.members[member_id] = member
         return member
@@ -513,6 +533,7 @@ class MemoryStore:
             points=points,
             streak_current=member.streak_current,
             last_study_day=member.last_study_day,
+            streak_freezes=member.streak_freezes,
         )
 
     async def leaderboard(

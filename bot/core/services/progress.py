@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.messages import Message
 from bot.core.model.models import Caller, Period
-from bot.core.model.streaks import current_streak, local_day, period_start, zone
+from bot.core.model.streaks import current_streak, freezes_left, local_day, period_start, zone
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, ProgressStore
 from bot.core.refusal import refusal, refuse
@@ -29,15 +29,17 @@ class ProgressService:
 
     async def stats(self, caller: Caller) -> Message:
         refuse(caller)
-        me = await who(self.store, caller)
         now = self.clock.now()
+        me = await who(self.store, caller, now)
         today = local_day(now, zone(me.member_tz))
         week = period_start(Period.WEEK, local_day(now, zone(me.workspace_tz)))
         stats = await self.store.member_stats(me.member.id, now, week)
         team = await self.store.team_name(me.member.team_id) if me.member.team_id else None
-        streak = current_streak(me.member.streak_current, me.member.last_study_day, today)
+        held = me.member.streak
+        streak = current_streak(held.current, held.last_day, today, held.freezes)
         studied_today = me.member.last_study_day == today
-        return texts.stats(stats, streak, me.member.streak_best, studied_today, team)
+        freezes = freezes_left(held, today) if streak else 0
+        return texts.stats(stats, streak, me.member.streak_best, studied_today, team, freezes, held.saved)
 
     async def leaderboard(self, caller: Caller, period_text: str | None = None) -> Message:
         refuse(caller, period=period_text)

@@ -1,0 +1,75 @@
+"""member settings, streak freezes, and claims for reminders and weekly digests
+
+- `members`: the time zone a member chose with /settings (`timezone_chosen`; a profile zone no longer
+  overrides it), the zone before the change and the moment the new one applies (the next local day), the
+  reminder time (NULL: off) and why reminders were paused, streak freezes held and days they saved.
+- `outreach`: one claimable row per (kind, target, local date), `kind` "reminder" (target: a member) or
+  "digest" (target: a daily channel); the same lease-and-fence claims as daily posts (bot/store/claims.py).
+- `daily_channels.digest`: whether the channel gets the weekly digest.
+
+Revision ID: 0008
+Revises: 0006
+Create Date: 2026-12-08
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("timezone_chosen", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(sa.Column("timezone_before", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("timezone_from", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("reminder_time", sa.String(length=5), nullable=True))
+        batch_op.add_column(sa.Column("reminders_paused", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("streak_freezes", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("streak_saved", sa.Integer(), server_default="0", nullable=False))
+    op.create_index("ix_members_reminder_time", "members", ["reminder_time"], unique=False)
+
+    with op.batch_alter_table("daily_channels", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("digest", sa.Boolean(), server_default=sa.true(), nullable=False))
+
+    op.create_table(
+        "outreach",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("local_date", sa.Date(), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(), nullable=False),
+        sa.Column("claimed_by", sa.String(length=100), nullable=False),
+        sa.Column("claim_token", sa.String(length=32), nullable=True),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("message_ref", sa.String(length=200), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outreach")),
+        sa.UniqueConstraint("kind", "target_id", "local_date", name="uq_outreach_kind_target_date"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("outreach")
+    with op.batch_alter_table("daily_channels", schema=None) as batch_op:
+        batch_op.drop_column("digest")
+    op.drop_index("ix_members_reminder_time", table_name="members")
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        for name in (
+            "streak_saved",
+            "streak_freezes",
+            "reminders_paused",
+            "reminder_time",
+            "timezone_from",
+            "timezone_before",
+            "timezone_chosen",
+        ):
+            batch_op.drop_column(name)
