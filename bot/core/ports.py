@@ -70,8 +70,44 @@ class SettingsStore(MemberStore, Protocol):
 
     async def pause_reminders(self, member_id: int, reason: str) -> None: ...
 
-    async def reminder_members(self) -> list[MemberRow]:
-        """Members whose reminders are on and not paused."""
+
+class OutreachStore(Protocol):
+    """Reminders and weekly digests: who gets one, and their exactly-once claims (bot/store/outreach.py)."""
+
+    async def reminder_members(self) -> list[tuple[MemberRow, str | None]]:
+        """Members whose reminders are on and not paused, each with their workspace's zone."""
+        ...
+
+    async def outreach_done(self, kind: str, items: Sequence[tuple[int, date]]) -> set[tuple[int, date]]:
+        """Which (target, local date) of that kind were already sent (or given up on)."""
+        ...
+
+    async def claim_outreach(
+        self,
+        kind: str,
+        items: Sequence[tuple[int, date]],
+        now: datetime,
+        claimed_by: str,
+        stale_before: datetime,
+    ) -> list[tuple[int, str] | None]:
+        """Claim each (target, local date) under its unique row, or take over an unsent claim made before
+        `stale_before`; per item (row id, token) for the caller that won it, else None."""
+        ...
+
+    async def renew_outreach_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]: ...
+
+    async def mark_outreach_sent(
+        self, sent: Sequence[tuple[int, str]], now: datetime, error: str | None = None
+    ) -> None:
+        """Record (row id, message ref) as done; with `error`, done unsent, never retried."""
+        ...
+
+    async def record_outreach_failure(self, row_id: int, reason: str) -> None: ...
+
+    async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        """Cards due now per member, leaving out members with none."""
         ...
 
 
@@ -260,6 +296,7 @@ class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
 
 class Store(
     SettingsStore,
+    OutreachStore,
     DeckStore,
     AskStore,
     BoardStore,

@@ -22,6 +22,7 @@ from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.daily_posting import DailyPostingService
 from bot.core.services.decks import DeckReport, DeckService, resolve_deck
 from bot.core.services.progress import ProgressService
+from bot.core.services.reminders import ReminderService
 from bot.core.services.settings import SettingsService
 from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
@@ -55,6 +56,7 @@ class StudyService:
         self.teams = TeamService(store, self.clock)
         self.library = DeckService(store, self.clock, content)
         self.settings = SettingsService(store, self.clock)
+        self.reminders = ReminderService(store, self.clock)
         hooks = DailyHooks()
         self.daily = DailyDesk(
             DailyAdminService(store, self.clock, hooks),
@@ -78,6 +80,7 @@ class StudyService:
             self.teams,
             self.library,
             self.settings,
+            self.reminders,
             self.daily.admin,
             self.daily.posting,
         ):

@@ -101,11 +101,3 @@ class SqlMembers:
             await conn.execute(
                 sa.update(members).where(members.c.id == member_id).values(reminders_paused=reason[:500])
             )
-
-    async def reminder_members(self) -> list[MemberRow]:
-        """Members with reminders on and not paused."""
-        query = sa.select(members).where(
-            members.c.reminder_time.is_not(None), members.c.reminders_paused.is_(None)
-        )
-        async with self.db.engine.connect() as conn:
-            return [member_row(row) for row in await conn.execute(query)]

@@ -17,6 +17,7 @@ from bot.store.db import Db
 from bot.store.decks import SqlDecks
 from bot.store.grading import SqlGrading
 from bot.store.members import SqlMembers
+from bot.store.outreach import SqlOutreach
 from bot.store.teams import SqlTeams
 
 
@@ -36,6 +37,7 @@ class SqlStore:
         self._teams = SqlTeams(db)
         self._daily = SqlDaily(db)
         self._daily_claims = SqlDailyClaims(db)
+        self._outreach = SqlOutreach(db)
 
         # MemberStore
         self.ensure_workspace = self._members.ensure_workspace
@@ -45,7 +47,14 @@ class SqlStore:
         self.choose_timezone = self._members.choose_timezone
         self.set_reminders = self._members.set_reminders
         self.pause_reminders = self._members.pause_reminders
-        self.reminder_members = self._members.reminder_members
+        # OutreachStore
+        self.reminder_members = self._outreach.reminder_members
+        self.outreach_done = self._outreach.outreach_done
+        self.claim_outreach = self._outreach.claim_outreach
+        self.renew_outreach_claims = self._outreach.renew_outreach_claims
+        self.mark_outreach_sent = self._outreach.mark_outreach_sent
+        self.record_outreach_failure = self._outreach.record_outreach_failure
+        self.due_counts = self._outreach.due_counts
         # DeckStore
         self.deck_ids = self._decks.deck_ids
         self.pick_due_card = self._decks.pick_due_card

@@ -140,6 +140,20 @@ def _atomic_calls(cls: type) -> type:
     return cls
 
 
+@dataclass
+class _Outreach:
+    kind: str
+    target_id: int
+    local_date: date
+    claimed_at: datetime
+    claimed_by: str
+    claim_token: str
+    sent_at: datetime | None = None
+    message_ref: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
 @_atomic_calls
 class MemoryStore:
     """Every public method of SqlStore (the Store port), over dicts."""
@@ -159,6 +173,7 @@ class MemoryStore:
         self.team_scores: dict[tuple[int, Period, date], _TeamScore] = {}
         self.daily_channels: dict[int, DailyChannel] = {}
         self.daily_posts: dict[int, DailyPost] = {}
+        self.outreach: dict[int, _Outreach] = {}
         self._ids: dict[str, int] = {}
         self.closed = False
 
@@ -218,11 +233,6 @@ class MemoryStore:
     async def pause_reminders(self, member_id: int, reason: str) -> None:
         self.members[member_id] = dataclasses.replace(self.members[member_id], reminders_paused=reason[:500])
 
-    async def reminder_members(self) -> list[MemberRow]:
-        return [
-            m for m in self.members.values() if m.reminder_time is not None and m.reminders_paused is None
-        ]
-
     def _member_by_ref(self, workspace_id: str, user_ref: str) -> MemberRow | None:
         for row in self.members.values():
             if row.workspace_id == workspace_id and row.user_ref == user_ref:
@@ -231,6 +241,80 @@ class MemoryStore:
 
     async def get_member(self, member_id: int) -> MemberRow | None:
         return self.members.get(member_id)
+
+    # -- reminders and digests ------------------------------------------------------------------
+
+    async def reminder_members(self) -> list[tuple[MemberRow, str | None]]:
+        return [
+            (m, self.workspaces[m.workspace_id].timezone or None)
+            for m in self.members.values()
+            if m.reminder_time is not None and m.reminders_paused is None
+        ]
+
+    async def outreach_done(self, kind: str, items: Sequence[tuple[int, date]]) -> set[tuple[int, date]]:
+        sent = {(o.target_id, o.local_date) for o in self.outreach.values() if o.kind == kind and o.sent_at}
+        return sent & set(items)
+
+    async def claim_outreach(
+        self,
+        kind: str,
+        items: Sequence[tuple[int, date]],
+        now: datetime,
+        claimed_by: str,
+        stale_before: datetime,
+    ) -> list[tuple[int, str] | None]:
+        results: list[tuple[int, str] | None] = []
+        for target, day in items:
+            found = next(
+                (
+                    (row_id, o)
+                    for row_id, o in self.outreach.items()
+                    if (o.kind, o.target_id, o.local_date) == (kind, target, day)
+                ),
+                None,
+            )
+            token = secrets.token_hex(8)
+            if found is None:
+                row_id = self._next_id("outreach")
+                self.outreach[row_id] = _Outreach(kind, target, day, now, claimed_by, token)
+                results.append((row_id, token))
+            elif found[1].sent_at is None and found[1].claimed_at < stale_before:
+                found[1].claimed_at, found[1].claimed_by, found[1].claim_token = now, claimed_by, token
+                results.append((found[0], token))
+            else:
+                results.append(None)
+        return results
+
+    async def renew_outreach_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]:
+        kept: set[int] = set()
+        for row_id, token in held:
+            row = self.outreach.get(row_id)
+            if row is not None and row.claim_token == token and row.sent_at is None:
+                row.claimed_at = now
+                row.attempts += 1 if attempt else 0
+                kept.add(row_id)
+        return kept
+
+    async def mark_outreach_sent(
+        self, sent: Sequence[tuple[int, str]], now: datetime, error: str | None = None
+    ) -> None:
+        for row_id, ref in sent:
+            row = self.outreach[row_id]
+            if row.sent_at is None:
+                row.sent_at, row.message_ref, row.last_error = now, ref[:200], error
+
+    async def record_outreach_failure(self, row_id: int, reason: str) -> None:
+        self.outreach[row_id].last_error = reason
+
+    async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        wanted = set(member_ids)
+        counts: dict[int, int] = {}
+        for (member_id, card_id), state in self.card_states.items():
+            if member_id in wanted and state.due <= now and self.cards[card_id].active:
+                counts[member_id] = counts.get(member_id, 0) + 1
+        return counts
 
     # -- decks ----------------------------------------------------------------------------------
 
