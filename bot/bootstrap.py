@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
     from bot.adapters.console import ConsoleBot
     from bot.adapters.slack.app import SlackAdapter
     from bot.ops.health import HealthServer
-    from bot.schedule.outreach import ReminderRunner
-    from bot.schedule.poster import DirectPoster
+    from bot.schedule.outreach import OutreachRunner
     from bot.schedule.runner import DailyRunner
 
 
@@ -139,12 +138,12 @@ def daily_runner(
     return DailyRunner(service, dict(posters), settings, **options)
 
 
-def reminder_runner(service: StudyService, posters: Mapping[str, Poster], **options: Any) -> ReminderRunner:
-    """Due-card reminders through the posters' direct messages (every chat poster implements `dm`)."""
-    from bot.schedule.outreach import ReminderRunner
+def outreach_runner(service: StudyService, posters: Mapping[str, Poster], **options: Any) -> OutreachRunner:
+    """Due-card reminders through the posters' direct messages (every chat poster implements `dm`) and
+    the weekly digests through their posts."""
+    from bot.schedule.outreach import OutreachRunner
 
-    direct = {platform: cast("DirectPoster", poster) for platform, poster in posters.items()}
-    return ReminderRunner(service.reminders, direct, **options)
+    return OutreachRunner(service, posters, **options)
 
 
 def slack_adapter(
@@ -191,7 +190,7 @@ def assemble(settings: Settings, core: Core, metrics: Metrics) -> Process:
     posters = {p.platform: MeteredPoster(p, metrics) for _c, p in chats if p is not None}
     components: list[Component] = [c for c, _p in chats]
     components.append(daily_runner(core.service, posters, settings))
-    components.append(reminder_runner(core.service, posters))
+    components.append(outreach_runner(core.service, posters))
     health: HealthServer | None = None
     if settings.health_port is not None:
         from bot.ops.health import HealthServer, database_check

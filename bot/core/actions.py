@@ -108,13 +108,26 @@ class StopReminders:
         return f"reminders-off:{self.member_id}"
 
 
+@dataclass(frozen=True)
+class StudyCard:
+    """A digest's Study it: ask the clicker that card."""
+
+    card_id: int
+
+    @property
+    def id(self) -> str:
+        return f"study:{self.card_id}"
+
+
 class AnswerForm(_OnAsk):
     """The form a written answer is typed into."""
 
     verb = "answer"
 
 
-ButtonId = Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal | StartReview | StopReminders
+ButtonId = (
+    Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal | StartReview | StopReminders | StudyCard
+)
 FormId = AnswerForm
 
 _BY_ASK: dict[str, type[Reveal | Write | Skip | FollowUp]] = {
@@ -144,6 +157,8 @@ def decode_button(text: str) -> ButtonId | None:
         return None
     if verb == "daily":
         return DailyReveal(number)
+    if verb == "study":
+        return StudyCard(number)
     if verb == "review":
         return StartReview(number)
     if verb == "reminders-off":

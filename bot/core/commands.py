@@ -186,6 +186,26 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "daily",
+        "Turn the weekly digest (Mondays: last week's best, hardest cards, streaks) on or off",
+        lambda s, c, a: s.daily.digest(c, _here(c, a), text(a, "switch")),
+        sub="digest",
+        args=(
+            Arg(
+                "switch",
+                Kind.TEXT,
+                "on or off",
+                required=True,
+                choices=(Choice("On", "on"), Choice("Off", "off")),
+                max_length=3,
+            ),
+            CHANNEL,
+        ),
+        admin=True,
+        in_server=True,
+        example="/daily digest off",
+    ),
+    Command(
+        "daily",
         "Post today's question now",
         lambda s, c, a: s.daily.post_now(c, _here(c, a)),
         sub="now",

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
+from bot.core.model.digest import HardCard
 from bot.core.model.models import (
     AskRow,
     BoardRow,
@@ -109,6 +110,23 @@ class OutreachStore(Protocol):
     async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
         """Cards due now per member, leaving out members with none."""
         ...
+
+    async def week_activity(
+        self, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[HardCard]]:
+        """How many members graded a card in [start, end); the `limit` cards with most Again and Hard grades
+        then (most first; cards with none left out)."""
+        ...
+
+    async def streak_leaders(self, workspace_id: str, limit: int) -> list[MemberRow]:
+        """Members by stored streak, longest first (the core decides which still stand)."""
+        ...
+
+    async def card_by_id(self, card_id: int) -> StoredCard | None:
+        """The card, if active in an active deck."""
+        ...
+
+    async def set_daily_digest(self, channel_id: int, on: bool) -> None: ...
 
 
 class DeckStore(Protocol):
@@ -321,4 +339,4 @@ class TeamsStore(MemberStore, TeamStore, Protocol): ...
 class DecksStore(MemberStore, DeckStore, Protocol): ...
 
 
-class DailyAdminStore(DailyPostStore, MemberStore, DeckStore, Protocol): ...
+class DailyAdminStore(DailyPostStore, MemberStore, DeckStore, OutreachStore, Protocol): ...

@@ -15,17 +15,20 @@ from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrig
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DailyStore, Store, SystemClock
-from bot.core.refusal import Refusal
+from bot.core.refusal import Refusal, refusal, refuse
 from bot.core.services import members
 from bot.core.services.daily_admin import DailyAdminService
 from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.daily_posting import DailyPostingService
 from bot.core.services.decks import DeckReport, DeckService, resolve_deck
+from bot.core.services.digest import DigestService
+from bot.core.services.outreach import OutreachClaims
 from bot.core.services.progress import ProgressService
 from bot.core.services.reminders import ReminderService
 from bot.core.services.settings import SettingsService
 from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
+from bot.core.texts import study as study_texts
 
 R = TypeVar("R")
 # The workspace_ref of callers outside any workspace: a Discord DM (bot/adapters/discord/replies.py).
@@ -57,6 +60,8 @@ class StudyService:
         self.library = DeckService(store, self.clock, content)
         self.settings = SettingsService(store, self.clock)
         self.reminders = ReminderService(store, self.clock)
+        self.digests = DigestService(store, self.clock)
+        self.outreach = OutreachClaims(store, self.clock)
         hooks = DailyHooks()
         self.daily = DailyDesk(
             DailyAdminService(store, self.clock, hooks),
@@ -81,6 +86,8 @@ class StudyService:
             self.library,
             self.settings,
             self.reminders,
+            self.digests,
+            self.outreach,
             self.daily.admin,
             self.daily.posting,
         ):
@@ -144,6 +151,8 @@ class StudyService:
         match button:
             case actions.StartReview(_member_id):
                 return await self.quiz(caller)
+            case actions.StudyCard(card_id):
+                return await caught(self._study_card(caller, card_id))
             case actions.StopReminders(member_id):
                 return await caught(self.settings.stop_reminders(caller, member_id))
             case actions.Next(deck):
@@ -164,6 +173,19 @@ class StudyService:
                 return error("That grade is not one I know.", "Grades: Again, Hard, Good, Easy.")
             case None:
                 return error("That button is not one I know.", "Use /quiz to start again.")
+
+    async def _study_card(self, caller: Caller, card_id: int) -> Message:
+        """A digest's Study it: that card, asked to the clicker (again the open ask, if there is one)."""
+        refuse(caller)
+        card = await self.store.card_by_id(card_id)
+        if card is None:
+            raise refusal("That card is no longer in any deck.", "Use /quiz for your next card.")
+        now = self.clock.now()
+        me = await members.who(self.store, caller, now)
+        ask_id = await self.store.find_open_ask(me.member.id, card.id)
+        if ask_id is None:
+            ask_id = await self.store.create_ask(me.member.id, card.id, "digest", now)
+        return study_texts.question(ask_id, card, "Hardest last week")
 
     async def _home(self, caller: Caller, button: actions.ButtonId) -> Caller:
         """A click in a direct message (no workspace: Discord's `dm-<user>`) on a reminder or on a card it
@@ -284,6 +306,9 @@ class DailyDesk:
 
     async def status(self, caller: Caller, channel_ref: str | None = None) -> Message:
         return await caught(self.admin.status(caller, channel_ref))
+
+    async def digest(self, caller: Caller, channel_ref: str, switch: str) -> Message:
+        return await caught(self.admin.digest(caller, channel_ref, switch))
 
     async def post_now(self, caller: Caller, channel_ref: str) -> Message:
         return await caught(self.admin.post_now(caller, channel_ref))

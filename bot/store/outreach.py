@@ -9,11 +9,12 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from bot.core.model.models import MemberRow
+from bot.core.model.digest import HardCard
+from bot.core.model.models import Grade, MemberRow, StoredCard
 from bot.store.claims import Claimable, new_token
 from bot.store.db import Db
-from bot.store.rows import member_row
-from bot.store.tables import card_states, cards, members, outreach, workspaces
+from bot.store.rows import CARD_COLUMNS, card_row, member_row
+from bot.store.tables import asks, card_states, cards, daily_channels, decks, members, outreach, workspaces
 
 OUTREACH_CLAIMS = Claimable(outreach, done="sent_at")
 
@@ -141,3 +142,67 @@ class SqlOutreach:
         )
         async with self.db.engine.connect() as conn:
             return {int(m): int(n) for m, n in await conn.execute(query)}
+
+    # -- the weekly digest --------------------------------------------------------------------------
+
+    async def week_activity(
+        self, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[HardCard]]:
+        """Members who graded a card in [start, end), and the cards with most Again/Hard grades then."""
+        graded = sa.and_(
+            asks.c.workspace_id == workspace_id,
+            asks.c.graded_at >= start,
+            asks.c.graded_at < end,
+            asks.c.grade.is_not(None),
+        )
+        hard = sa.func.sum(sa.case((asks.c.grade.in_([int(Grade.AGAIN), int(Grade.HARD)]), 1), else_=0))
+        counted = (
+            sa.select(asks.c.card_id, hard.label("hard"), sa.func.count().label("reviews"))
+            .where(graded)
+            .group_by(asks.c.card_id)
+            .having(hard > 0)
+            .order_by(hard.desc(), sa.func.count().desc(), asks.c.card_id)
+            .limit(limit)
+            .subquery()
+        )
+        query = (
+            sa.select(*CARD_COLUMNS, counted.c.hard, counted.c.reviews)
+            .join(counted, counted.c.card_id == cards.c.id)
+            .order_by(counted.c.hard.desc(), counted.c.reviews.desc(), cards.c.id)
+        )
+        async with self.db.engine.connect() as conn:
+            studied = (
+                await conn.execute(sa.select(sa.func.count(sa.distinct(asks.c.member_id))).where(graded))
+            ).scalar_one()
+            hardest = [
+                HardCard(card_row(row), int(row.hard), int(row.reviews)) for row in await conn.execute(query)
+            ]
+        return int(studied), hardest
+
+    async def streak_leaders(self, workspace_id: str, limit: int) -> list[MemberRow]:
+        """The workspace's members with the longest stored streaks (the core decides which still stand)."""
+        query = (
+            sa.select(members)
+            .where(members.c.workspace_id == workspace_id, members.c.streak_current > 0)
+            .order_by(members.c.streak_current.desc(), members.c.id)
+            .limit(limit)
+        )
+        async with self.db.engine.connect() as conn:
+            return [member_row(row) for row in await conn.execute(query)]
+
+    async def card_by_id(self, card_id: int) -> StoredCard | None:
+        """An active card in an active deck (a digest's Study it button)."""
+        query = (
+            sa.select(*CARD_COLUMNS)
+            .join(decks, decks.c.id == cards.c.deck_id)
+            .where(cards.c.id == card_id, cards.c.active.is_(True), decks.c.active.is_(True))
+        )
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return card_row(row) if row is not None else None
+
+    async def set_daily_digest(self, channel_id: int, on: bool) -> None:
+        async with self.db.queued_write() as conn:
+            await conn.execute(
+                sa.update(daily_channels).where(daily_channels.c.id == channel_id).values(digest=on)
+            )

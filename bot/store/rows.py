@@ -123,6 +123,7 @@ def channel_row(row: Any) -> DailyChannel:
         order_seed=row.order_seed,
         cycle=row.cycle,
         position=row.position,
+        digest=bool(row.digest),
     )
 
 

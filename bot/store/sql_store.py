@@ -55,6 +55,10 @@ class SqlStore:
         self.mark_outreach_sent = self._outreach.mark_outreach_sent
         self.record_outreach_failure = self._outreach.record_outreach_failure
         self.due_counts = self._outreach.due_counts
+        self.week_activity = self._outreach.week_activity
+        self.streak_leaders = self._outreach.streak_leaders
+        self.card_by_id = self._outreach.card_by_id
+        self.set_daily_digest = self._outreach.set_daily_digest
         # DeckStore
         self.deck_ids = self._decks.deck_ids
         self.pick_due_card = self._decks.pick_due_card

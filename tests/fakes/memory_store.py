@@ -29,6 +29,7 @@ from bot.core.model.daily import (
     DailyConfig,
     DailyPost,
 )
+from bot.core.model.digest import HardCard
 from bot.core.model.models import (
     ALL_TIME_START,
     AskRow,
@@ -315,6 +316,41 @@ class MemoryStore:
             if member_id in wanted and state.due <= now and self.cards[card_id].active:
                 counts[member_id] = counts.get(member_id, 0) + 1
         return counts
+
+    async def week_activity(
+        self, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[HardCard]]:
+        graded = [
+            a
+            for a in self.asks.values()
+            if a.workspace_id == workspace_id
+            and a.grade is not None
+            and a.graded_at is not None
+            and start <= a.graded_at < end
+        ]
+        hard: dict[int, int] = {}
+        reviews: dict[int, int] = {}
+        for a in graded:
+            reviews[a.card_id] = reviews.get(a.card_id, 0) + 1
+            if a.grade in (Grade.AGAIN, Grade.HARD):
+                hard[a.card_id] = hard.get(a.card_id, 0) + 1
+        order = sorted(hard, key=lambda c: (-hard[c], -reviews[c], c))[:limit]
+        return len({a.member_id for a in graded}), [
+            HardCard(self.cards[c].card, hard[c], reviews[c]) for c in order
+        ]
+
+    async def streak_leaders(self, workspace_id: str, limit: int) -> list[MemberRow]:
+        found = [m for m in self.members.values() if m.workspace_id == workspace_id and m.streak_current > 0]
+        return sorted(found, key=lambda m: (-m.streak_current, m.id))[:limit]
+
+    async def card_by_id(self, card_id: int) -> StoredCard | None:
+        found = self.cards.get(card_id)
+        if found is None or not found.active or not self.decks[found.card.deck_id].active:
+            return None
+        return found.card
+
+    async def set_daily_digest(self, channel_id: int, on: bool) -> None:
+        self.daily_channels[channel_id] = dataclasses.replace(self.daily_channels[channel_id], digest=on)
 
     # -- decks ----------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from bot.core.commands import run_text_command
 from bot.core.messages import Message
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
-from bot.schedule.outreach import ReminderRunner
+from bot.schedule.outreach import OutreachRunner
 from bot.schedule.poster import PermanentPostError, PostRef
 from tests.support.callers import CONTENT, member
 from tests.support.clock import FakeClock
@@ -64,8 +64,8 @@ async def second(db_url: str, clock: FakeClock, core: Core) -> AsyncIterator[Stu
     await other.close()
 
 
-def runner(service: StudyService, dms: DirectMessages, name: str) -> ReminderRunner:
-    return ReminderRunner(service.reminders, {"test": dms}, instance=name, claim_timeout=timedelta(minutes=5))
+def runner(service: StudyService, dms: DirectMessages, name: str) -> OutreachRunner:
+    return OutreachRunner(service, {"test": dms}, instance=name, claim_timeout=timedelta(minutes=5))
 
 
 async def study(service: StudyService, who: Caller) -> None:

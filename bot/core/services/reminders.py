@@ -5,7 +5,7 @@ and local day, in the database) and sends `message(job)` through the platform's 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Protocol
 
@@ -62,27 +62,9 @@ class ReminderService:
             if worth_sending(m, counts.get(m.id, 0), day)
         ]
 
-    async def claim(
-        self, jobs: Sequence[ReminderJob], claimed_by: str, claim_timeout: timedelta
-    ) -> list[tuple[int, str] | None]:
-        now = self.clock.now()
-        return await self.store.claim_outreach(
-            REMINDER, [(j.member.id, j.local_date) for j in jobs], now, claimed_by, now - claim_timeout
-        )
-
-    async def renew(self, held: Sequence[tuple[int, str]], attempt: bool = False) -> set[int]:
-        return await self.store.renew_outreach_claims(held, self.clock.now(), attempt)
-
-    async def sent(self, sent: Sequence[tuple[int, str]]) -> None:
-        await self.store.mark_outreach_sent(sent, self.clock.now())
-
-    async def failed(self, row_id: int, reason: str) -> None:
-        await self.store.record_outreach_failure(row_id, reason)
-
-    async def unreachable(self, job: ReminderJob, row_id: int, reason: str) -> None:
+    async def unreachable(self, job: ReminderJob, reason: str) -> None:
         """The member can't be messaged: the day's reminder is given up and their reminders pause, with
         the reason shown in /settings, rather than failing again every day."""
-        await self.store.mark_outreach_sent([(row_id, "")], self.clock.now(), error=reason)
         await self.store.pause_reminders(job.member.id, reason)
 
 
