@@ -12,7 +12,6 @@ import pytest
 
 from bot.bootstrap import Core, open_core
 from bot.config import Settings
-
 from bot.core.commands import run_text_command
 from bot.core.messages import Message
 from bot.core.service import StudyService
