@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings
+from bot.core.model.stats_picture import StatsPicture
 from bot.core.ports import Clock, Store
 from bot.core.service import StudyService
 from bot.core.services.study import ANSWER_LIMIT
@@ -72,7 +73,20 @@ async def migrate(url: str) -> None:
 
 def make_service(store: Store, settings: Settings, clock: Clock | None = None) -> StudyService:
     """The services over a store: the one place they are constructed."""
-    return StudyService(store, clock, answer_limit=settings.answer_limit, content=settings.content_dirs)
+    return StudyService(
+        store,
+        clock,
+        answer_limit=settings.answer_limit,
+        content=settings.content_dirs,
+        render_picture=render_stats_picture,
+    )
+
+
+def render_stats_picture(picture: StatsPicture) -> bytes:
+    """The /stats picture as PNG; Pillow is imported on the first /stats, not at start-up."""
+    from bot.pictures.stats import render_stats_png
+
+    return render_stats_png(picture)
 
 
 @dataclass

@@ -217,6 +217,18 @@ class BoardStore(Protocol):
     ) -> list[TeamRow]: ...
 
 
+class PictureStore(Protocol):
+    """What the /stats picture reads (bot/store/picture_data.py)."""
+
+    async def graded_times(self, member_id: int, since: datetime) -> list[datetime]:
+        """When the member graded cards, since then (UTC)."""
+        ...
+
+    async def cards_by_state(self, member_id: int) -> tuple[int, int, int]:
+        """(new, learning, review) among the served cards: new are those never graded."""
+        ...
+
+
 class TeamStore(Protocol):
     """Team membership (bot/store/teams.py); team scores are written by grading, read by boards."""
 
@@ -315,6 +327,7 @@ class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
 class Store(
     SettingsStore,
     OutreachStore,
+    PictureStore,
     DeckStore,
     AskStore,
     BoardStore,
@@ -330,7 +343,7 @@ class Store(
 class StudyStore(MemberStore, DeckStore, AskStore, Protocol): ...
 
 
-class ProgressStore(MemberStore, BoardStore, TeamStore, Protocol): ...
+class ProgressStore(MemberStore, BoardStore, TeamStore, PictureStore, Protocol): ...
 
 
 class TeamsStore(MemberStore, TeamStore, Protocol): ...

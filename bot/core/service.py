@@ -13,6 +13,7 @@ from bot.core import actions
 from bot.core.messages import FormValues, Message, Reply, error
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrigger
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
+from bot.core.model.stats_picture import StatsPicture
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DailyStore, Store, SystemClock
 from bot.core.refusal import Refusal, refusal, refuse
@@ -51,11 +52,12 @@ class StudyService:
         *,
         answer_limit: int = ANSWER_LIMIT,
         content: Sequence[Path] = (),
+        render_picture: Callable[[StatsPicture], bytes] | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.answer_limit = answer_limit
         self.study = QuizService(store, self.clock, answer_limit)
-        self.progress = ProgressService(store, self.clock)
+        self.progress = ProgressService(store, self.clock, render_picture)
         self.teams = TeamService(store, self.clock)
         self.library = DeckService(store, self.clock, content)
         self.settings = SettingsService(store, self.clock)

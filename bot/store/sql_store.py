@@ -18,6 +18,7 @@ from bot.store.decks import SqlDecks
 from bot.store.grading import SqlGrading
 from bot.store.members import SqlMembers
 from bot.store.outreach import SqlOutreach
+from bot.store.picture_data import SqlPictureData
 from bot.store.teams import SqlTeams
 
 
@@ -38,6 +39,7 @@ class SqlStore:
         self._daily = SqlDaily(db)
         self._daily_claims = SqlDailyClaims(db)
         self._outreach = SqlOutreach(db)
+        self._pictures = SqlPictureData(db)
 
         # MemberStore
         self.ensure_workspace = self._members.ensure_workspace
@@ -47,6 +49,9 @@ class SqlStore:
         self.choose_timezone = self._members.choose_timezone
         self.set_reminders = self._members.set_reminders
         self.pause_reminders = self._members.pause_reminders
+        # PictureStore
+        self.graded_times = self._pictures.graded_times
+        self.cards_by_state = self._pictures.cards_by_state
         # OutreachStore
         self.reminder_members = self._outreach.reminder_members
         self.outreach_done = self._outreach.outreach_done

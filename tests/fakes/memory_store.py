@@ -317,6 +317,22 @@ class MemoryStore:
                 counts[member_id] = counts.get(member_id, 0) + 1
         return counts
 
+    async def graded_times(self, member_id: int, since: datetime) -> list[datetime]:
+        return [
+            a.graded_at
+            for a in self.asks.values()
+            if a.member_id == member_id
+            and a.grade is not None
+            and a.graded_at is not None
+            and a.graded_at >= since
+        ]
+
+    async def cards_by_state(self, member_id: int) -> tuple[int, int, int]:
+        served = {c for c, card in self.cards.items() if card.active and self.decks[card.card.deck_id].active}
+        states = [s.state for (m, c), s in self.card_states.items() if m == member_id and c in served]
+        learning = sum(1 for s in states if s in (1, 3))
+        return len(served) - len(states), learning, sum(1 for s in states if s == 2)
+
     async def week_activity(
         self, workspace_id: str, start: datetime, end: datetime, limit: int
     ) -> tuple[int, list[HardCard]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.core.messages import Message, Section
+from bot.core.messages import Attachment, Message, Section
 from bot.core.model.models import (
     BoardRow,
     Grade,
@@ -13,6 +13,7 @@ from bot.core.model.models import (
     Period,
     TeamRow,
 )
+from bot.core.model.stats_picture import StatsPicture
 from bot.core.model.streaks import current_streak
 from bot.core.texts.words import number, plural
 
@@ -82,3 +83,11 @@ def leaderboard(
         ]
         sections.append(Section("\n".join(team_lines), "Teams"))
     return Message(title=f"Leaderboard · {PERIOD_TITLES[period]}", sections=tuple(sections))
+
+
+def stats_attachment(png: bytes, picture: StatsPicture) -> Attachment:
+    described = (
+        f"Study calendar of the last 12 weeks ({plural(picture.days_studied(), 'day')} studied, "
+        f"{plural(picture.graded_in_window(), 'card')} graded), recall by grade and cards by state"
+    )
+    return Attachment("stats.png", png, "image/png", described)
