@@ -234,14 +234,34 @@ def on_database_file(settings: Settings, db: Path | None) -> Settings:
     return dataclasses.replace(settings, database_url=sqlite_url(db))
 
 
+class Runners:
+    """Several runners started and stopped as one (the terminal's daily and outreach runners)."""
+
+    def __init__(self, *runners: DailyRunner | OutreachRunner) -> None:
+        self.runners = runners
+
+    async def start(self) -> None:
+        for runner in self.runners:
+            await runner.start()
+
+    async def stop(self) -> None:
+        for runner in reversed(self.runners):
+            await runner.stop()
+
+
 def console(
     core: Core, settings: Settings, user: str, out: TextIO = sys.stdout
-) -> tuple[ConsoleBot, DailyRunner]:
-    """The terminal bot and its daily runner, posting the question of the day into the terminal."""
+) -> tuple[ConsoleBot, Runners]:
+    """The terminal bot and its runners: the question of the day is posted into the terminal, and the
+    member's reminder is shown there (the digest too), printed above the prompt."""
     from bot.adapters.console import ConsoleBot
     from bot.adapters.console_poster import ConsolePoster
 
     bot = ConsoleBot(core.service, user, out=out)
     # The daily question runs here too: /daily set 09:00 Europe/Berlin, then /daily now.
-    runner = daily_runner(core.service, {"console": ConsolePoster(bot.show_post, out=out)}, settings)
-    return bot, runner
+    poster = ConsolePoster(bot.show_post, out=out)
+    runners = Runners(
+        daily_runner(core.service, {"console": poster}, settings),
+        outreach_runner(core.service, {"console": poster}),
+    )
+    return bot, runners
