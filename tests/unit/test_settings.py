@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from bot.core.commands import run_text_command
 from bot.core.messages import Message
 from bot.core.service import StudyService
@@ -66,3 +69,15 @@ async def test_a_chosen_zone_wins_over_the_profile_and_applies_from_the_next_day
     assert "3-day streak" in reply.sections[0].text
     shown = await service.settings_show(ny)
     assert section(shown, "Time zone") == "Asia/Tokyo"
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(text=st.text(max_size=40))
+async def test_any_zone_or_time_text_is_taken_or_refused_never_raised(
+    service: StudyService, text: str
+) -> None:
+    ann = member("ann")
+    for reply in (await service.settings_timezone(ann, text), await service.settings_reminders(ann, text)):
+        assert isinstance(reply, Message)
+        if reply.is_error:
+            assert "For example" in reply.plain_text() or "can't store" in reply.plain_text()
