@@ -15,7 +15,7 @@ from bot.store.engine import writer
 
 # The least the app needs: the slash command, posting (daily posts and ephemeral replies),
 # and users.info (members' time zones; workspace admins from members). views.open/publish need no scope.
-BOT_SCOPES = ("commands", "chat:write", "users:read")
+BOT_SCOPES = ("commands", "chat:write", "users:read", "im:write")  # im:write: reminders
 STATE_SECONDS = 600
 
 
