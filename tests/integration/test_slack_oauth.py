@@ -90,7 +90,8 @@ async def install(slack: SlackHarness, code: str) -> tuple[int, str]:
         authorize = urlparse(link)
         query = parse_qs(authorize.query)
         assert link.startswith(slack.mock.base + "/oauth/v2/authorize")  # beside SLACK_API_URL
-        assert query["client_id"] == [CLIENT_ID] and query["scope"] == ["commands,chat:write,users:read,im:write"]
+        assert query["client_id"] == [CLIENT_ID]
+        assert query["scope"] == ["commands,chat:write,users:read,im:write"]
         callback = f"{slack.url}/slack/oauth_redirect?code={code}&state={query['state'][0]}"
         async with browser.get(callback, headers={"Cookie": cookie}) as done:
             return done.status, await done.text()
