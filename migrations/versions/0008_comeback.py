@@ -24,20 +24,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("timezone_chosen", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(sa.Column("timezone_before", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("timezone_from", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("reminder_time", sa.String(length=5), nullable=True))
-        batch_op.add_column(sa.Column("reminders_paused", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("streak_freezes", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("streak_saved", sa.Integer(), server_default="0", nullable=False))
+    # Plain ALTER TABLE ADD COLUMN, not batch mode: on SQLite a batch rebuilds the table (copy, drop, rename),
+    # and dropping `members` fails while other tables' rows refer to it with foreign keys on.
+    for table, column in (
+        ("members", sa.Column("timezone_chosen", sa.Boolean(), server_default=sa.false(), nullable=False)),
+        ("members", sa.Column("timezone_before", sa.String(length=64), nullable=True)),
+        ("members", sa.Column("timezone_from", sa.DateTime(), nullable=True)),
+        ("members", sa.Column("reminder_time", sa.String(length=5), nullable=True)),
+        ("members", sa.Column("reminders_paused", sa.Text(), nullable=True)),
+        ("members", sa.Column("streak_freezes", sa.Integer(), server_default="0", nullable=False)),
+        ("members", sa.Column("streak_saved", sa.Integer(), server_default="0", nullable=False)),
+        ("daily_channels", sa.Column("digest", sa.Boolean(), server_default=sa.true(), nullable=False)),
+    ):
+        op.add_column(table, column)
     op.create_index("ix_members_reminder_time", "members", ["reminder_time"], unique=False)
-
-    with op.batch_alter_table("daily_channels", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("digest", sa.Boolean(), server_default=sa.true(), nullable=False))
 
     op.create_table(
         "outreach",
@@ -59,17 +59,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("outreach")
-    with op.batch_alter_table("daily_channels", schema=None) as batch_op:
-        batch_op.drop_column("digest")
     op.drop_index("ix_members_reminder_time", table_name="members")
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        for name in (
-            "streak_saved",
-            "streak_freezes",
-            "reminders_paused",
-            "reminder_time",
-            "timezone_from",
-            "timezone_before",
-            "timezone_chosen",
-        ):
-            batch_op.drop_column(name)
+    # ALTER TABLE DROP COLUMN (SQLite 3.35+), not a batch rebuild: see upgrade().
+    for table, column in (
+        ("daily_channels", "digest"),
+        ("members", "streak_saved"),
+        ("members", "streak_freezes"),
+        ("members", "reminders_paused"),
+        ("members", "reminder_time"),
+        ("members", "timezone_from"),
+        ("members", "timezone_before"),
+        ("members", "timezone_chosen"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
