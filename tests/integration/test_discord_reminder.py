@@ -56,6 +56,11 @@ async def test_a_reminder_dm_leads_to_a_graded_card(
     assert reveal.callback.type == UPDATE_MESSAGE
     graded = await bot.click(reveal.message, button(reveal.message, "Good"), ALICE, dm=True)
     assert graded.callback.title.startswith("Good — next review")
+    # The next evening her 2-day streak is at stake: one more reminder, in the DM channel already open.
+    clock.set(datetime(2026, 3, 5, 19, 0, tzinfo=TOKYO))
+    assert (await runner.sweep())["sent"] == 1
+    assert len(fake.received("POST", "/users/@me/channels")) == 1
+    assert "2-day streak ends today" in str(fake.messages[max(fake.messages)]["embeds"])
 
 
 async def test_closed_dms_cost_one_call_then_pause(

@@ -23,6 +23,9 @@ class DiscordPoster:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        # user id -> their DM channel id: Discord answers the same channel every time, so a reminder
+        # after the first costs one request, not two.
+        self._dm_channels: dict[int, int] = {}
 
     def _where(self, channel_id: int) -> str:
         channel = self.client.get_channel(channel_id)
@@ -54,8 +57,9 @@ class DiscordPoster:
         )
 
     async def dm(self, workspace_ref: str, user_ref: str, message: Message) -> PostRef:
-        """A direct message: POST /users/@me/channels {"recipient_id"} opens (or finds) the DM channel, then
-        POST /channels/{id}/messages. A member who closed DMs from the server answers 403 (code 50007)."""
+        """A direct message: POST /users/@me/channels {"recipient_id"} opens (or finds) the DM channel, once
+        per user and process, then POST /channels/{id}/messages. A member who closed DMs from the server
+        answers 403 (code 50007)."""
         del workspace_ref  # a DM channel belongs to the user, not to a server
         try:
             user_id = int(user_ref)
@@ -63,8 +67,11 @@ class DiscordPoster:
             raise PermanentPostError(f"{user_ref!r} is not a Discord user id") from None
         shown = render(message)
         try:
-            opened = await self.client.http.start_private_message(user_id)
-            channel = self.client.get_partial_messageable(int(opened["id"]))
+            channel_id = self._dm_channels.get(user_id)
+            if channel_id is None:
+                opened = await self.client.http.start_private_message(user_id)
+                channel_id = self._dm_channels[user_id] = int(opened["id"])
+            channel = self.client.get_partial_messageable(channel_id)
             sent = await channel.send(
                 embed=shown.embed, view=shown.view or discord.utils.MISSING, allowed_mentions=NO_PINGS
             )
@@ -75,6 +82,8 @@ class DiscordPoster:
             OSError,
             TimeoutError,
         ) as exc:
+            if isinstance(exc, discord.NotFound):
+                self._dm_channels.pop(user_id, None)
             raise dm_error(exc) from exc
         return PostRef(message_ref=str(sent.id))
 
