@@ -257,7 +257,7 @@ def console(
     from bot.adapters.console import ConsoleBot
     from bot.adapters.console_poster import ConsolePoster
 
-    bot = ConsoleBot(core.service, user, out=out)
+    bot = ConsoleBot(core.service, user, out=out, files_dir=settings.data_dir / "files")
     # The daily question runs here too: /daily set 09:00 Europe/Berlin, then /daily now.
     poster = ConsolePoster(bot.show_post, out=out)
     runners = Runners(

@@ -7,8 +7,10 @@ Adding a command is one row here plus the service method it calls.
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core import command_line
-from bot.core.commandspec import Arg, Args, Choice, Command, Kind, Upload, upload, word
+from bot.core.commandspec import Arg, Args, Call, Choice, Command, Kind, Upload, upload, word
 from bot.core.messages import Message, Reply
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
@@ -33,6 +35,7 @@ GROUPS = {
     "team": "Study as a squad",
     "daily": "The question of the day in a channel",
     "settings": "Your time zone and reminders",
+    "deck": "This workspace's own decks: import, export, add cards, review, remove",
 }
 
 
@@ -52,7 +55,7 @@ async def _help(service: StudyService, caller: Caller, args: Args) -> Message:
 DECK = Arg("deck", Kind.DECK, "Only questions from this deck", rest=True)
 CHANNEL = Arg("channel", Kind.CHANNEL, "Which channel (default: this channel)")
 
-COMMANDS: tuple[Command, ...] = (
+_ROWS: tuple[Command, ...] = (
     Command(
         "quiz",
         "Your next question: cards due for review first, then new ones",
@@ -139,6 +142,52 @@ COMMANDS: tuple[Command, ...] = (
         sub="reload",
         admin=True,
     ),
+    Command(
+        "deck",
+        "Import a deck file (Markdown, CSV/TSV, Quizlet, Anki .apkg) as this workspace's deck",
+        lambda s, c, a: s.deck_import(c, upload(a, "file")),
+        sub="import",
+        args=(Arg("file", Kind.FILE, "The deck file (at most 5 MB)", required=True, usage="FILE"),),
+        admin=True,
+        in_server=True,
+        example="/deck import team-notes.csv",
+    ),
+    Command(
+        "deck",
+        "A deck as a Markdown file, to edit or import elsewhere",
+        lambda s, c, a: s.deck_export(c, word(a, "deck")),
+        sub="export",
+        args=(Arg("deck", Kind.DECK, "Which deck", required=True, rest=True),),
+        in_server=True,
+    ),
+    Command(
+        "deck",
+        "Add a card to a workspace deck (members' cards wait for an admin's review)",
+        lambda s, c, a: s.deck_add(c, word(a, "deck")),
+        sub="add",
+        args=(
+            Arg("deck", Kind.DECK, "Which deck (an admin's new name starts one)", required=True, rest=True),
+        ),
+        in_server=True,
+        example="/deck add team-notes",
+    ),
+    Command(
+        "deck",
+        "Review the cards members suggested",
+        lambda s, c, a: s.deck_review(c),
+        sub="review",
+        admin=True,
+        in_server=True,
+    ),
+    Command(
+        "deck",
+        "Remove a workspace deck (progress is kept if it comes back)",
+        lambda s, c, a: s.deck_remove(c, word(a, "deck")),
+        sub="remove",
+        args=(Arg("deck", Kind.DECK, "Which deck", required=True, rest=True),),
+        admin=True,
+        in_server=True,
+    ),
     Command("help", "What studybot does and how to use it", _help),
     Command(
         "daily",
@@ -216,6 +265,18 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+def _with_news(call: Call) -> Call:
+    """Every command's reply also tells the caller what admins decided on their suggested cards."""
+
+    async def told(service: StudyService, caller: Caller, args: Args) -> Reply:
+        return await service.with_news(caller, await call(service, caller, args))
+
+    return told
+
+
+COMMANDS: tuple[Command, ...] = tuple(dataclasses.replace(c, call=_with_news(c.call)) for c in _ROWS)
+
+
 # Read at call time, not bound at import, so every platform always shows the table as it is.
 
 
@@ -230,11 +291,14 @@ def help_message() -> Message:
     )
 
 
-async def run_text_command(service: StudyService, caller: Caller, line: str) -> Reply:
-    """A command typed as text: the terminal's, or the text after Slack's `/study`."""
+async def run_text_command(
+    service: StudyService, caller: Caller, line: str, open_file: command_line.OpenFile | None = None
+) -> Reply:
+    """A command typed as text: the terminal's, or the text after Slack's `/study`. `open_file` reads a
+    FILE argument typed as text (the terminal's path)."""
     if not line.strip().lstrip("/").strip():
         return help_message()
-    return await command_line.run(COMMANDS, service, caller, line)
+    return await command_line.run(COMMANDS, service, caller, line, open_file)
 
 
 def needs_admin(line: str) -> bool:

@@ -12,8 +12,11 @@ from bot.core.model.digest import HardCard
 from bot.core.model.models import (
     AskRow,
     BoardRow,
+    Card,
     CardState,
     Deck,
+    DeckChange,
+    DeckInfo,
     DeckProblem,
     DeckProgress,
     Grade,
@@ -24,6 +27,8 @@ from bot.core.model.models import (
     MemberStats,
     Period,
     StoredCard,
+    Suggestion,
+    SuggestionStatus,
     TeamRow,
     TeamSize,
 )
@@ -122,8 +127,8 @@ class OutreachStore(Protocol):
         """Members by stored streak, longest first (the core decides which still stand)."""
         ...
 
-    async def card_by_id(self, card_id: int) -> StoredCard | None:
-        """The card, if active in an active deck."""
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        """The card, if active in an active deck the workspace may see (bundled or its own)."""
         ...
 
     async def set_daily_digest(self, channel_id: int, on: bool) -> None: ...
@@ -156,6 +161,47 @@ class DeckStore(Protocol):
     async def followup_of(self, card_id: int) -> StoredCard | None: ...
 
     async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]: ...
+
+
+class WorkspaceDeckStore(Protocol):
+    """Workspace decks and suggested cards (bot/store/workspace_decks.py)."""
+
+    async def deck_infos(self, workspace_id: str | None) -> list[DeckInfo]:
+        """The decks served to the workspace: bundled and its own (bundled only with None), not retired."""
+        ...
+
+    async def save_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> DeckChange | None:
+        """Create or update a workspace deck atomically (cards matched by key, missing ones retired);
+        None, with nothing written, when the workspace would have more than `decks_max` decks."""
+        ...
+
+    async def deck_cards(self, deck_id: str) -> Deck | None:
+        """A served deck and its cards that are not retired, in deck order."""
+        ...
+
+    async def add_cards(self, deck_id: str, new_cards: Sequence[Card]) -> None: ...
+
+    async def retire_workspace_deck(self, workspace_id: str, deck_id: str, now: datetime) -> bool: ...
+
+    async def suggest_card(self, suggestion: Suggestion, pending_max: int) -> int | None:
+        """Queue a member's card for review; None (nothing written) when `pending_max` of theirs wait."""
+        ...
+
+    async def pending_suggestions(self, workspace_id: str, limit: int) -> list[Suggestion]: ...
+
+    async def get_suggestion(self, suggestion_id: int) -> Suggestion | None: ...
+
+    async def decide_suggestion(
+        self, suggestion_id: int, status: SuggestionStatus, decided_by: str, now: datetime
+    ) -> bool:
+        """Decide a pending suggestion once; False when it was decided already."""
+        ...
+
+    async def take_outcomes(self, workspace_id: str, user_ref: str, now: datetime) -> list[Suggestion]:
+        """The member's decided suggestions not yet told to them, now marked told."""
+        ...
 
 
 class AskStore(Protocol):
@@ -329,6 +375,7 @@ class Store(
     OutreachStore,
     PictureStore,
     DeckStore,
+    WorkspaceDeckStore,
     AskStore,
     BoardStore,
     TeamStore,
@@ -340,7 +387,7 @@ class Store(
 
 
 # What each service is given: only the roles it uses (bot/core/services/).
-class StudyStore(MemberStore, DeckStore, AskStore, Protocol): ...
+class StudyStore(MemberStore, DeckStore, WorkspaceDeckStore, AskStore, Protocol): ...
 
 
 class ProgressStore(MemberStore, BoardStore, TeamStore, PictureStore, Protocol): ...
@@ -349,7 +396,9 @@ class ProgressStore(MemberStore, BoardStore, TeamStore, PictureStore, Protocol):
 class TeamsStore(MemberStore, TeamStore, Protocol): ...
 
 
-class DecksStore(MemberStore, DeckStore, Protocol): ...
+class DecksStore(MemberStore, DeckStore, WorkspaceDeckStore, Protocol): ...
 
 
-class DailyAdminStore(DailyPostStore, MemberStore, DeckStore, OutreachStore, Protocol): ...
+class DailyAdminStore(
+    DailyPostStore, MemberStore, DeckStore, WorkspaceDeckStore, OutreachStore, Protocol
+): ...

@@ -7,10 +7,10 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.core import actions
-from bot.core.messages import FormValues, Message, Reply, error
+from bot.core.messages import FormValues, Message, Reply, Section, error
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrigger
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
 from bot.core.model.stats_picture import StatsPicture
@@ -29,7 +29,11 @@ from bot.core.services.reminders import ReminderService
 from bot.core.services.settings import SettingsService
 from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
+from bot.core.services.workspace_decks import WorkspaceDeckService
 from bot.core.texts import study as study_texts
+
+if TYPE_CHECKING:  # commandspec imports the service
+    from bot.core.commandspec import Upload
 
 R = TypeVar("R")
 # The workspace_ref of callers outside any workspace: a Discord DM (bot/adapters/discord/replies.py).
@@ -64,6 +68,7 @@ class StudyService:
         self.reminders = ReminderService(store, self.clock)
         self.digests = DigestService(store, self.clock)
         self.outreach = OutreachClaims(store, self.clock)
+        self.own_decks = WorkspaceDeckService(store, self.clock)
         hooks = DailyHooks()
         self.daily = DailyDesk(
             DailyAdminService(store, self.clock, hooks),
@@ -90,6 +95,7 @@ class StudyService:
             self.reminders,
             self.digests,
             self.outreach,
+            self.own_decks,
             self.daily.admin,
             self.daily.posting,
         ):
@@ -108,9 +114,10 @@ class StudyService:
     async def who(self, caller: Caller) -> members.Who:
         return await members.who(self.store, caller)
 
-    async def resolve_deck(self, name: str | None) -> str | Message | None:
-        """A deck id from what the member typed (exact or unique prefix), or an error listing the decks."""
-        return await caught(resolve_deck(self.store, name))
+    async def resolve_deck(self, name: str | None, caller: Caller | None = None) -> str | Message | None:
+        """A deck id from what the member typed (exact or unique prefix), among the bundled decks and the
+        caller's workspace's own, or an error listing the decks."""
+        return await caught(resolve_deck(self.store, name, caller.workspace_id if caller else None))
 
     # -- studying -------------------------------------------------------------------------------
 
@@ -171,6 +178,10 @@ class StudyService:
                 return await self.daily.reveal(caller, post_id)
             case actions.GradeAsk(ask_id, grade):
                 return await self.grade(caller, ask_id, grade)
+            case actions.OnSuggestion(suggestion_id, verb):
+                return await caught(self.own_decks.on_suggestion(caller, suggestion_id, verb))
+            case actions.RemoveDeck(name):
+                return await caught(self.own_decks.remove_confirmed(caller, name))
             case None if action_id.startswith("grade:"):
                 return error("That grade is not one I know.", "Grades: Again, Hard, Good, Easy.")
             case None:
@@ -179,7 +190,7 @@ class StudyService:
     async def _study_card(self, caller: Caller, card_id: int) -> Message:
         """A digest's Study it: that card, asked to the clicker (again the open ask, if there is one)."""
         refuse(caller)
-        card = await self.store.card_by_id(card_id)
+        card = await self.store.card_by_id(card_id, caller.workspace_id)
         if card is None:
             raise refusal("That card is no longer in any deck.", "Use /quiz for your next card.")
         now = self.clock.now()
@@ -213,6 +224,10 @@ class StudyService:
         match actions.decode_form(form_id):
             case actions.AnswerForm(ask_id):
                 return await self.answer(caller, ask_id, values.get(ANSWER_FIELD, ""))
+            case actions.CardForm(deck):
+                return await caught(self.own_decks.submit_card(caller, deck, values))
+            case actions.SuggestionForm(suggestion_id):
+                return await caught(self.own_decks.submit_suggestion(caller, suggestion_id, values))
             case None:
                 return error("That form is not one I know.", "Use /quiz to start again.")
 
@@ -248,6 +263,51 @@ class StudyService:
     async def decks_reload(self, caller: Caller) -> Message:
         """Admins: read the deck files again (as SIGHUP does) and say what is served and what refused."""
         return await caught(self.library.reload_for(caller))
+
+    # -- a workspace's own decks (bot/core/services/workspace_decks.py) ---------------------------
+
+    async def deck_import(self, caller: Caller, upload: Upload | None) -> Message:
+        """Admins: import a deck file (Markdown, CSV/TSV, Quizlet, Anki) as this workspace's deck, or
+        update the deck of that name; every problem named, nothing half-written."""
+        return await caught(self.own_decks.import_file(caller, upload))
+
+    async def deck_export(self, caller: Caller, deck: str | None) -> Message:
+        """The deck as a Markdown deck file (the reply's one attachment)."""
+        return await caught(self.own_decks.export(caller, deck))
+
+    async def deck_add(self, caller: Caller, deck: str | None) -> Reply:
+        """The form for a new card of a workspace deck (an admin's new name starts a deck)."""
+        return await caught(self.own_decks.add_form(caller, deck))
+
+    async def card_from_message(self, caller: Caller, text: str) -> Reply:
+        """ "Make a study card" on a chat message: the card form with the message text as its answer (or
+        an error when the message cannot be one). Submitting goes through `submit`."""
+        return self.own_decks.card_from_message(caller, text)
+
+    async def deck_names(self, caller: Caller) -> list[str]:
+        """The names members type for the decks served to the caller's workspace (bundled and its own), for
+        autocompletion."""
+        return [d.name for d in await self.store.deck_infos(caller.workspace_id)]
+
+    async def deck_review(self, caller: Caller) -> Message:
+        """Admins: the next suggested card, with Approve, Edit and Reject."""
+        return await caught(self.own_decks.review(caller))
+
+    async def deck_remove(self, caller: Caller, deck: str | None) -> Message:
+        """Admins: ask to confirm retiring a workspace deck (bundled decks cannot be removed)."""
+        return await caught(self.own_decks.remove(caller, deck))
+
+    async def with_news(self, caller: Caller, reply: Reply) -> Reply:
+        """`reply`, followed by what admins decided on the caller's suggested cards since they were last
+        told (every command's reply carries it, on every platform)."""
+        if not isinstance(reply, Message):
+            return reply
+        news = await caught(self.own_decks.outcomes(caller))
+        if news is None or news.is_error:
+            return reply
+        heading = news.title
+        added = tuple(Section(s.text, heading, s.markdown) for s in news.sections)
+        return dataclasses.replace(reply, sections=reply.sections + added)
 
     def unknown_command(self, name: str, stale: bool = False) -> Message:
         """`stale`: a chat app still offers a command whose options have since changed."""

@@ -190,12 +190,17 @@ class SqlOutreach:
         async with self.db.engine.connect() as conn:
             return [member_row(row) for row in await conn.execute(query)]
 
-    async def card_by_id(self, card_id: int) -> StoredCard | None:
-        """An active card in an active deck (a digest's Study it button)."""
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        """An active card in an active deck the workspace may see (a digest's Study it button)."""
         query = (
             sa.select(*CARD_COLUMNS)
             .join(decks, decks.c.id == cards.c.deck_id)
-            .where(cards.c.id == card_id, cards.c.active.is_(True), decks.c.active.is_(True))
+            .where(
+                cards.c.id == card_id,
+                cards.c.active.is_(True),
+                decks.c.active.is_(True),
+                sa.or_(decks.c.workspace_id.is_(None), decks.c.workspace_id == workspace_id),
+            )
         )
         async with self.db.engine.connect() as conn:
             row = (await conn.execute(query)).first()

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.store.db import Db
-from bot.store.tables import asks, card_states, cards, decks
+from bot.store.tables import asks, card_states, cards, decks, members
 
 LEARNING_STATES = (1, 3)  # fsrs State.Learning, State.Relearning
 REVIEW_STATE = 2  # fsrs State.Review
@@ -26,7 +26,12 @@ class SqlPictureData:
 
     async def cards_by_state(self, member_id: int) -> tuple[int, int, int]:
         """(new, learning, review): new = active cards of active decks the member has no state for."""
-        served = sa.and_(cards.c.active.is_(True), decks.c.active.is_(True))
+        workspace = sa.select(members.c.workspace_id).where(members.c.id == member_id).scalar_subquery()
+        served = sa.and_(
+            cards.c.active.is_(True),
+            decks.c.active.is_(True),
+            sa.or_(decks.c.workspace_id.is_(None), decks.c.workspace_id == workspace),
+        )
         total = (
             sa.select(sa.func.count())
             .select_from(cards.join(decks, decks.c.id == cards.c.deck_id))

@@ -94,7 +94,14 @@ decks = sa.Table(
     sa.Column("source", sa.String(500), nullable=False, server_default=""),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # A workspace deck (NULL for a bundled one): its owner, the name members type, who added it and when.
+    # Its id is namespaced (bot/core/decks/workspace.py); `active` false is a retired deck.
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=True),
+    sa.Column("name", sa.String(60), nullable=True),
+    sa.Column("added_by", sa.String(100), nullable=True),
+    sa.Column("added_at", UTCDateTime(), nullable=True),
 )
+sa.Index("ix_decks_workspace", decks.c.workspace_id)
 
 cards = sa.Table(
     "cards",
@@ -347,6 +354,28 @@ slack_inbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
 )
 sa.Index("ix_slack_inbox_claimed_at", slack_inbox.c.claimed_at)
+
+# Cards members suggested for a workspace deck, waiting for an admin (or decided and not yet told).
+card_suggestions = sa.Table(
+    "card_suggestions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("suggester", sa.String(100), nullable=False),
+    sa.Column("deck_id", sa.String(100), nullable=True),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("followup_question", sa.Text, nullable=False, server_default=""),
+    sa.Column("followup_answer", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("decided_by", sa.String(100), nullable=True),
+    sa.Column("decided_at", UTCDateTime(), nullable=True),
+    sa.Column("told_at", UTCDateTime(), nullable=True),
+)
+sa.Index("ix_card_suggestions_status", card_suggestions.c.workspace_id, card_suggestions.c.status)
+sa.Index("ix_card_suggestions_member", card_suggestions.c.member_id, card_suggestions.c.told_at)
 
 # Reminders (target: a member) and weekly digests (target: a daily channel): one row per (kind, target,
 # local date) is the claim that makes each exactly-once, with the daily posts' lease and fence

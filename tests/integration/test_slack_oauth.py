@@ -91,7 +91,7 @@ async def install(slack: SlackHarness, code: str) -> tuple[int, str]:
         query = parse_qs(authorize.query)
         assert link.startswith(slack.mock.base + "/oauth/v2/authorize")  # beside SLACK_API_URL
         assert query["client_id"] == [CLIENT_ID]
-        assert query["scope"] == ["commands,chat:write,users:read,im:write"]
+        assert query["scope"] == ["commands,chat:write,users:read,files:read,files:write,im:write"]
         callback = f"{slack.url}/slack/oauth_redirect?code={code}&state={query['state'][0]}"
         async with browser.get(callback, headers={"Cookie": cookie}) as done:
             return done.status, await done.text()

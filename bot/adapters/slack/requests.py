@@ -106,6 +106,22 @@ def problem(body: object) -> str | None:
             and all(isinstance(f, dict) for v in values.values() for f in v.values())
         ):
             return "the view's state values are malformed"
+    if kind == "message_action":
+        user = body.get("user")
+        if not isinstance(user, dict) or not _str(user.get("id")):
+            return "the message_action has no user id"
+        team = body.get("team")
+        if not (isinstance(team, dict) and _str(team.get("id"))) and not _str(user.get("team_id")):
+            return "the message_action has no team id"
+        if not _str(body.get("callback_id")) or not all(
+            _opt(body, k, str) for k in ("response_url", "trigger_id")
+        ):
+            return "the message_action has no callback_id, or a response_url or trigger_id is not text"
+        channel, message = body.get("channel"), body.get("message")
+        if not (isinstance(channel, dict) and _opt(channel, "id", str)) or not isinstance(message, dict):
+            return "the message_action's channel or message is malformed"
+        if not _opt(message, "text", str) or not _opt(message, "files", list):
+            return "the message_action's message text or files are malformed"
     if kind == "event_callback":
         event = body.get("event")
         if not isinstance(event, dict) or not _str(event.get("type")):

@@ -287,3 +287,52 @@ class DeckProgress:
     followup_cards: int
     learned: int
     due: int
+    added_by: str | None = None  # a workspace deck's: who added it (None for a bundled deck)
+
+
+@dataclass(frozen=True)
+class DeckInfo:
+    """A deck a workspace may study: bundled (workspace_id None) or its own. `name` is what members type."""
+
+    id: str
+    name: str
+    title: str
+    workspace_id: str | None
+    added_by: str | None
+    added_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeckChange:
+    """What saving an imported deck changed, in questions (main cards): new, kept (same identity), retired,
+    and brought back."""
+
+    created: bool
+    added: int
+    kept: int
+    retired: int
+    restored: int
+
+
+class SuggestionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A card a member suggested for a workspace deck, and what an admin decided."""
+
+    id: int
+    workspace_id: str
+    member_id: int
+    suggester: str
+    deck_id: str | None
+    question: str
+    answer: str
+    followup_question: str
+    followup_answer: str
+    status: SuggestionStatus
+    created_at: datetime
+    decided_by: str | None = None

@@ -94,7 +94,7 @@ class DailyAdminService:
                 f"“{echo(weekdays or '')}” is not a list of weekdays; "
                 "use e.g. mon,wed,fri, mon-fri, weekdays or daily."
             )
-        deck_id = await resolve_deck(self.store, deck)
+        deck_id = await resolve_deck(self.store, deck, caller.workspace_id)
         await self.store.ensure_workspace(caller.workspace_id, caller.platform)
         now = self.clock.now()
         config = DailyConfig(caller.workspace_id, caller.platform, ref, f"{at:%H:%M}", tz, deck_id, mask)

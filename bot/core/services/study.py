@@ -47,7 +47,7 @@ class QuizService:
     async def quiz(self, caller: Caller, deck: str | None = None) -> Message:
         """The member's next card: the most overdue review first, otherwise a new card."""
         refuse(caller, deck_name=deck)
-        deck_id = await resolve_deck(self.store, deck)
+        deck_id = await resolve_deck(self.store, deck, caller.workspace_id)
         me = await who(self.store, caller, self.clock.now())
         now = self.clock.now()
         skipped_since = now - SKIP_COOLDOWN
