@@ -61,7 +61,7 @@ class SettingsService:
     async def stop_reminders(self, caller: Caller, member_id: int) -> Message:
         """The Stop reminders button of a reminder: only its member may press it."""
         member = await self.store.get_member(member_id)
-        if member is None or member.user_ref != caller.user_ref:
+        if member is None or (member.workspace_id, member.user_ref) != (caller.workspace_id, caller.user_ref):
             raise refusal("Those reminders are someone else's.")
         await self.store.set_reminders(member.id, None)
         return Message(
