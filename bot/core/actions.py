@@ -86,6 +86,39 @@ class DailyReveal:
         return f"daily:{self.post_id}"
 
 
+@dataclass(frozen=True)
+class StartReview:
+    """A reminder's Start review: the member's next card, wherever the reminder reached them (a DM)."""
+
+    member_id: int
+
+    @property
+    def id(self) -> str:
+        return f"review:{self.member_id}"
+
+
+@dataclass(frozen=True)
+class StopReminders:
+    """A reminder's Stop reminders: switches that member's reminders off."""
+
+    member_id: int
+
+    @property
+    def id(self) -> str:
+        return f"reminders-off:{self.member_id}"
+
+
+@dataclass(frozen=True)
+class StudyCard:
+    """A digest's Study it: ask the clicker that card."""
+
+    card_id: int
+
+    @property
+    def id(self) -> str:
+        return f"study:{self.card_id}"
+
+
 class AnswerForm(_OnAsk):
     """The form a written answer is typed into."""
 
@@ -141,7 +174,20 @@ class SuggestionForm:
         return f"suggform:{self.suggestion_id}"
 
 
-ButtonId = Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal | OnSuggestion | RemoveDeck
+ButtonId = (
+    Reveal
+    | Write
+    | Skip
+    | FollowUp
+    | GradeAsk
+    | Next
+    | DailyReveal
+    | OnSuggestion
+    | RemoveDeck
+    | StartReview
+    | StopReminders
+    | StudyCard
+)
 FormId = AnswerForm | CardForm | SuggestionForm
 
 _BY_ASK: dict[str, type[Reveal | Write | Skip | FollowUp]] = {
@@ -175,6 +221,12 @@ def decode_button(text: str) -> ButtonId | None:
         return None
     if verb == "daily":
         return DailyReveal(number)
+    if verb == "study":
+        return StudyCard(number)
+    if verb == "review":
+        return StartReview(number)
+    if verb == "reminders-off":
+        return StopReminders(number)
     kind = _BY_ASK.get(verb)
     return kind(number) if kind is not None else None
 

@@ -34,6 +34,7 @@ __all__ = [
 GROUPS = {
     "team": "Study as a squad",
     "daily": "The question of the day in a channel",
+    "settings": "Your time zone and reminders",
     "deck": "This workspace's own decks: import, export, add cards, review, remove",
 }
 
@@ -98,6 +99,40 @@ _ROWS: tuple[Command, ...] = (
         sub="list",
         in_server=True,
         bare=True,
+    ),
+    Command(
+        "settings",
+        "Your time zone and reminders",
+        lambda s, c, a: s.settings_show(c),
+        sub="show",
+        bare=True,
+    ),
+    Command(
+        "settings",
+        "Set your own time zone (days and reminders count in it)",
+        lambda s, c, a: s.settings_timezone(c, text(a, "timezone")),
+        sub="timezone",
+        args=(
+            Arg(
+                "timezone",
+                Kind.TIMEZONE,
+                "IANA timezone, e.g. Asia/Tokyo",
+                required=True,
+                max_length=64,
+                usage="AREA/CITY",
+            ),
+        ),
+        example="/settings timezone Asia/Tokyo",
+    ),
+    Command(
+        "settings",
+        "A reminder when cards are due or your streak is at stake, at a local time, or off",
+        lambda s, c, a: s.settings_reminders(c, text(a, "time")),
+        sub="reminders",
+        args=(
+            Arg("time", Kind.TEXT, "24-hour HH:MM, or off", required=True, max_length=10, usage="HH:MM|off"),
+        ),
+        example="/settings reminders 19:30",
     ),
     Command("decks", "The decks and your progress in each", lambda s, c, a: s.decks(c)),
     Command(
@@ -197,6 +232,26 @@ _ROWS: tuple[Command, ...] = (
         args=(Arg("channel", Kind.CHANNEL, "Which channel (default: every channel of this server)"),),
         in_server=True,
         bare=True,
+    ),
+    Command(
+        "daily",
+        "Turn the weekly digest (Mondays: last week's best, hardest cards, streaks) on or off",
+        lambda s, c, a: s.daily.digest(c, _here(c, a), text(a, "switch")),
+        sub="digest",
+        args=(
+            Arg(
+                "switch",
+                Kind.TEXT,
+                "on or off",
+                required=True,
+                choices=(Choice("On", "on"), Choice("Off", "off")),
+                max_length=3,
+            ),
+            CHANNEL,
+        ),
+        admin=True,
+        in_server=True,
+        example="/daily digest off",
     ),
     Command(
         "daily",

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
+from bot.core.model.digest import HardCard
 from bot.core.model.models import (
     AskRow,
     Board,
@@ -71,6 +72,79 @@ class MemberStore(Protocol):
         ...
 
     async def get_member(self, member_id: int) -> MemberRow | None: ...
+
+
+class SettingsStore(MemberStore, Protocol):
+    """A member's own settings: time zone and reminders (bot/store/members.py)."""
+
+    async def choose_timezone(
+        self, member_id: int, timezone: str, before: str | None, applies_from: datetime
+    ) -> None:
+        """The member's own zone, which a profile's no longer overrides; `before` counts until then."""
+        ...
+
+    async def set_reminders(self, member_id: int, at: str | None) -> None:
+        """Reminders at local "HH:MM" (None: off); clears a pause."""
+        ...
+
+    async def pause_reminders(self, member_id: int, reason: str) -> None: ...
+
+
+class OutreachStore(Protocol):
+    """Reminders and weekly digests: who gets one, and their exactly-once claims (bot/store/outreach.py)."""
+
+    async def reminder_members(self) -> list[tuple[MemberRow, str | None]]:
+        """Members whose reminders are on and not paused, each with their workspace's zone."""
+        ...
+
+    async def outreach_done(self, kind: str, items: Sequence[tuple[int, date]]) -> set[tuple[int, date]]:
+        """Which (target, local date) of that kind were already sent (or given up on)."""
+        ...
+
+    async def claim_outreach(
+        self,
+        kind: str,
+        items: Sequence[tuple[int, date]],
+        now: datetime,
+        claimed_by: str,
+        stale_before: datetime,
+    ) -> list[tuple[int, str] | None]:
+        """Claim each (target, local date) under its unique row, or take over an unsent claim made before
+        `stale_before`; per item (row id, token) for the caller that won it, else None."""
+        ...
+
+    async def renew_outreach_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]: ...
+
+    async def mark_outreach_sent(
+        self, sent: Sequence[tuple[int, str]], now: datetime, error: str | None = None
+    ) -> None:
+        """Record (row id, message ref) as done; with `error`, done unsent, never retried."""
+        ...
+
+    async def record_outreach_failure(self, row_id: int, reason: str) -> None: ...
+
+    async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        """Cards due now per member, leaving out members with none."""
+        ...
+
+    async def week_activity(
+        self, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[HardCard]]:
+        """How many members graded a card in [start, end); the `limit` cards with most Again and Hard grades
+        then (most first; cards with none left out)."""
+        ...
+
+    async def streak_leaders(self, workspace_id: str, limit: int) -> list[MemberRow]:
+        """Members by stored streak, longest first (the core decides which still stand)."""
+        ...
+
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        """The card, if active in an active deck the workspace may see (bundled or its own)."""
+        ...
+
+    async def set_daily_digest(self, channel_id: int, on: bool) -> None: ...
 
 
 class DeckStore(Protocol):
@@ -209,6 +283,18 @@ class BoardStore(Protocol):
         ...
 
 
+class PictureStore(Protocol):
+    """What the /stats picture reads (bot/store/picture_data.py)."""
+
+    async def graded_times(self, member_id: int, since: datetime) -> list[datetime]:
+        """When the member graded cards, since then (UTC)."""
+        ...
+
+    async def cards_by_state(self, member_id: int) -> tuple[int, int, int]:
+        """(new, learning, review) among the served cards: new are those never graded."""
+        ...
+
+
 class TeamStore(Protocol):
     """Team membership (bot/store/teams.py); team scores are written by grading, read by boards."""
 
@@ -305,7 +391,9 @@ class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
 
 
 class Store(
-    MemberStore,
+    SettingsStore,
+    OutreachStore,
+    PictureStore,
     DeckStore,
     WorkspaceDeckStore,
     AskStore,
@@ -322,7 +410,7 @@ class Store(
 class StudyStore(MemberStore, DeckStore, WorkspaceDeckStore, AskStore, Protocol): ...
 
 
-class ProgressStore(MemberStore, BoardStore, TeamStore, Protocol): ...
+class ProgressStore(MemberStore, BoardStore, TeamStore, PictureStore, Protocol): ...
 
 
 class TeamsStore(MemberStore, TeamStore, Protocol): ...
@@ -331,4 +419,6 @@ class TeamsStore(MemberStore, TeamStore, Protocol): ...
 class DecksStore(MemberStore, DeckStore, WorkspaceDeckStore, Protocol): ...
 
 
-class DailyAdminStore(DailyPostStore, MemberStore, DeckStore, WorkspaceDeckStore, Protocol): ...
+class DailyAdminStore(
+    DailyPostStore, MemberStore, DeckStore, WorkspaceDeckStore, OutreachStore, Protocol
+): ...

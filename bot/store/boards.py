@@ -61,6 +61,7 @@ def _board_statement() -> sa.CompoundSelect[Any]:
             rows.c.points,
             members.c.streak_current,
             members.c.last_study_day,
+            members.c.streak_freezes,
             extra.label("extra"),
         ).join_from(rows, members, members.c.id == rows.c.member_id)
 
@@ -74,6 +75,7 @@ def _board_statement() -> sa.CompoundSelect[Any]:
             sa.func.coalesce(team_scores.c.points, 0),
             sa.cast(sa.null(), sa.Integer),
             sa.cast(sa.null(), members.c.last_study_day.type),
+            sa.cast(sa.null(), sa.Integer),
             sa.func.coalesce(team_scores.c.active, 0),
         )
         .select_from(
@@ -149,6 +151,7 @@ class SqlBoards:
                 members.c.user_ref,
                 members.c.streak_current,
                 members.c.last_study_day,
+                members.c.streak_freezes,
             )
             .join(members, members.c.id == scores.c.member_id)
             .where(_board_filter(workspace_id, period, period_start), scores.c.points > 0)
@@ -159,7 +162,14 @@ class SqlBoards:
             rows = (await conn.execute(query)).all()
         return _ranked_top(
             [
-                (r.member_id, r.display_name or r.user_ref, r.points, r.streak_current, r.last_study_day)
+                (
+                    r.member_id,
+                    r.display_name or r.user_ref,
+                    r.points,
+                    r.streak_current,
+                    r.last_study_day,
+                    r.streak_freezes,
+                )
                 for r in rows
             ]
         )
@@ -178,7 +188,7 @@ class SqlBoards:
             rows = (await conn.execute(_BOARD, params)).all()
         top = sorted(
             (
-                (r.id, r.name or r.user_ref, r.points, r.streak_current, r.last_study_day)
+                (r.id, r.name or r.user_ref, r.points, r.streak_current, r.last_study_day, r.streak_freezes)
                 for r in rows
                 if r.kind == 0
             ),
@@ -187,7 +197,13 @@ class SqlBoards:
         mine = next(
             (
                 BoardRow(
-                    int(r.extra) + 1, r.id, r.name or r.user_ref, r.points, r.streak_current, r.last_study_day
+                    int(r.extra) + 1,
+                    r.id,
+                    r.name or r.user_ref,
+                    r.points,
+                    r.streak_current,
+                    r.last_study_day,
+                    r.streak_freezes,
                 )
                 for r in rows
                 if r.kind == 1
@@ -207,6 +223,7 @@ class SqlBoards:
                 members.c.user_ref,
                 members.c.streak_current,
                 members.c.last_study_day,
+                members.c.streak_freezes,
             )
             .join(members, members.c.id == scores.c.member_id)
             .where(_board_filter(workspace_id, period, period_start), scores.c.member_id == member_id)
@@ -233,6 +250,7 @@ class SqlBoards:
             points=row.points,
             streak_current=row.streak_current,
             last_study_day=row.last_study_day,
+            streak_freezes=row.streak_freezes,
         )
 
     async def team_standings(self, workspace_id: str, period: Period, period_start: date) -> list[TeamRow]:
@@ -262,12 +280,12 @@ class SqlBoards:
         return _ranked_teams([TeamRow(0, r.id, r.name, int(r.points), int(r.active)) for r in rows])
 
 
-def _ranked_top(rows: Sequence[tuple[int, str, int, int, date | None]]) -> list[BoardRow]:
+def _ranked_top(rows: Sequence[tuple[int, str, int, int, date | None, int]]) -> list[BoardRow]:
     """The top rows, best first, with competition ranks: equal points share a rank."""
     board: list[BoardRow] = []
-    for index, (member_id, name, points, streak, last_day) in enumerate(rows):
+    for index, (member_id, name, points, streak, last_day, freezes) in enumerate(rows):
         rank = board[-1].rank if board and board[-1].points == points else index + 1
-        board.append(BoardRow(rank, member_id, name, points, streak, last_day))
+        board.append(BoardRow(rank, member_id, name, points, streak, last_day, freezes))
     return board
 
 

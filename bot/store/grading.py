@@ -72,6 +72,15 @@ _READ_STREAK = (
     .with_for_update(key_share=True)
 )
 _WRITE_STREAK = sa.update(members).where(members.c.id == sa.bindparam("b_member_id")).values(**_STREAK_VALUES)
+# Streak freezes move only with the streak written just before, on the row that write locked.
+_WRITE_FREEZES = (
+    sa.update(members)
+    .where(members.c.id == sa.bindparam("b_member_id"))
+    .values(streak_freezes=sa.bindparam("b_freezes"), streak_saved=sa.bindparam("b_saved"))
+)
+_READ_FREEZES = sa.select(members.c.streak_freezes, members.c.streak_saved).where(
+    members.c.id == sa.bindparam("b_member_id")
+)
 
 
 class SqlGrading:
@@ -270,10 +279,22 @@ async def _extend_streak(conn: AsyncConnection, record: GradeRecord) -> tuple[St
     )
     team = written.first()
     if team is not None:
+        await _write_freezes(conn, record.member_id, seen, after)
         return after, team.team_id
     # Rare: another grade of the member's was written since this one read the streak. Its row is now
     # locked (PostgreSQL; SQLite writers hold the database lock), so the decision holds.
     row = (await conn.execute(_READ_STREAK, {"b_member_id": record.member_id})).one()
-    after = extend_streak(Streak(row.streak_current, row.streak_best, row.last_study_day), record.local_day)
+    held = (await conn.execute(_READ_FREEZES, {"b_member_id": record.member_id})).one()
+    now_seen = Streak(row.streak_current, row.streak_best, row.last_study_day, *held)
+    after = extend_streak(now_seen, record.local_day)
     await conn.execute(_WRITE_STREAK, {"b_member_id": record.member_id, **_streak_values(after)})
+    await _write_freezes(conn, record.member_id, now_seen, after)
     return after, row.team_id
+
+
+async def _write_freezes(conn: AsyncConnection, member_id: int, seen: Streak, after: Streak) -> None:
+    """Streak freezes earned or used by the grade (bot/core/model/streaks.py decides)."""
+    if (after.freezes, after.saved) != (seen.freezes, seen.saved):
+        await conn.execute(
+            _WRITE_FREEZES, {"b_member_id": member_id, "b_freezes": after.freezes, "b_saved": after.saved}
+        )

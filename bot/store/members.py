@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from bot.core.model.models import MemberRow
@@ -47,7 +49,7 @@ class SqlMembers:
             row is not None
             and row.m_id is not None
             and (not display_name or row.m_display_name == display_name)
-            and (not timezone or row.m_timezone == timezone)
+            and (not timezone or row.m_timezone == timezone or row.m_timezone_chosen)
         ):
             return (str(row.ws_timezone) if row.ws_timezone else None), member_row(row, "m_")
         workspace_tz = await self.ensure_workspace(workspace_id, platform)
@@ -79,7 +81,7 @@ class SqlMembers:
         if (
             row is not None
             and (not display_name or row.display_name == display_name)
-            and (not timezone or row.timezone == timezone)
+            and (not timezone or row.timezone == timezone or row.timezone_chosen)
         ):
             return member_row(row)
         async with self.db.writer.begin() as conn:
@@ -90,9 +92,12 @@ class SqlMembers:
                 timezone=timezone or None,
                 created_at=sa.func.now(),
             )
-            changed = {"display_name": display_name[:100]} if display_name else {}
+            changed: dict[str, object] = {"display_name": display_name[:100]} if display_name else {}
             if timezone:
-                changed["timezone"] = timezone[:64]
+                # A zone the member chose in /settings wins over their profile's.
+                changed["timezone"] = sa.case(
+                    (members.c.timezone_chosen.is_(True), members.c.timezone), else_=timezone[:64]
+                )
             if changed:
                 stmt = stmt.on_conflict_do_update(index_elements=["workspace_id", "user_ref"], set_=changed)
             else:
@@ -105,3 +110,33 @@ class SqlMembers:
         async with self.db.engine.connect() as conn:
             row = (await conn.execute(sa.select(members).where(members.c.id == member_id))).first()
         return member_row(row) if row is not None else None
+
+    async def choose_timezone(
+        self, member_id: int, timezone: str, before: str | None, applies_from: datetime
+    ) -> None:
+        async with self.db.writer.begin() as conn:
+            await conn.execute(
+                sa.update(members)
+                .where(members.c.id == member_id)
+                .values(
+                    timezone=timezone[:64],
+                    timezone_chosen=True,
+                    timezone_before=before[:64] if before else None,
+                    timezone_from=applies_from,
+                )
+            )
+
+    async def set_reminders(self, member_id: int, at: str | None) -> None:
+        """Reminders at "HH:MM" (None: off); either way a pause is over."""
+        async with self.db.writer.begin() as conn:
+            await conn.execute(
+                sa.update(members)
+                .where(members.c.id == member_id)
+                .values(reminder_time=at, reminders_paused=None)
+            )
+
+    async def pause_reminders(self, member_id: int, reason: str) -> None:
+        async with self.db.writer.begin() as conn:
+            await conn.execute(
+                sa.update(members).where(members.c.id == member_id).values(reminders_paused=reason[:500])
+            )

@@ -17,6 +17,8 @@ from bot.store.db import Db
 from bot.store.decks import SqlDecks
 from bot.store.grading import SqlGrading
 from bot.store.members import SqlMembers
+from bot.store.outreach import SqlOutreach
+from bot.store.picture_data import SqlPictureData
 from bot.store.teams import SqlTeams
 from bot.store.workspace_decks import SqlWorkspaceDecks
 
@@ -37,6 +39,8 @@ class SqlStore:
         self._teams = SqlTeams(db)
         self._daily = SqlDaily(db)
         self._daily_claims = SqlDailyClaims(db)
+        self._outreach = SqlOutreach(db)
+        self._pictures = SqlPictureData(db)
         self._workspace_decks = SqlWorkspaceDecks(db)
 
         # MemberStore
@@ -44,6 +48,25 @@ class SqlStore:
         self.ensure_member = self._members.ensure_member
         self.ensure_caller = self._members.ensure_caller
         self.get_member = self._members.get_member
+        # SettingsStore
+        self.choose_timezone = self._members.choose_timezone
+        self.set_reminders = self._members.set_reminders
+        self.pause_reminders = self._members.pause_reminders
+        # PictureStore
+        self.graded_times = self._pictures.graded_times
+        self.cards_by_state = self._pictures.cards_by_state
+        # OutreachStore
+        self.reminder_members = self._outreach.reminder_members
+        self.outreach_done = self._outreach.outreach_done
+        self.claim_outreach = self._outreach.claim_outreach
+        self.renew_outreach_claims = self._outreach.renew_outreach_claims
+        self.mark_outreach_sent = self._outreach.mark_outreach_sent
+        self.record_outreach_failure = self._outreach.record_outreach_failure
+        self.due_counts = self._outreach.due_counts
+        self.week_activity = self._outreach.week_activity
+        self.streak_leaders = self._outreach.streak_leaders
+        self.card_by_id = self._outreach.card_by_id
+        self.set_daily_digest = self._outreach.set_daily_digest
         # DeckStore
         self.deck_ids = self._decks.deck_ids
         self.pick_due_card = self._decks.pick_due_card

@@ -29,6 +29,7 @@ from bot.core.model.daily import (
     DailyConfig,
     DailyPost,
 )
+from bot.core.model.digest import HardCard
 from bot.core.model.models import (
     ALL_TIME_START,
     AskRow,
@@ -55,7 +56,7 @@ from bot.core.model.models import (
     TeamRow,
     TeamSize,
 )
-from bot.core.model.streaks import previous_day
+from bot.core.model.streaks import extend_streak
 
 NAME_MAX = 100  # members.display_name
 ZONE_MAX = 64  # members.timezone
@@ -150,6 +151,20 @@ def _atomic_calls(cls: type) -> type:
     return cls
 
 
+@dataclass
+class _Outreach:
+    kind: str
+    target_id: int
+    local_date: date
+    claimed_at: datetime
+    claimed_by: str
+    claim_token: str
+    sent_at: datetime | None = None
+    message_ref: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
 @_atomic_calls
 class MemoryStore:
     """Every public method of SqlStore (the Store port), over dicts."""
@@ -169,6 +184,7 @@ class MemoryStore:
         self.team_scores: dict[tuple[int, Period, date], _TeamScore] = {}
         self.daily_channels: dict[int, DailyChannel] = {}
         self.daily_posts: dict[int, DailyPost] = {}
+        self.outreach: dict[int, _Outreach] = {}
         # suggestion id → (the suggestion, when its member was told the outcome)
         self.suggestions: dict[int, tuple[Suggestion, datetime | None]] = {}
         self._ids: dict[str, int] = {}
@@ -217,10 +233,29 @@ class MemoryStore:
         else:
             if display_name:
                 row = dataclasses.replace(row, display_name=display_name[:NAME_MAX])
-            if timezone:
+            if timezone and not row.timezone_chosen:
                 row = dataclasses.replace(row, timezone=timezone[:ZONE_MAX])
         self.members[row.id] = row
         return row
+
+    async def choose_timezone(
+        self, member_id: int, timezone: str, before: str | None, applies_from: datetime
+    ) -> None:
+        self.members[member_id] = dataclasses.replace(
+            self.members[member_id],
+            timezone=timezone[:ZONE_MAX],
+            timezone_chosen=True,
+            timezone_before=before[:ZONE_MAX] if before else None,
+            timezone_from=applies_from,
+        )
+
+    async def set_reminders(self, member_id: int, at: str | None) -> None:
+        self.members[member_id] = dataclasses.replace(
+            self.members[member_id], reminder_time=at, reminders_paused=None
+        )
+
+    async def pause_reminders(self, member_id: int, reason: str) -> None:
+        self.members[member_id] = dataclasses.replace(self.members[member_id], reminders_paused=reason[:500])
 
     def _member_by_ref(self, workspace_id: str, user_ref: str) -> MemberRow | None:
         for row in self.members.values():
@@ -230,6 +265,131 @@ class MemoryStore:
 
     async def get_member(self, member_id: int) -> MemberRow | None:
         return self.members.get(member_id)
+
+    # -- reminders and digests ------------------------------------------------------------------
+
+    async def reminder_members(self) -> list[tuple[MemberRow, str | None]]:
+        return [
+            (m, self.workspaces[m.workspace_id].timezone or None)
+            for m in self.members.values()
+            if m.reminder_time is not None and m.reminders_paused is None
+        ]
+
+    async def outreach_done(self, kind: str, items: Sequence[tuple[int, date]]) -> set[tuple[int, date]]:
+        sent = {(o.target_id, o.local_date) for o in self.outreach.values() if o.kind == kind and o.sent_at}
+        return sent & set(items)
+
+    async def claim_outreach(
+        self,
+        kind: str,
+        items: Sequence[tuple[int, date]],
+        now: datetime,
+        claimed_by: str,
+        stale_before: datetime,
+    ) -> list[tuple[int, str] | None]:
+        results: list[tuple[int, str] | None] = []
+        for target, day in items:
+            found = next(
+                (
+                    (row_id, o)
+                    for row_id, o in self.outreach.items()
+                    if (o.kind, o.target_id, o.local_date) == (kind, target, day)
+                ),
+                None,
+            )
+            token = secrets.token_hex(8)
+            if found is None:
+                row_id = self._next_id("outreach")
+                self.outreach[row_id] = _Outreach(kind, target, day, now, claimed_by, token)
+                results.append((row_id, token))
+            elif found[1].sent_at is None and found[1].claimed_at < stale_before:
+                found[1].claimed_at, found[1].claimed_by, found[1].claim_token = now, claimed_by, token
+                results.append((found[0], token))
+            else:
+                results.append(None)
+        return results
+
+    async def renew_outreach_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]:
+        kept: set[int] = set()
+        for row_id, token in held:
+            row = self.outreach.get(row_id)
+            if row is not None and row.claim_token == token and row.sent_at is None:
+                row.claimed_at = now
+                row.attempts += 1 if attempt else 0
+                kept.add(row_id)
+        return kept
+
+    async def mark_outreach_sent(
+        self, sent: Sequence[tuple[int, str]], now: datetime, error: str | None = None
+    ) -> None:
+        for row_id, ref in sent:
+            row = self.outreach[row_id]
+            if row.sent_at is None:
+                row.sent_at, row.message_ref, row.last_error = now, ref[:200], error
+
+    async def record_outreach_failure(self, row_id: int, reason: str) -> None:
+        self.outreach[row_id].last_error = reason
+
+    async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        wanted = set(member_ids)
+        counts: dict[int, int] = {}
+        for (member_id, card_id), state in self.card_states.items():
+            if member_id in wanted and state.due <= now and self.cards[card_id].active:
+                counts[member_id] = counts.get(member_id, 0) + 1
+        return counts
+
+    async def graded_times(self, member_id: int, since: datetime) -> list[datetime]:
+        return [
+            a.graded_at
+            for a in self.asks.values()
+            if a.member_id == member_id
+            and a.grade is not None
+            and a.graded_at is not None
+            and a.graded_at >= since
+        ]
+
+    async def cards_by_state(self, member_id: int) -> tuple[int, int, int]:
+        workspace = self.members[member_id].workspace_id
+        served = {c for c in self.cards if self._servable(c, None, workspace)}
+        states = [s.state for (m, c), s in self.card_states.items() if m == member_id and c in served]
+        learning = sum(1 for s in states if s in (1, 3))
+        return len(served) - len(states), learning, sum(1 for s in states if s == 2)
+
+    async def week_activity(
+        self, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[HardCard]]:
+        graded = [
+            a
+            for a in self.asks.values()
+            if a.workspace_id == workspace_id
+            and a.grade is not None
+            and a.graded_at is not None
+            and start <= a.graded_at < end
+        ]
+        hard: dict[int, int] = {}
+        reviews: dict[int, int] = {}
+        for a in graded:
+            reviews[a.card_id] = reviews.get(a.card_id, 0) + 1
+            if a.grade in (Grade.AGAIN, Grade.HARD):
+                hard[a.card_id] = hard.get(a.card_id, 0) + 1
+        order = sorted(hard, key=lambda c: (-hard[c], -reviews[c], c))[:limit]
+        return len({a.member_id for a in graded}), [
+            HardCard(self.cards[c].card, hard[c], reviews[c]) for c in order
+        ]
+
+    async def streak_leaders(self, workspace_id: str, limit: int) -> list[MemberRow]:
+        found = [m for m in self.members.values() if m.workspace_id == workspace_id and m.streak_current > 0]
+        return sorted(found, key=lambda m: (-m.streak_current, m.id))[:limit]
+
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        if card_id not in self.cards or not self._servable(card_id, None, workspace_id):
+            return None
+        return self.cards[card_id].card
+
+    async def set_daily_digest(self, channel_id: int, on: bool) -> None:
+        self.daily_channels[channel_id] = dataclasses.replace(self.daily_channels[channel_id], digest=on)
 
     # -- decks ----------------------------------------------------------------------------------
 
@@ -618,20 +778,16 @@ class MemoryStore:
                 total.active += 1
 
     def _extend_streak(self, member_id: int, day: date) -> MemberRow:
-        """Same day or an earlier one: unchanged; the day after: +1; later: restart at 1."""
+        """The core's rule (bot/core/model/streaks.py), freezes and all, as the SQL store writes it."""
         member = self.members[member_id]
-        last = member.last_study_day
-        if last is not None and last >= day:
-            current = member.streak_current
-        elif last == previous_day(day):
-            current = member.streak_current + 1
-        else:
-            current = 1
+        after = extend_streak(member.streak, day)
         member = dataclasses.replace(
             member,
-            streak_current=current,
-            streak_best=max(current, member.streak_best),
-            last_study_day=last if last is not None and last > day else day,
+            streak_current=after.current,
+            streak_best=after.best,
+            last_study_day=after.last_day,
+            streak_freezes=after.freezes,
+            streak_saved=after.saved,
         )
         self.members[member_id] = member
         return member
@@ -671,6 +827,7 @@ class MemoryStore:
             points=points,
             streak_current=member.streak_current,
             last_study_day=member.last_study_day,
+            streak_freezes=member.streak_freezes,
         )
 
     async def leaderboard(

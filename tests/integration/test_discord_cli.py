@@ -21,7 +21,7 @@ from tests.fakes.discord.server import APP_ID, GUILD_ID, FakeDiscord
 
 pytest_plugins = ("tests.fakes.discord.fixtures",)  # the fake_discord fixture
 
-COMMANDS = ["quiz", "stats", "leaderboard", "team", "decks", "deck", "help", "daily"]
+COMMANDS = ["quiz", "stats", "leaderboard", "team", "settings", "decks", "deck", "help", "daily"]
 
 
 async def test_sync_to_one_server_for_development(fake_discord: FakeDiscord, tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ async def test_sync_to_one_server_for_development(fake_discord: FakeDiscord, tmp
     assert int(by_name["daily"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert by_name["quiz"]["default_member_permissions"] is None
     assert by_name["quiz"]["contexts"] == [0, 1]  # servers and the bot's DMs
-    assert {o["name"] for o in by_name["daily"]["options"]} == {"set", "off", "status", "now"}
+    assert {o["name"] for o in by_name["daily"]["options"]} == {"set", "off", "status", "digest", "now"}
 
 
 async def test_sync_globally(fake_discord: FakeDiscord, tmp_path: Path) -> None:

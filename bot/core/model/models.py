@@ -117,6 +117,9 @@ class Streak:
     current: int
     best: int
     last_day: date | None
+    # Streak freezes held (one earned per 7 days in a row, at most 2) and missed days they saved so far.
+    freezes: int = 0
+    saved: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,10 +133,22 @@ class MemberRow:
     streak_current: int
     streak_best: int
     last_study_day: date | None
+    # /settings: a zone the member chose (a platform profile's zone no longer overrides it), the zone that
+    # counted before and when the chosen one starts counting; reminders at "HH:MM" (None: off) and why they
+    # were paused; streak freezes held and the missed days they saved.
+    timezone_chosen: bool = False
+    timezone_before: str | None = None
+    timezone_from: datetime | None = None
+    reminder_time: str | None = None
+    reminders_paused: str | None = None
+    streak_freezes: int = 0
+    streak_saved: int = 0
 
     @property
     def streak(self) -> Streak:
-        return Streak(self.streak_current, self.streak_best, self.last_study_day)
+        return Streak(
+            self.streak_current, self.streak_best, self.last_study_day, self.streak_freezes, self.streak_saved
+        )
 
 
 @dataclass(frozen=True)
@@ -232,6 +247,7 @@ class BoardRow:
     points: int
     streak_current: int
     last_study_day: date | None
+    streak_freezes: int = 0  # so the board's streaks survive missed days as /stats does
 
 
 @dataclass(frozen=True)

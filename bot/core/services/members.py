@@ -5,8 +5,10 @@ Every service that acts for a member starts here; it is a function over the stor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.core.model.member_zone import member_tz
 from bot.core.model.models import Caller, MemberRow
 
 
@@ -30,8 +32,10 @@ class MemberStore(Protocol):
     ) -> tuple[str | None, MemberRow]: ...
 
 
-async def who(store: MemberStore, caller: Caller) -> Who:
+async def who(store: MemberStore, caller: Caller, now: datetime | None = None) -> Who:
+    """The caller as a member; their zone as it counts at `now` (left out: the zone they chose, if any)."""
     workspace_tz, member = await store.ensure_caller(
         caller.workspace_id, caller.platform, caller.user_ref, caller.display_name, caller.timezone
     )
-    return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
+    at = now if now is not None else datetime.max.replace(tzinfo=UTC)
+    return Who(member, member_tz(member, caller.timezone, workspace_tz, at), workspace_tz)

@@ -170,6 +170,7 @@ class FakeDiscord:
         self.requests: list[Recorded] = []
         self.messages: dict[int, dict[str, Any]] = {}
         self.threads: dict[int, dict[str, Any]] = {}
+        self.dm_channels: dict[int, int] = {}  # user id → their DM channel's id
         self.originals: dict[str, int] = {}  # interaction token → its response message id
         self.interactions: dict[str, dict[str, Any]] = {}  # token → payload dispatched
         self.failures: list[Failure] = []
@@ -345,6 +346,8 @@ class FakeDiscord:
         if (method, path) == ("GET", "/gateway/bot"):
             limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
             return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        if (method, path) == ("POST", "/users/@me/channels"):
+            return _json(self._open_dm(body))
         if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
             return self._callback(int(m[1]), m[2], body)
         if m := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)", path):
@@ -361,6 +364,20 @@ class FakeDiscord:
             if method == "PUT":
                 return _json(self._sync(m[2], body))
         return _json({"message": f"404: Not Found ({method} {path})", "code": 0}, 404)
+
+    def _open_dm(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create DM: POST /users/@me/channels {"recipient_id"} answers the DM channel object (type 1),
+        the same channel for the same user every time, as Discord does."""
+        user_id = int(body["recipient_id"])
+        channel_id = self.dm_channels.setdefault(user_id, snowflake())
+        recipient = User(user_id, f"user{user_id}").payload()
+        return {
+            "id": str(channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [recipient],
+        }
 
     def _application(self) -> dict[str, Any]:
         return {
