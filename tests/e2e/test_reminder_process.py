@@ -130,7 +130,7 @@ async def prepare(tmp_path: Path, who: Caller) -> AsyncIterator[Prepared]:
         assert (job.due, job.streak_at_stake) == (1, 1), "a card due, and yesterday's streak at stake"
         yield Prepared(service, clock, who)
     finally:
-        await service.store.close()  # type: ignore[attr-defined]
+        await service.store.close()
 
 
 def database_url(tmp_path: Path) -> str:
