@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.engine import writer
+from bot.store.sqlite_lane import SqliteLane
 
 
 def upsert(dialect_name: str, table: sa.Table) -> Any:
@@ -23,13 +24,35 @@ def upsert(dialect_name: str, table: sa.Table) -> Any:
 
 class Db:
     """One engine shared by the areas: reads on `engine`, write transactions on `writer` (on SQLite these
-    take the write lock at BEGIN). The facade owns it and disposes of the engine."""
+    take the write lock at BEGIN), and on SQLite the grade lane. The facade owns it and disposes of the
+    engine after `close`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.writer = writer(engine)
         self.dialect = engine.dialect.name
         self._queue = asyncio.Lock()
+        # SQLite files: the grade path's own connection (bot/store/sqlite_lane.py), opened on first use.
+        database = engine.url.database
+        self.lane = (
+            SqliteLane(database) if self.dialect == "sqlite" and database and database != ":memory:" else None
+        )
+
+    async def close(self) -> None:
+        if self.lane is not None:
+            await self.lane.close()
+
+    async def read_retried(self, query: sa.Select[Any], params: dict[str, Any]) -> Any:
+        """The first row of a read; run once more if the pooled connection was found dropped (no
+        pre-ping on checkout: a read is always safe to repeat)."""
+        for attempt in (1, 2):
+            try:
+                async with self.engine.connect() as conn:
+                    return (await conn.execute(query, params)).first()
+            except sa.exc.DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     def upsert(self, table: sa.Table) -> Any:
         return upsert(self.dialect, table)

@@ -27,7 +27,7 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        db = Db(engine)
+        self._db = db = Db(engine)
         self._members = SqlMembers(db)
         self._decks = SqlDecks(db)
         self._asks = SqlAsks(db)
@@ -85,6 +85,7 @@ class SqlStore:
         self.record_daily_failure = self._daily_claims.record_daily_failure
 
     async def close(self) -> None:
+        await self._db.close()
         await self.engine.dispose()
 
     async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> list[DeckProblem]:

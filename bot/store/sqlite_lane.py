@@ -1,0 +1,141 @@
+"""The SQLite grade lane: one aiosqlite connection whose worker thread runs a whole store call (a read, or
+a write transaction of several statements) per hand-off, and the WAL checkpointer that keeps checkpoints
+off the commit path.
+
+Every connection of the process sets `wal_autocheckpoint=0` (bot/store/engine.py), so no COMMIT pays for a
+checkpoint. The checkpointer copies the WAL back in the background on its own connection and thread
+(PASSIVE: it never blocks a reader or writer). A WAL only starts again from its beginning when a write
+finds it wholly copied back, which a checkpoint running beside a busy writer never sees; so when the WAL
+has grown past `restart_pages`, the last few frames are copied on the lane itself, between two grades,
+and the next grade starts the WAL again. When writes stop, the WAL file is truncated."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import aiosqlite
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+PRAGMAS = ("foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000", "wal_autocheckpoint=0")
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+    await conn.execute("PRAGMA journal_mode=WAL")
+    for pragma in PRAGMAS:
+        await conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+class SqliteLane:
+    """Runs functions of a sqlite3 connection in its aiosqlite worker thread: one hand-off per call, however
+    many statements the function sends. Calls run one at a time in the order they were made."""
+
+    def __init__(self, path: str, *, checkpoint_every: float = 0.05, restart_pages: int = 2000) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._opening = asyncio.Lock()
+        self._checkpointer: Checkpointer | None = None
+        self._checkpoint_every = checkpoint_every
+        self._restart_pages = restart_pages
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn or await self._open()
+        return await in_thread(conn, fn)
+
+    async def _open(self) -> aiosqlite.Connection:
+        async with self._opening:
+            if self._conn is None:
+                self._conn = await _connect(self.path)
+                self._checkpointer = Checkpointer(self, self._checkpoint_every, self._restart_pages)
+                await self._checkpointer.start()
+            return self._conn
+
+    async def close(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.stop()
+            self._checkpointer = None
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(sqlite3.Error):
+                await in_thread(conn, lambda c: _checkpoint(c, "TRUNCATE"))
+            await conn.close()
+
+
+async def in_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """`fn(the sqlite3 connection)` in the connection's worker thread: one hand-off. aiosqlite has no public
+    call for this; `_execute` is what its own methods (execute, commit, create_function...) queue with, and
+    tests/integration/test_grade_lane.py pins it."""
+    raw = conn._conn  # only touched inside the worker thread
+    result: T = await conn._execute(fn, raw)  # type: ignore[no-untyped-call]
+    return result
+
+
+def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
+    """(busy, frames in the WAL, frames copied back) as `PRAGMA wal_checkpoint` reports them."""
+    busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+    return int(busy), int(frames), int(copied)
+
+
+class Checkpointer:
+    """Copies the WAL back into the database every `every` seconds on its own connection (PASSIVE), has
+    the lane finish the copy when the WAL passes `restart_pages`, and truncates it once writes stop."""
+
+    def __init__(self, lane: SqliteLane, every: float, restart_pages: int) -> None:
+        self.lane = lane
+        self.every = every
+        self.restart_pages = restart_pages
+        self._conn: aiosqlite.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.restarts = 0  # how often the lane finished a copy so the WAL could start again
+
+    async def start(self) -> None:
+        self._conn = await _connect(self.lane.path)
+        await self._conn.execute("PRAGMA busy_timeout=0")  # a checkpoint never waits: it tries again later
+        self._task = asyncio.create_task(self._loop(), name="sqlite-checkpointer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def _loop(self) -> None:
+        assert self._conn is not None
+        conn = self._conn
+        last_frames, idle = -1, 0
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                _busy, frames, _copied = await in_thread(conn, lambda c: _checkpoint(c, "PASSIVE"))
+                if frames > self.restart_pages:
+                    await self.lane.run(_restart)
+                    self.restarts += 1
+                    last_frames, idle = -1, 0
+                    continue
+                idle = idle + 1 if frames == last_frames else 0
+                last_frames = frames
+                if frames > 0 and idle * self.every >= 1.0:
+                    await self.lane.run(lambda c: _checkpoint(c, "TRUNCATE"))
+                    last_frames, idle = -1, 0
+            except sqlite3.Error as exc:  # a locked or busy database: try again on the next tick
+                log.debug("checkpoint skipped: %s", exc)
+            except Exception:  # never let the checkpointer die silently
+                log.exception("WAL checkpoint failed")
+
+
+def _restart(conn: sqlite3.Connection) -> Any:
+    """On the lane, between two grades: copy back what the background pass missed, so that the next write
+    starts the WAL again from its beginning."""
+    return _checkpoint(conn, "PASSIVE")
