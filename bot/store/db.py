@@ -38,6 +38,10 @@ class Db:
             SqliteLane(database) if self.dialect == "sqlite" and database and database != ":memory:" else None
         )
 
+    async def open(self) -> None:
+        if self.lane is not None:
+            await self.lane.open()
+
     async def close(self) -> None:
         if self.lane is not None:
             await self.lane.close()

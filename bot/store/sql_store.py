@@ -84,6 +84,10 @@ class SqlStore:
         self.mark_daily_posted = self._daily_claims.mark_daily_posted
         self.record_daily_failure = self._daily_claims.record_daily_failure
 
+    async def open(self) -> None:
+        """Start what runs beside the store (on SQLite: the grade lane and its WAL checkpointer)."""
+        await self._db.open()
+
     async def close(self) -> None:
         await self._db.close()
         await self.engine.dispose()

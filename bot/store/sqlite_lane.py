@@ -23,6 +23,13 @@ import aiosqlite
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# How often the background checkpoint runs, and the WAL size (pages) past which the lane finishes a copy
+# so the WAL can start again: at ~8 pages a grade, about every 250 grades, a few MB of WAL at most.
+CHECKPOINT_EVERY = 0.05
+RESTART_PAGES = 2000
+# A busy lane wakes the checkpointer after this many calls, rather than let the WAL grow for a whole tick.
+WAKE_AFTER_CALLS = 100
+
 PRAGMAS = ("foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000", "wal_autocheckpoint=0")
 
 
@@ -38,30 +45,41 @@ class SqliteLane:
     """Runs functions of a sqlite3 connection in its aiosqlite worker thread: one hand-off per call, however
     many statements the function sends. Calls run one at a time in the order they were made."""
 
-    def __init__(self, path: str, *, checkpoint_every: float = 0.05, restart_pages: int = 2000) -> None:
+    def __init__(
+        self, path: str, *, checkpoint_every: float | None = None, restart_pages: int | None = None
+    ) -> None:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._opening = asyncio.Lock()
-        self._checkpointer: Checkpointer | None = None
-        self._checkpoint_every = checkpoint_every
-        self._restart_pages = restart_pages
+        self._calls = 0
+        self.checkpointer: Checkpointer | None = None
+        self._checkpoint_every = CHECKPOINT_EVERY if checkpoint_every is None else checkpoint_every
+        self._restart_pages = RESTART_PAGES if restart_pages is None else restart_pages
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._conn or await self._open()
+        conn = self._conn or await self.open()
+        self._calls += 1
+        if self._calls >= WAKE_AFTER_CALLS and self.checkpointer is not None:
+            self._calls = 0
+            self.checkpointer.wake.set()
         return await in_thread(conn, fn)
 
-    async def _open(self) -> aiosqlite.Connection:
+    async def open(self) -> aiosqlite.Connection:
+        """Connect and start the checkpointer (the store does at start; else the first call does)."""
         async with self._opening:
             if self._conn is None:
                 self._conn = await _connect(self.path)
-                self._checkpointer = Checkpointer(self, self._checkpoint_every, self._restart_pages)
-                await self._checkpointer.start()
+                # What was written before (migrations, another run) is copied back and the WAL emptied.
+                with contextlib.suppress(sqlite3.Error):
+                    await in_thread(self._conn, lambda c: _checkpoint(c, "TRUNCATE"))
+                self.checkpointer = Checkpointer(self, self._checkpoint_every, self._restart_pages)
+                await self.checkpointer.start()
             return self._conn
 
     async def close(self) -> None:
-        if self._checkpointer is not None:
-            await self._checkpointer.stop()
-            self._checkpointer = None
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
+            self.checkpointer = None
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(sqlite3.Error):
@@ -95,6 +113,7 @@ class Checkpointer:
         self._conn: aiosqlite.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self.restarts = 0  # how often the lane finished a copy so the WAL could start again
+        self.wake = asyncio.Event()
 
     async def start(self) -> None:
         self._conn = await _connect(self.lane.path)
@@ -116,7 +135,9 @@ class Checkpointer:
         conn = self._conn
         last_frames, idle = -1, 0
         while True:
-            await asyncio.sleep(self.every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.every)
+            self.wake.clear()
             try:
                 _busy, frames, _copied = await in_thread(conn, lambda c: _checkpoint(c, "PASSIVE"))
                 if frames > self.restart_pages:
