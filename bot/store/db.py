@@ -32,6 +32,11 @@ class Db:
         self.writer = writer(engine)
         self.dialect = engine.dialect.name
         self._queue = asyncio.Lock()
+        # Single-statement reads need no transaction: on PostgreSQL that saves the BEGIN and ROLLBACK
+        # round trips around them.
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect != "sqlite" else engine
+        )
         # SQLite files: the grade path's own connection (bot/store/sqlite_lane.py), opened on first use.
         database = engine.url.database
         self.lane = (
@@ -51,7 +56,7 @@ class Db:
         pre-ping on checkout: a read is always safe to repeat)."""
         for attempt in (1, 2):
             try:
-                async with self.engine.connect() as conn:
+                async with self._reader.connect() as conn:
                     return (await conn.execute(query, params)).first()
             except sa.exc.DBAPIError as exc:
                 if attempt == 2 or not exc.connection_invalidated:
