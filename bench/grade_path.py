@@ -621,14 +621,15 @@ async def run_sqlite(db: BenchDb, args: argparse.Namespace) -> None:
 
 
 async def run_postgres(db: BenchDb, args: argparse.Namespace) -> None:
-    name = f"studybot_bench_{uuid.uuid4().hex[:10]}"
+    name = args.pg_database or f"studybot_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(PG_SERVER)
-    await admin.execute(f'CREATE DATABASE "{name}"')
     dsn = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
     try:
-        started = time.perf_counter()
-        await copy_to_postgres(db.path, dsn)
-        print(f"\nPostgreSQL: copied the database into {name} in {time.perf_counter() - started:.1f} s")
+        if not args.pg_database:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            started = time.perf_counter()
+            await copy_to_postgres(db.path, dsn)
+            print(f"\nPostgreSQL: copied the database into {name} in {time.perf_counter() - started:.1f} s")
         url = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
         service = await build_service(url, [db.path.parent.parent / "content"], clock=BenchClock())
         engine = service.store.engine  # type: ignore[attr-defined]
@@ -657,7 +658,10 @@ async def run_postgres(db: BenchDb, args: argparse.Namespace) -> None:
             await bare.close()
             await service.store.close()  # type: ignore[attr-defined]
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.pg_keep:
+            print(f"kept PostgreSQL database {name} (--pg-database {name} reuses it; drop it when done)")
+        else:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
@@ -700,6 +704,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternate the two sides in this many blocks")
     parser.add_argument("--job-seed", type=int, default=1, help="which members and cards are graded")
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument("--pg-keep", action="store_true", help="keep the PostgreSQL copy after the run")
+    parser.add_argument(
+        "--pg-database", default="", help="reuse a kept PostgreSQL copy (its rows have grown)"
+    )
     parser.add_argument("--profile", type=int, default=0, help="grades to run under cProfile (0: skip)")
     parser.add_argument("--profile-top", type=int, default=30)
     args = parser.parse_args()

@@ -17,7 +17,8 @@ _Processor = Callable[[Any], Any] | None
 
 
 class CompiledStatement:
-    """One statement for one dialect with positional (qmark) parameters, run on a sqlite3 connection."""
+    """One statement for one dialect with positional parameters (SQLite's ?, asyncpg's $n): `run` on a
+    sqlite3 connection, or its `sql` and `params` through SQLAlchemy's exec_driver_sql."""
 
     def __init__(self, name: str, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -33,6 +34,7 @@ class CompiledStatement:
         )
         columns = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
         self._row = namedtuple("Row", [c.key for c in columns]) if columns else None
+        self.returns_rows = bool(columns)
         self._results: tuple[_Processor, ...] = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         )

@@ -293,16 +293,19 @@ class _Progress:
 
 
 async def run_on_connection(
-    conn: AsyncConnection, statements: Mapping[str, Executable], steps: Steps, progress: _Progress
+    conn: AsyncConnection, statements: Mapping[str, CompiledStatement], steps: Steps, progress: _Progress
 ) -> GradeOutcome | None:
-    """The transaction over SQLAlchemy, inside the caller's `begin()`."""
+    """The transaction over SQLAlchemy (PostgreSQL), inside the caller's `begin()`: each statement sent as
+    its precompiled text (multi-row INSERTs are not cacheable, so SQLAlchemy would compile them each time)."""
     try:
         step = next(steps)
         while True:
             name, values = step
-            result = await conn.execute(statements[name], dict(values))
+            statement = statements[name]
+            result = await conn.exec_driver_sql(statement.sql, statement.params(values))
             progress.ran = True
-            step = steps.send(Done(result.rowcount, list(result.all()) if result.returns_rows else []))
+            rows = [statement.row(raw) for raw in result.all()] if statement.returns_rows else []
+            step = steps.send(Done(result.rowcount, rows))
     except StopIteration as stop:
         outcome: GradeOutcome | None = stop.value
         return outcome
@@ -311,15 +314,12 @@ async def run_on_connection(
 class SqlGrading:
     def __init__(self, db: Db) -> None:
         self.db = db
-        self._statements = grade_statements(db)
-        self._compiled: dict[str, CompiledStatement] = {}
-        if db.lane is not None:
-            dialect = db.engine.dialect
-            self._compiled = {
-                n: CompiledStatement(n, s, dialect)
-                for n, s in self._statements.items()
-                if isinstance(s, sa.ClauseElement)
-            }
+        dialect = db.engine.dialect
+        self._compiled = {
+            n: CompiledStatement(n, s, dialect)
+            for n, s in grade_statements(db).items()
+            if isinstance(s, sa.ClauseElement)
+        }
 
     async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
         if self.db.lane is not None:
@@ -338,4 +338,4 @@ class SqlGrading:
 
     async def _record_on_connection(self, record: GradeRecord, progress: _Progress) -> GradeOutcome | None:
         async with self.db.writer.begin() as conn:
-            return await run_on_connection(conn, self._statements, grade_steps(record), progress)
+            return await run_on_connection(conn, self._compiled, grade_steps(record), progress)
