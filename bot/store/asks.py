@@ -58,10 +58,8 @@ _GRADE_CONTEXT = (
 class SqlAsks:
     def __init__(self, db: Db) -> None:
         self.db = db
-        # On SQLite the grade's read runs on the grade lane too: one hand-off, compiled once.
-        self._grade_context = (
-            CompiledStatement("grade_context", _GRADE_CONTEXT, db.engine.dialect) if db.lane else None
-        )
+        # Compiled once; on SQLite it runs on the grade lane (one hand-off), on PostgreSQL on asyncpg itself.
+        self._grade_context = CompiledStatement("grade_context", _GRADE_CONTEXT, db.engine.dialect)
 
     async def create_ask(
         self,
@@ -122,12 +120,12 @@ class SqlAsks:
     ) -> GradeContext | None:
         del now  # everything is read as stored; the core compares due dates itself
         params = {"ask_id": ask_id, "workspace_id": workspace_id, "user_ref": user_ref}
-        if self.db.lane is not None and self._grade_context is not None:
-            compiled = self._grade_context
+        compiled = self._grade_context
+        if self.db.lane is not None:
             rows = await self.db.lane.run(lambda conn: compiled.run(conn, params)[1])
             row = rows[0] if rows else None
         else:
-            row = await self.db.read_retried(_GRADE_CONTEXT, params)
+            row = await self.db.read_retried(compiled, params)
         if row is None:
             return None
         return GradeContext(

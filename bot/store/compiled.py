@@ -10,10 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, ReturnsRows
 
 _Processor = Callable[[Any], Any] | None
+
+
+def _result_processor(kind: Any, dialect: Dialect) -> _Processor:
+    try:
+        processor: _Processor = kind.dialect_impl(dialect).result_processor(dialect, None)
+    except (TypeError, InvalidRequestError):
+        # asyncpg's numeric types want the column's type oid to choose; its floats arrive as floats.
+        return None
+    return processor
 
 
 class CompiledStatement:
@@ -35,9 +45,7 @@ class CompiledStatement:
         columns = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
         self._row = namedtuple("Row", [c.key for c in columns]) if columns else None
         self.returns_rows = bool(columns)
-        self._results: tuple[_Processor, ...] = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-        )
+        self._results: tuple[_Processor, ...] = tuple(_result_processor(c.type, dialect) for c in columns)
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         out = []

@@ -19,14 +19,13 @@ from datetime import date
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 
 from bot.core.model.models import ALL_TIME_START, GradeOutcome, GradeRecord, Period, Streak
 from bot.core.model.streaks import extend_streak
 from bot.core.model.team_activity import becomes_active
 from bot.store.compiled import CompiledStatement
-from bot.store.db import Db
+from bot.store.db import ConnectionDropped, Db
 from bot.store.tables import asks, card_points, card_states, members, scores, team_member_scores, team_scores
 
 
@@ -292,23 +291,29 @@ class _Progress:
     ran = False
 
 
-async def run_on_connection(
-    conn: AsyncConnection, statements: Mapping[str, CompiledStatement], steps: Steps, progress: _Progress
+async def run_on_asyncpg(
+    driver: Any, statements: Mapping[str, CompiledStatement], steps: Steps, progress: _Progress
 ) -> GradeOutcome | None:
-    """The transaction over SQLAlchemy (PostgreSQL), inside the caller's `begin()`: each statement sent as
-    its precompiled text (multi-row INSERTs are not cacheable, so SQLAlchemy would compile them each time)."""
-    try:
-        step = next(steps)
-        while True:
-            name, values = step
-            statement = statements[name]
-            result = await conn.exec_driver_sql(statement.sql, statement.params(values))
-            progress.ran = True
-            rows = [statement.row(raw) for raw in result.all()] if statement.returns_rows else []
-            step = steps.send(Done(result.rowcount, rows))
-    except StopIteration as stop:
-        outcome: GradeOutcome | None = stop.value
-        return outcome
+    """The whole transaction on a pooled connection's asyncpg connection: each statement's precompiled
+    text (asyncpg prepares it once per connection), one round trip each, BEGIN and COMMIT."""
+    async with driver.transaction():
+        try:
+            step = next(steps)
+            while True:
+                name, values = step
+                statement = statements[name]
+                args = statement.params(values)
+                if statement.returns_rows:
+                    raw = await driver.fetch(statement.sql, *args)
+                    done = Done(len(raw), [statement.row(r) for r in raw])
+                else:
+                    status = await driver.execute(statement.sql, *args)  # e.g. "UPDATE 1"
+                    done = Done(int(status.rsplit(" ", 1)[-1]), [])
+                progress.ran = True
+                step = steps.send(done)
+        except StopIteration as stop:
+            outcome: GradeOutcome | None = stop.value
+            return outcome
 
 
 class SqlGrading:
@@ -328,14 +333,14 @@ class SqlGrading:
         progress = _Progress()
         try:
             return await self._record_on_connection(record, progress)
-        except sa.exc.DBAPIError as exc:
-            # A pooled connection the server dropped (restart, idle timeout) is found by the grade's first
-            # statement: nothing of the grade ran, so it runs once more on a new connection. After any
-            # statement ran, a COMMIT may have happened: never again.
-            if not exc.connection_invalidated or progress.ran:
+        except ConnectionDropped:
+            # A pooled connection the server dropped (restart, idle timeout) is found by the grade's BEGIN
+            # or first statement: nothing of the grade ran, so it runs once more on a new connection.
+            # After any statement ran, a COMMIT may have happened: never again.
+            if progress.ran:
                 raise
         return await self._record_on_connection(record, _Progress())
 
     async def _record_on_connection(self, record: GradeRecord, progress: _Progress) -> GradeOutcome | None:
-        async with self.db.writer.begin() as conn:
-            return await run_on_connection(conn, self._compiled, grade_steps(record), progress)
+        async with self.db.driver() as driver:
+            return await run_on_asyncpg(driver, self._compiled, grade_steps(record), progress)
