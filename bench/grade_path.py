@@ -66,6 +66,7 @@ from bot.core.model.models import ALL_TIME_START, CardState, Grade, Period, Stre
 from bot.core.model.streaks import extend_streak, local_day, period_start, zone
 from bot.core.model.team_activity import becomes_active
 from bot.core.service import StudyService
+from bot.store import sqlite_lane
 from bot.store.asks import _GRADE_CONTEXT
 from bot.store.db import Db
 from bot.store.grading import grade_statements
@@ -593,6 +594,8 @@ def report(label: str, runs: list[Run], ratio_goal: float, p99_goal: float) -> N
 
 
 async def run_sqlite(db: BenchDb, args: argparse.Namespace) -> None:
+    if args.checkpoint_every is not None:  # an experiment: how much of the tail the checkpointer adds
+        sqlite_lane.CHECKPOINT_EVERY = args.checkpoint_every
     service = await open_service(db, BenchClock())
     bare = BareGrader(str(db.path))
     rng = random.Random(args.job_seed)
@@ -613,6 +616,8 @@ async def run_sqlite(db: BenchDb, args: argparse.Namespace) -> None:
             for _ in range(args.runs)
         ]
         report("grade path, SQLite (aiosqlite grade lane vs bare sqlite3)", runs, SQLITE_RATIO, SQLITE_P99_MS)
+        if args.tail:
+            print(await tail(service, jobs(args.tail), SQLITE_P99_MS))
         if args.profile:
             print(await profile(service, jobs(args.profile), args.profile_top))
     finally:
@@ -665,6 +670,61 @@ async def run_postgres(db: BenchDb, args: argparse.Namespace) -> None:
         await admin.close()
 
 
+async def tail(service: StudyService, jobs: list[Job], slow_ms: float) -> str:
+    """Where the slow grades' time goes, hand-off by hand-off on the grade lane: waiting to start in the
+    worker thread (behind another call, or for the thread to be scheduled), running there, and waiting
+    for the event loop to resume the grade afterwards."""
+    calls: list[tuple[int, int, int, str]] = []
+    original = sqlite_lane.in_thread
+
+    async def timed(conn: Any, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        marks: dict[str, int] = {}
+
+        def run(c: sqlite3.Connection) -> Any:
+            marks["start"] = time.perf_counter_ns()
+            try:
+                return fn(c)
+            finally:
+                marks["end"] = time.perf_counter_ns()
+
+        queued = time.perf_counter_ns()
+        result = await original(conn, run)
+        resumed = time.perf_counter_ns()
+        kind = "checkpoint" if fn is sqlite_lane._restart else "grade"
+        calls.append((marks["start"] - queued, marks["end"] - marks["start"], resumed - marks["end"], kind))
+        return result
+
+    sqlite_lane.in_thread = timed  # type: ignore[assignment]
+    slow: list[tuple[int, list[tuple[int, int, int, str]]]] = []
+    try:
+        for job in jobs:
+            ask_id = await _new_ask(service, job, service.clock.now())
+            calls.clear()
+            started = time.perf_counter_ns()
+            await service.act(caller_for(job.member_id), f"grade:{ask_id}:good")
+            elapsed = time.perf_counter_ns() - started
+            if elapsed > slow_ms * 1e6:
+                slow.append((elapsed, list(calls)))
+    finally:
+        sqlite_lane.in_thread = original
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [f"\ntail: {len(slow)} of {len(jobs)} grades over {slow_ms} ms (load average {load})"]
+    behind_checkpoint = sum(1 for _, cs in slow if any(k == "checkpoint" for *_, k in cs))
+    ms = 1e6
+    late_start = sum(1 for _, cs in slow if any(a > ms and k == "grade" for a, _, _, k in cs))
+    long_run = sum(1 for _, cs in slow if any(b > ms and k == "grade" for _, b, _, k in cs))
+    late_resume = sum(1 for _, cs in slow if any(c > ms for _, _, c, _ in cs))
+    lines.append(f"  behind a lane checkpoint (WAL restart):          {behind_checkpoint}")
+    lines.append(f"  a grade call waited > 1 ms to start in the thread: {late_start}")
+    lines.append(f"  a grade call ran > 1 ms in the thread (SQLite/IO): {long_run}")
+    lines.append(f"  the loop resumed > 1 ms after the thread finished: {late_resume}")
+    lines.append("  slowest (ms; per lane call: wait to start / in thread / wait to resume):")
+    for elapsed, cs in sorted(slow, reverse=True)[:8]:
+        parts = "  ".join(f"{k} {a / ms:.2f}/{b / ms:.2f}/{c / ms:.2f}" for a, b, c, k in cs)
+        lines.append(f"    {elapsed / ms:6.2f}  {parts}")
+    return "\n".join(lines)
+
+
 async def profile(service: StudyService, jobs: list[Job], top: int) -> str:
     profiler = cProfile.Profile()
     for job in jobs:
@@ -704,10 +764,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternate the two sides in this many blocks")
     parser.add_argument("--job-seed", type=int, default=1, help="which members and cards are graded")
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument(
+        "--checkpoint-every", type=float, default=None, help="experiment: the SQLite checkpointer's tick (s)"
+    )
     parser.add_argument("--pg-keep", action="store_true", help="keep the PostgreSQL copy after the run")
     parser.add_argument(
         "--pg-database", default="", help="reuse a kept PostgreSQL copy (its rows have grown)"
     )
+    parser.add_argument("--tail", type=int, default=0, help="SQLite: grades to trace hand-offs of (0: skip)")
     parser.add_argument("--profile", type=int, default=0, help="grades to run under cProfile (0: skip)")
     parser.add_argument("--profile-top", type=int, default=30)
     args = parser.parse_args()
