@@ -690,7 +690,7 @@ async def tail(service: StudyService, jobs: list[Job], slow_ms: float) -> str:
         queued = time.perf_counter_ns()
         result = await original(conn, run)
         resumed = time.perf_counter_ns()
-        kind = "checkpoint" if fn is sqlite_lane._restart else "grade"
+        kind = "checkpoint" if fn in (sqlite_lane._restart, sqlite_lane._truncate) else "grade"
         calls.append((marks["start"] - queued, marks["end"] - marks["start"], resumed - marks["end"], kind))
         return result
 

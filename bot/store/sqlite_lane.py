@@ -149,12 +149,17 @@ class Checkpointer:
                 idle = idle + 1 if frames == last_frames else 0
                 last_frames = frames
                 if frames > 0 and idle * self.every >= 1.0:
-                    await self.lane.run(lambda c: _checkpoint(c, "TRUNCATE"))
+                    await self.lane.run(_truncate)
                     last_frames, idle = -1, 0
             except sqlite3.Error as exc:  # a locked or busy database: try again on the next tick
                 log.debug("checkpoint skipped: %s", exc)
             except Exception:  # never let the checkpointer die silently
                 log.exception("WAL checkpoint failed")
+
+
+def _truncate(conn: sqlite3.Connection) -> Any:
+    """On the lane, once writes have stopped for a second: copy back everything and empty the WAL file."""
+    return _checkpoint(conn, "TRUNCATE")
 
 
 def _restart(conn: sqlite3.Connection) -> Any:
