@@ -63,9 +63,13 @@ class Result:
         ordered = sorted(self.latencies_ns)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6
 
+    window: float = 0.0  # paced: the seconds in which grades fell due
+
     @property
     def rate(self) -> float:
-        return self.grades / self.seconds
+        # Paced, every grade that fell due in the window was answered (else the run reports it): the rate
+        # is the grades of the window over the window, not over the window plus the last answers' time.
+        return self.grades / (self.window or self.seconds)
 
 
 def make_asks(path: Path, members: list[int], per_member: int, card_ids: list[int]) -> dict[int, list[int]]:
@@ -178,7 +182,8 @@ async def one_run(db: BenchDb, args: argparse.Namespace, seed: int) -> Result:
     graded = graded_of(db.path, [a for m in members for a in asks[m]])
     lost = len(set(answered) - graded)
     doubled = (reviews_of(db.path, members) - before) - len(graded)
-    return Result(len(answered), elapsed, latencies, largest_wal, lost, doubled, ran_out, load)
+    window = args.seconds if interval else 0.0
+    return Result(len(answered), elapsed, latencies, largest_wal, lost, doubled, ran_out, load, window)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -197,7 +202,7 @@ async def run(args: argparse.Namespace) -> int:
         results.append(r)
         load = ", ".join(f"{x:.2f}" for x in r.load)
         print(
-            f"run {i + 1}: {r.grades:,} grades in {r.seconds:.1f} s = {r.rate:,.0f} grades/s;"
+            f"run {i + 1}: {r.grades:,} grades answered in {r.seconds:.1f} s, {r.rate:,.0f} grades/s;"
             f" grade p50 {r.pct_ms(0.5):.2f} ms, p99 {r.pct_ms(0.99):.2f} ms,"
             f" max {max(r.latencies_ns) / 1e6:.1f} ms;"
             f" WAL at most {r.wal_bytes / 2**20:.1f} MiB; lost {r.lost}, doubled {r.doubled}"
