@@ -1,13 +1,14 @@
 """The grade path's durability and bounds: on SQLite the WAL stays bounded while grades keep coming (the
 checkpointer keeps up with automatic checkpoints off); on PostgreSQL a grade that finds its pooled
-connection dropped runs again once, and is counted once."""
+connection dropped runs again once, and is counted once, but never after one of its statements ran."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bot.config import Settings
 from bot.core.model import grading as scheduling
 from bot.core.model.models import Grade, GradeRecord, Streak
 from bot.store import sqlite_lane
+from bot.store.db import ConnectionDropped
 from bot.store.tables import asks, cards, scores
 from tests.conftest import CONTENT, FakeClock
 from tests.db import POSTGRES_ENV, fresh_postgres_database
@@ -170,3 +172,65 @@ async def test_a_grade_on_a_dropped_connection_runs_once_more_and_counts_once(
             assert (graded, points) == (1, 10)
         finally:
             await core.close()
+
+
+class _DropsAfterFirstStatement:
+    """An asyncpg connection whose server goes away once the grade's first statement has run."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.statements = 0
+
+    def transaction(self) -> Any:
+        return self.real.transaction()
+
+    async def _next(self) -> None:
+        self.statements += 1
+        if self.statements == 2:
+            await self.real.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    async def fetch(self, *args: Any) -> Any:
+        await self._next()
+        return await self.real.fetch(*args)
+
+    async def execute(self, *args: Any) -> Any:
+        await self._next()
+        return await self.real.execute(*args)
+
+
+async def test_a_grade_whose_connection_drops_after_a_statement_ran_is_not_run_again(
+    pg_url: str, clock: FakeClock
+) -> None:
+    core = await open_core(Settings(database_url=pg_url, content_dirs=(CONTENT,)), clock=clock)
+    store = core.service.store
+    try:
+        await store.ensure_workspace("test:guild-1", "test")
+        alice = await store.ensure_member("test:guild-1", "alice", "alice")
+        async with store.engine.connect() as conn:  # type: ignore[attr-defined]
+            card_id = (await conn.execute(sa.select(sa.func.min(cards.c.id)))).scalar_one()
+        ask_id = await store.create_ask(alice.id, card_id, "quiz", clock.now())
+        db = store._db  # type: ignore[attr-defined]
+        real_driver = db.driver
+        opened = []
+
+        @contextlib.asynccontextmanager
+        async def dropping() -> AsyncIterator[Any]:
+            async with real_driver() as driver:
+                opened.append(1)
+                yield _DropsAfterFirstStatement(driver)
+
+        db.driver = dropping
+        with pytest.raises(ConnectionDropped):
+            await store.record_grade(_record(ask_id, alice.id, card_id, clock))
+        db.driver = real_driver
+        assert len(opened) == 1  # the claim had run: a COMMIT might have happened, so no second try
+        # It had not: the transaction died with the connection, and the ask can still be graded, once.
+        outcome = await store.record_grade(_record(ask_id, alice.id, card_id, clock))
+        assert outcome is not None and outcome.points == 10
+        async with store.engine.connect() as conn:  # type: ignore[attr-defined]
+            points = (
+                await conn.execute(sa.select(sa.func.sum(scores.c.points)).where(scores.c.period == "all"))
+            ).scalar_one()
+        assert points == 10
+    finally:
+        await core.close()
