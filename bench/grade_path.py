@@ -258,9 +258,12 @@ class BareGrader:
     def grade(self, workspace_id: str, user_ref: str, ask_id: int, grade: Grade, now: datetime) -> bool:
         c, sql = self.conn, self.sql
         read = sql["grade_context"]
-        ctx = c.execute(
+        # fetchall, as the lane does: a statement left unfinished keeps its read snapshot, and the WAL
+        # cannot start again while any connection reads an old one.
+        rows = c.execute(
             read.text, read.args({"workspace_id": workspace_id, "user_ref": user_ref, "ask_id": ask_id})
-        ).fetchone()
+        ).fetchall()
+        ctx = rows[0] if rows else None
         self.failure = bare_check(ctx, workspace_id)
         if self.failure is not None:
             return False

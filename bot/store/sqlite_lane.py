@@ -7,7 +7,8 @@ checkpoint. The checkpointer copies the WAL back in the background on its own co
 (PASSIVE: it never blocks a reader or writer). A WAL only starts again from its beginning when a write
 finds it wholly copied back, which a checkpoint running beside a busy writer never sees; so when the WAL
 has grown past `restart_pages`, the last few frames are copied on the lane itself, between two grades,
-and the next grade starts the WAL again. When writes stop, the WAL file is truncated."""
+with a RESTART checkpoint, and the next write starts the WAL again. When writes stop, the WAL file is
+truncated."""
 
 from __future__ import annotations
 
@@ -163,6 +164,8 @@ def _truncate(conn: sqlite3.Connection) -> Any:
 
 
 def _restart(conn: sqlite3.Connection) -> Any:
-    """On the lane, between two grades: copy back what the background pass missed, so that the next write
-    starts the WAL again from its beginning."""
-    return _checkpoint(conn, "PASSIVE")
+    """On the lane, between two grades: copy back what the background pass missed and make the next write
+    start the WAL again. RESTART holds the write lock while it copies (little: the background pass has
+    just run) and waits for readers of older snapshots, so it succeeds whatever the process's other
+    connections are doing; a PASSIVE copy here would miss whenever another connection was writing."""
+    return _checkpoint(conn, "RESTART")
