@@ -12,7 +12,11 @@ bulk (members, reviews, card states, scores, streaks, teams) is then loaded with
   not a replay of fsrs: replaying 1M reviews through fsrs would take longer than the whole build);
 - `scores` rows per member for every week and month with reviews, and all time, summing the asks' points;
 - `members.streak_current/streak_best/last_study_day` from the days the member studied;
-- `team_scores` per team and period: the sum of its members' scores rows and how many of them have points.
+- `team_scores` per team and period: the sum of its members' scores rows and how many of them have points;
+- `board_counts` (migration 0009) per board and score: how many members hold it.
+
+`--now` moves the benchmark's "now" (default Wednesday 2026-03-04 12:00 UTC): bench/leaderboard.py takes
+Sunday 2026-05-31, the last day of a week and of a month, where those boards are at their biggest.
 
 Benchmarks run on a throw-away copy of it (`working_copy`), so the grades they add do not accumulate.
 The file is cached in bench/ (gitignored: bench/*.db, bench/*.db-*) with a sidecar `<db>-params.json`;
@@ -53,7 +57,7 @@ REPO = BENCH_DIR.parent
 CONTENT = REPO / "content"
 
 # Bump when the generated data changes, so cached files are rebuilt.
-BUILDER_VERSION = 2  # 2: team_scores (migration 0004)
+BUILDER_VERSION = 3  # 2: team_scores (migration 0004); 3: board_counts (migration 0009), --now
 
 PLATFORM = "bench"
 WORKSPACE_REF = "ws"
@@ -76,7 +80,12 @@ class BuildParams:
     teams: int = 50
     team_share: float = 0.2
     seed: int = 7
+    now: str = NOW.isoformat()
     builder: int = BUILDER_VERSION
+
+    @property
+    def moment(self) -> datetime:
+        return datetime.fromisoformat(self.now)
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,8 @@ def caller_for(member_id: int) -> Caller:
 
 
 def default_path(params: BuildParams) -> Path:
-    return BENCH_DIR / f"bench_{params.members}m_{params.reviews}r.db"
+    at = "" if params.now == NOW.isoformat() else f"_{params.moment:%Y%m%d}"
+    return BENCH_DIR / f"bench_{params.members}m_{params.reviews}r{at}.db"
 
 
 def head_revision() -> str:
@@ -155,6 +165,11 @@ def add_db_arguments(parser: argparse.ArgumentParser) -> None:
         "--team-share", type=float, default=defaults.team_share, help="share of members in a team"
     )
     group.add_argument("--seed", type=int, default=defaults.seed)
+    group.add_argument(
+        "--now",
+        default=defaults.now,
+        help="the benchmark's now, ISO 8601 with offset (reviews lie before it)",
+    )
     group.add_argument("--db", type=Path, default=None, help="database file (default: bench/bench_<size>.db)")
     group.add_argument("--rebuild", action="store_true", help="rebuild even if a cached file matches")
 
@@ -166,6 +181,7 @@ def params_from(args: argparse.Namespace) -> BuildParams:
         teams=args.teams,
         team_share=args.team_share,
         seed=args.seed,
+        now=datetime.fromisoformat(args.now).isoformat(),
     )
 
 
@@ -218,7 +234,9 @@ async def build(path: Path, params: BuildParams) -> None:
     ):
         stale.unlink(missing_ok=True)
     # Schema through the migrations, cards through the service, the workspace through the store.
-    service = await open_service(BenchDb(path, params, "", built=True, build_seconds=None), BenchClock(NOW))
+    service = await open_service(
+        BenchDb(path, params, "", built=True, build_seconds=None), BenchClock(params.moment)
+    )
     try:
         await service.store.ensure_workspace(WORKSPACE_ID, PLATFORM)
     finally:
@@ -298,9 +316,10 @@ def _load(conn: sqlite3.Connection, params: BuildParams) -> None:
     if not order:
         raise RuntimeError("no cards loaded; is content/ there?")
 
-    base_day = (NOW - timedelta(days=DAYS + 2)).date()
+    now = params.moment
+    base_day = (now - timedelta(days=DAYS + 2)).date()
     base = datetime(base_day.year, base_day.month, base_day.day, tzinfo=UTC)
-    now_us = int((NOW - base).total_seconds()) * _US
+    now_us = int((now - base).total_seconds()) * _US
     span_max_us = DAYS * _DAY_US
     day_count = DAYS + 2 + 370  # up to a year of due dates after NOW
     day_str = _day_strings(base_day, day_count)
@@ -482,6 +501,15 @@ def _load(conn: sqlite3.Connection, params: BuildParams) -> None:
             for (team, period, start), (points, active) in sorted(team_totals.items())
         ],
     )
+    # The rank histogram, as every grade keeps it: members per board and positive score.
+    histogram = Counter(
+        (period, start, points) for _m, period, start, _w, points, _n in score_rows if points > 0
+    )
+    conn.executemany(
+        "INSERT INTO board_counts (workspace_id, period, period_start, points, members)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(WORKSPACE_ID, *key, n) for key, n in sorted(histogram.items())],
+    )
     for _name, sql in indexes:
         conn.execute(sql)
     conn.execute("COMMIT")
@@ -527,6 +555,14 @@ CHECKS = {
         ) a FULL OUTER JOIN (SELECT * FROM team_scores WHERE points != 0 OR active != 0) t
             ON t.team_id = a.team_id AND t.period = a.period AND t.period_start = a.period_start
         WHERE a.p IS NOT t.points OR a.n IS NOT t.active""",
+    "board_counts = members per board and positive score": """
+        SELECT count(*) FROM (
+            SELECT workspace_id, period, period_start, points, count(*) AS n FROM scores WHERE points > 0
+            GROUP BY workspace_id, period, period_start, points
+        ) a FULL OUTER JOIN (SELECT * FROM board_counts WHERE members != 0) b
+            ON b.workspace_id = a.workspace_id AND b.period = a.period AND b.period_start = a.period_start
+            AND b.points = a.points
+        WHERE a.n IS NOT b.members""",
     "at most 30 cards per member": """
         SELECT count(*) FROM (SELECT member_id FROM card_states GROUP BY member_id HAVING count(*) > 30)""",
 }
@@ -551,7 +587,7 @@ def main() -> None:
     size_mb = db.path.stat().st_size / 1e6
     print(f"{db.path} ({state}, {size_mb:.0f} MB, revision {db.revision})")
     conn = sqlite3.connect(db.path)
-    for table in ("members", "asks", "card_states", "scores", "teams", "team_scores"):
+    for table in ("members", "asks", "card_states", "scores", "teams", "team_scores", "board_counts"):
         (n,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
         print(f"  {table:<12} {n:>10,}")
     conn.close()

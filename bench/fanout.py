@@ -11,6 +11,14 @@ does not show twice; `--no-idempotency` turns that off to show what a platform w
 Phase 1 runs one DailyRunner (in a child process) over all channels and prints posts/s against R,
 duplicates and misses. Phase 2 starts again from an empty post table, kills the runner with SIGKILL at
 about half way, starts a fresh one on the same database and checks every channel got exactly one post.
+
+    .venv/bin/python bench/fanout.py reminders            # 20,000 members' reminders at R = 300/s, 3 runs
+
+The reminder fan-out: 20,000 members with a card due and a reminder at the same UTC minute (in six zones)
+get one direct message each through the OutreachRunner (in a child process), three times from an empty
+claims table. The clock starts when the runner's process is spawned, before its start-up (imports, engine,
+the due query), and stops at the last message accepted; the figure is not clamped to R, so it says how close
+to R the whole fan-out gets. Duplicates are counted per member with no idempotency key to hide them.
 """
 
 from __future__ import annotations
@@ -38,12 +46,20 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.bootstrap import build_service, daily_runner, open_engine  # noqa: E402
+from bot.bootstrap import build_service, daily_runner, open_engine, outreach_runner  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.messages import Message  # noqa: E402
 from bot.core.model.models import Caller  # noqa: E402
 from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError  # noqa: E402
-from bot.store.tables import daily_channels, daily_posts  # noqa: E402
+from bot.store.tables import (  # noqa: E402
+    card_states,
+    cards,
+    daily_channels,
+    daily_posts,
+    members,
+    outreach,
+    workspaces,
+)
 from tests.db import fresh_postgres_database  # noqa: E402
 
 PLATFORM = "bench"
@@ -163,6 +179,23 @@ class HttpPoster:
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise RetryablePostError(f"connection: {exc}") from exc
         return PostRef(data["id"], data.get("thread_id"))
+
+    async def dm(self, workspace_ref: str, user_ref: str, message: Message) -> PostRef:
+        """A direct message, as one request (no idempotency key: a re-send would show as a duplicate)."""
+        payload = {"content": message.plain_text()}
+        try:
+            async with self.session.post(f"{self.base}/channels/{user_ref}/messages", json=payload) as resp:
+                if resp.status == 429:
+                    raise RetryablePostError("rate limited", float(resp.headers.get("Retry-After", "1")))
+                if resp.status >= 500:
+                    raise RetryablePostError(f"HTTP {resp.status}")
+                if resp.status in (403, 404):
+                    raise PermanentPostError(f"HTTP {resp.status}: {await resp.text()}")
+                resp.raise_for_status()
+                data = await resp.json()
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise RetryablePostError(f"connection: {exc}") from exc
+        return PostRef(data["id"])
 
 
 class OffsetClock:
@@ -341,12 +374,124 @@ async def drive(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+# -- reminders ---------------------------------------------------------------------------------------
+
+
+async def reminder_worker(args: argparse.Namespace) -> None:
+    clock = OffsetClock(args.offset)
+    service = await build_service(args.db_url, [REPO / "content"], clock=clock)
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        runner = outreach_runner(
+            service,
+            {PLATFORM: HttpPoster(args.api, session)},  # type: ignore[dict-item]
+            concurrency=args.concurrency,
+            claim_timeout=timedelta(seconds=args.claim_timeout),
+            post_timeout=10,
+        )
+        started = time.monotonic()
+        sent = 0
+        while sent < args.members and time.monotonic() - started < args.patience:
+            sent += (await runner.sweep())["sent"]
+        print(json.dumps({"sent": sent, "seconds": round(time.monotonic() - started, 2)}), flush=True)
+    await service.store.close()  # type: ignore[attr-defined]
+
+
+async def configure_members(db_url: str, members_count: int, due: datetime) -> float:
+    """Members with one card due and a reminder at the same UTC minute in six zones, bulk-inserted."""
+    service = await build_service(db_url, [REPO / "content"], clock=FixedClock(due - timedelta(minutes=1)))
+    started = time.monotonic()
+    engine = service.store.engine  # type: ignore[attr-defined]
+    async with engine.begin() as conn:
+        card_id = (await conn.execute(sa.select(sa.func.min(cards.c.id)))).scalar_one()
+        await conn.execute(
+            sa.insert(workspaces),
+            [{"id": f"{PLATFORM}:{WORKSPACE}", "platform": PLATFORM, "created_at": due}],
+        )
+        rows = []
+        for n in range(members_count):
+            zone = ZONES[n % len(ZONES)]
+            rows.append(
+                {
+                    "workspace_id": f"{PLATFORM}:{WORKSPACE}",
+                    "user_ref": f"u{n:06d}",
+                    "display_name": f"member {n}",
+                    "timezone": zone,
+                    "timezone_chosen": True,
+                    "reminder_time": f"{due.astimezone(ZoneInfo(zone)):%H:%M}",
+                    "created_at": due,
+                }
+            )
+        await conn.execute(sa.insert(members), rows)
+        ids = list((await conn.execute(sa.select(members.c.id))).scalars())
+        await conn.execute(
+            sa.insert(card_states),
+            [
+                {"member_id": i, "card_id": card_id, "state": 2, "due": due - timedelta(days=1), "reps": 1}
+                for i in ids
+            ],
+        )
+    await service.store.close()  # type: ignore[attr-defined]
+    return time.monotonic() - started
+
+
+async def clear_outreach(db_url: str) -> None:
+    engine = open_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.delete(outreach))
+    await engine.dispose()
+
+
+async def drive_reminders(args: argparse.Namespace) -> int:
+    platform = Platform(rate=args.rate, burst=args.burst or max(1.0, args.rate / 10), idempotent=False)
+    web_runner, api = await serve(platform)
+    due = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
+    setup = await configure_members(args.db_url, args.members, due)
+    print(
+        f"{args.members} members in {len(ZONES)} time zones set up in {setup:.1f} s, "
+        f"reminders at {due:%H:%M} UTC"
+    )
+    print(f"platform: {args.rate:g} requests/s, burst {platform.burst:g}, 429 + Retry-After beyond")
+    ok = True
+    for run in range(1, args.runs + 1):
+        await clear_outreach(args.db_url)
+        platform.reset()
+        platform.tokens = 0.0  # no saved-up burst at the start: every message is paid for at R
+        offset = (due + timedelta(seconds=1) - datetime.now(UTC)).total_seconds()
+        command = [sys.executable, __file__, "reminder-worker", "--db-url", args.db_url, "--api", api]
+        command += ["--offset", repr(offset), "--members", str(args.members)]
+        command += ["--concurrency", str(args.concurrency), "--claim-timeout", str(args.claim_timeout)]
+        started = time.monotonic()  # before the runner's start-up: it is part of the fan-out's time
+        proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+        out = (await proc.communicate())[0].decode()
+        load = os.getloadavg()
+        stats = report(platform, args.members)
+        assert platform.last_accept is not None and platform.first_request is not None
+        whole = platform.last_accept - started
+        rate = stats["posted"] / whole
+        sending = stats["posted"] / (platform.last_accept - platform.first_request)
+        print(
+            f"run {run}: {stats['posted']} reminders in {whole:.2f} s from spawn = {rate:.1f}/s "
+            f"({rate / args.rate:.3f} × R; {sending:.1f}/s from the first request); 429s {platform.limited}; "
+            f"duplicates {stats['duplicates']}; misses {stats['misses']}; "
+            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; worker {out.strip()}"
+        )
+        ok &= rate >= 0.9 * args.rate and stats["duplicates"] == 0 and stats["misses"] == 0
+    await web_runner.cleanup()
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", nargs="?", default="drive", choices=["drive", "worker"])
+    parser.add_argument(
+        "mode", nargs="?", default="drive", choices=["drive", "worker", "reminders", "reminder-worker"]
+    )
     parser.add_argument("--channels", type=int, default=2000)
+    parser.add_argument("--members", type=int, default=20000, help="reminders: members due at once")
+    parser.add_argument("--runs", type=int, default=3, help="reminders: how many runs")
     parser.add_argument(
         "--rate", type=float, default=200.0, help="R: requests per second the platform allows"
     )
@@ -367,13 +512,19 @@ def main() -> int:
     if args.mode == "worker":
         asyncio.run(worker(args))
         return 0
+    if args.mode == "reminder-worker":
+        asyncio.run(reminder_worker(args))
+        return 0
+    run = drive_reminders if args.mode == "reminders" else drive
+    if args.mode == "reminders" and args.rate == 200.0:
+        args.rate = 300.0
     if args.postgres:
         with fresh_postgres_database(args.postgres, prefix="studybot_fanout") as url:
             args.db_url = url
-            return asyncio.run(drive(args))
+            return asyncio.run(run(args))
     with tempfile.TemporaryDirectory() as tmp:
         args.db_url = f"sqlite+aiosqlite:///{os.path.join(tmp, 'fanout.db')}"
-        return asyncio.run(drive(args))
+        return asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -77,8 +77,13 @@ SQLITE_RATIO, SQLITE_P99_MS = 2.0, 3.0
 PG_RATIO, PG_P99_MS = 1.5, 5.0
 PG_SERVER = os.environ.get("STUDYBOT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-# Column positions in a grade-read row (ask, card, workspace timezone, member, state, follow-up, its state).
-A, C, W, M, S, F, FS = 0, 14, 23, 24, 34, 44, 53
+# Column positions in a grade-read row, by label (a_ ask, c_ card, w_ workspace, m_ member, s_ state,
+# f_ follow-up, fs_ its state).
+POS = {c.key: i for i, c in enumerate(_GRADE_CONTEXT.selected_columns)}
+
+
+def col(row: Sequence[Any], name: str) -> Any:
+    return row[POS[name]]
 
 
 @dataclass(frozen=True)
@@ -138,48 +143,50 @@ PG_FORMATS = Formats(
     read_day=lambda v: v,
 )
 
-Write = Generator[tuple[str, dict[str, Any]], tuple[int, list[Any]], bool]
+Write = Generator[tuple[str, Any], tuple[int, list[Any]], bool]
 
 
-def _state(row: Sequence[Any], at: int, f: Formats) -> CardState | None:
-    if row[at] is None:
+def _state(row: Sequence[Any], prefix: str, f: Formats) -> CardState | None:
+    if col(row, f"{prefix}member_id") is None:
         return None
-    due = f.read_stamp(row[at + 6])
+    due = f.read_stamp(col(row, f"{prefix}due"))
     assert due is not None
     return CardState(
-        row[at + 2],
-        row[at + 3],
-        row[at + 4],
-        row[at + 5],
+        col(row, f"{prefix}state"),
+        col(row, f"{prefix}step"),
+        col(row, f"{prefix}stability"),
+        col(row, f"{prefix}difficulty"),
         due,
-        f.read_stamp(row[at + 7]),
-        row[at + 8],
-        row[at + 9],
+        f.read_stamp(col(row, f"{prefix}last_review")),
+        col(row, f"{prefix}reps"),
+        col(row, f"{prefix}lapses"),
     )
 
 
 def bare_check(ctx: Sequence[Any] | None, workspace_id: str) -> str | None:
-    if ctx is None or ctx[A + 2] != workspace_id:
+    if ctx is None or col(ctx, "a_workspace_id") != workspace_id:
         return "no such ask in this workspace"
-    if ctx[M] is None:
+    if col(ctx, "m_id") is None:
         return "not a member yet (the service would take the long way)"
-    if ctx[M] != ctx[A + 1] or ctx[A + 11] is not None:
+    if col(ctx, "m_id") != col(ctx, "a_member_id") or col(ctx, "a_grade") is not None:
         return "someone else's ask, or already graded"
     return None
 
 
 def bare_write(ctx: Sequence[Any], workspace_id: str, grade: Grade, now: datetime, f: Formats) -> Write:
     """The grade's write transaction as a plain program would send it: (statement name, values) in turn."""
-    ask_id, member_id, card_id = ctx[A], ctx[M], ctx[C]
+    ask_id, member_id, card_id = col(ctx, "a_id"), col(ctx, "m_id"), col(ctx, "c_id")
     # Decode what the service decodes: both cards' key terms and both card states.
-    json.loads(ctx[C + 7]) if isinstance(ctx[C + 7], str) else ctx[C + 7]
-    if ctx[F] is not None and isinstance(ctx[F + 7], str):
-        json.loads(ctx[F + 7])
-    _state(ctx, FS, f)
-    new = grading.review(_state(ctx, S, f), card_id, grade, now)
-    member_tz = ctx[M + 4] or ctx[W]
-    board_today = local_day(now, zone(ctx[W]))
-    points = points_for(grade, wrote_answer=bool(ctx[A + 8]))
+    if isinstance(col(ctx, "c_key_terms"), str):
+        json.loads(col(ctx, "c_key_terms"))
+    if col(ctx, "f_id") is not None and isinstance(col(ctx, "f_key_terms"), str):
+        json.loads(col(ctx, "f_key_terms"))
+    _state(ctx, "fs_", f)
+    new = grading.review(_state(ctx, "s_", f), card_id, grade, now)
+    workspace_tz = col(ctx, "w_timezone")
+    member_tz = col(ctx, "m_timezone") or workspace_tz
+    board_today = local_day(now, zone(workspace_tz))
+    points = points_for(grade, wrote_answer=bool(col(ctx, "a_typed_answer")))
     day = local_day(now, zone(member_tz))
     periods = (
         ("week", f.day(period_start(Period.WEEK, board_today))),
@@ -215,8 +222,33 @@ def bare_write(ctx: Sequence[Any], workspace_id: str, grade: Grade, now: datetim
     for i, (period, start) in enumerate(periods):
         row = {"member_id": member_id, "period": period, "period_start": start, "workspace_id": workspace_id}
         scores.update({f"r{i}_{k}": v for k, v in {**row, "points": points, "reviews": 1}.items()})
-    yield "add_scores", scores
-    seen = Streak(ctx[M + 6], ctx[M + 7], f.read_day(ctx[M + 8]))
+    _, totals = yield "add_scores", scores
+    if points > 0:
+        moves: dict[tuple[Any, Any, int], int] = {}
+        for period, start, total in totals:
+            if total - points > 0:
+                moves[(period, start, total - points)] = -1
+            moves[(period, start, total)] = 1
+        yield (
+            "move_on_boards",
+            [
+                {
+                    "bc_workspace_id": workspace_id,
+                    "bc_period": period,
+                    "bc_period_start": start,
+                    "bc_points": total,
+                    "bc_members": delta,
+                }
+                for (period, start, total), delta in sorted(moves.items())
+            ],
+        )
+    seen = Streak(
+        col(ctx, "m_streak_current"),
+        col(ctx, "m_streak_best"),
+        f.read_day(col(ctx, "m_last_study_day")),
+        col(ctx, "m_streak_freezes"),
+        col(ctx, "m_streak_saved"),
+    )
     after = extend_streak(seen, day)
     streak = {"b_current": after.current, "b_best": after.best, "b_last": f.day(after.last_day)}
     seen_values = {"b_seen_current": seen.current, "b_seen_best": seen.best}
@@ -225,6 +257,8 @@ def bare_write(ctx: Sequence[Any], workspace_id: str, grade: Grade, now: datetim
     team_id = written[0][0] if written else None
     if not written:
         raise RuntimeError("a bench member's streak changed under the grade (no concurrent grades here)")
+    if (after.freezes, after.saved) != (seen.freezes, seen.saved):
+        yield "write_freezes", {"b_member_id": member_id, "b_freezes": after.freezes, "b_saved": after.saved}
     if team_id is not None and points > 0:
         mine: dict[str, Any] = {}
         for i, (period, start) in enumerate(periods):
@@ -273,6 +307,10 @@ class BareGrader:
             step = next(steps)
             while True:
                 name, values = step
+                if isinstance(values, list):
+                    c.executemany(sql[name].text, [sql[name].args(v) for v in values])
+                    step = steps.send((len(values), []))
+                    continue
                 cursor = c.execute(sql[name].text, sql[name].args(values))
                 rows = cursor.fetchall()
                 step = steps.send((cursor.rowcount, rows))
@@ -321,6 +359,10 @@ class BarePgGrader:
                 step = next(steps)
                 while True:
                     name, values = step
+                    if isinstance(values, list):
+                        await self.prepared[name].executemany([self.sql[name].args(v) for v in values])
+                        step = steps.send((len(values), []))
+                        continue
                     statement = self.prepared[name]
                     rows = await statement.fetch(*self.sql[name].args(values))
                     rowcount = int((statement.get_statusmsg() or "0").split()[-1])
@@ -436,6 +478,7 @@ DUMPS = {
         " WHERE id IN (SELECT member_id FROM asks WHERE id > ?)) ORDER BY team_id, period, period_start"
     ),
     "card_points": "SELECT * FROM card_points WHERE ask_id > ? ORDER BY ask_id",
+    "board_counts": "SELECT * FROM board_counts WHERE ? IS NOT NULL ORDER BY 1, 2, 3, 4",
 }
 
 

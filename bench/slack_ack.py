@@ -90,7 +90,9 @@ async def listening(port: int, process: asyncio.subprocess.Process) -> None:
     raise SystemExit("the server did not start listening")
 
 
-async def start_bot(db_url: str, mock: MockSlack, port: int, data: Path) -> asyncio.subprocess.Process:
+async def start_bot(
+    db_url: str, mock: MockSlack, port: int, data: Path, profile: str = ""
+) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "STUDYBOT_"))}
     env.update(
         SLACK_SIGNING_SECRET=SECRET,
@@ -102,9 +104,19 @@ async def start_bot(db_url: str, mock: MockSlack, port: int, data: Path) -> asyn
         STUDYBOT_LOG_LEVEL="WARNING",
         DATABASE_URL=db_url,
     )
-    process = await asyncio.create_subprocess_exec(str(STUDYBOT), "run", cwd=data, env=env)
+    command = [str(STUDYBOT), "run"]
+    if profile:  # cProfile of the whole bot process, written when it stops
+        command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "bot.cli", "run"]
+    process = await asyncio.create_subprocess_exec(*command, cwd=data, env=env)
     await listening(port, process)
     return process
+
+
+def cpu_ms(pid: int) -> float:
+    """User + system CPU the process has used so far (ms): less sensitive to a loaded machine than
+    latency, so a change's effect shows even when other work shares the cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def http_request(port: int, body: bytes, headers: dict[str, str]) -> bytes:
@@ -177,13 +189,16 @@ async def baseline(requests: list[bytes], over: float) -> dict[str, float]:
     server = await asyncio.create_subprocess_exec(sys.executable, "-c", BARE_SERVER, str(port))
     try:
         await listening(port, server)
+        before = cpu_ms(server.pid)
         latencies, _, _ = await fire(port, requests, over)
+        cpu = cpu_ms(server.pid) - before
     finally:
         server.send_signal(signal.SIGTERM)
         await server.wait()
     return {
         "bare_aiohttp_p50_ms": round(statistics.median(latencies), 1),
         "bare_aiohttp_p99_ms": round(pct(latencies, 0.99), 1),
+        "bare_aiohttp_cpu_us_per_click": round(cpu * 1000 / len(requests)),
     }
 
 
@@ -196,7 +211,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     mock = MockSlack()
     await mock.start()
     port = free_port()
-    bot = await start_bot(db_url, mock, port, workdir)
+    bot = await start_bot(db_url, mock, port, workdir, args.profile)
     try:
         # Everything signed up front, so the timed part is only the requests.
         clicks: list[tuple[bytes, str]] = []
@@ -219,7 +234,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 assert response.status == 200
 
         started = time.perf_counter()
+        cpu_before = cpu_ms(bot.pid)
         latencies, statuses, acked = await fire(port, [request for request, _ in clicks], args.over)
+        burst_cpu = cpu_ms(bot.pid) - cpu_before
         await asyncio.gather(*(mock.reply(url, within=120) for _, url in clicks))
         replied = time.perf_counter() - started - 0.2
     finally:
@@ -239,6 +256,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "ack_p99_ms": round(pct(latencies, 0.99), 1),
         "ack_max_ms": round(max(latencies), 1),
         "all_acked_s": round(acked, 3),
+        "load_average": round(os.getloadavg()[0], 2),
+        "bot_cpu_us_per_click_until_acked": round(burst_cpu * 1000 / len(clicks)),
         "all_replied_s": round(replied, 3),
         "grades_expected": people,
         "grades_recorded": graded,
@@ -262,6 +281,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--baseline", action="store_true", help="also measure a bare aiohttp server")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite in a temp dir)")
+    parser.add_argument("--profile", default="", metavar="FILE", help="run the bot under cProfile into FILE")
     result = asyncio.run(main(parser.parse_args()))
     print(json.dumps(result, indent=2))
     sys.exit(

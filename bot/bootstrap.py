@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings
+from bot.core.model.stats_picture import StatsPicture
 from bot.core.ports import Clock, Store
 from bot.core.service import StudyService
 from bot.core.services.study import ANSWER_LIMIT
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.adapters.console import ConsoleBot
     from bot.adapters.slack.app import SlackAdapter
     from bot.ops.health import HealthServer
+    from bot.schedule.outreach import OutreachRunner
     from bot.schedule.runner import DailyRunner
 
 
@@ -71,7 +73,20 @@ async def migrate(url: str) -> None:
 
 def make_service(store: Store, settings: Settings, clock: Clock | None = None) -> StudyService:
     """The services over a store: the one place they are constructed."""
-    return StudyService(store, clock, answer_limit=settings.answer_limit, content=settings.content_dirs)
+    return StudyService(
+        store,
+        clock,
+        answer_limit=settings.answer_limit,
+        content=settings.content_dirs,
+        render_picture=render_stats_picture,
+    )
+
+
+def render_stats_picture(picture: StatsPicture) -> bytes:
+    """The /stats picture as PNG; Pillow is imported on the first /stats, not at start-up."""
+    from bot.pictures.stats import render_stats_png
+
+    return render_stats_png(picture)
 
 
 @dataclass
@@ -138,6 +153,14 @@ def daily_runner(
     return DailyRunner(service, dict(posters), settings, **options)
 
 
+def outreach_runner(service: StudyService, posters: Mapping[str, Poster], **options: Any) -> OutreachRunner:
+    """Due-card reminders through the posters' direct messages (every chat poster implements `dm`) and
+    the weekly digests through their posts."""
+    from bot.schedule.outreach import OutreachRunner
+
+    return OutreachRunner(service, posters, **options)
+
+
 def slack_adapter(
     settings: Settings, service: StudyService, engine: AsyncEngine, *, host: str = "0.0.0.0"
 ) -> SlackAdapter:
@@ -182,6 +205,7 @@ def assemble(settings: Settings, core: Core, metrics: Metrics) -> Process:
     posters = {p.platform: MeteredPoster(p, metrics) for _c, p in chats if p is not None}
     components: list[Component] = [c for c, _p in chats]
     components.append(daily_runner(core.service, posters, settings))
+    components.append(outreach_runner(core.service, posters))
     health: HealthServer | None = None
     if settings.health_port is not None:
         from bot.ops.health import HealthServer, database_check
@@ -211,14 +235,34 @@ def on_database_file(settings: Settings, db: Path | None) -> Settings:
     return dataclasses.replace(settings, database_url=sqlite_url(db))
 
 
+class Runners:
+    """Several runners started and stopped as one (the terminal's daily and outreach runners)."""
+
+    def __init__(self, *runners: DailyRunner | OutreachRunner) -> None:
+        self.runners = runners
+
+    async def start(self) -> None:
+        for runner in self.runners:
+            await runner.start()
+
+    async def stop(self) -> None:
+        for runner in reversed(self.runners):
+            await runner.stop()
+
+
 def console(
     core: Core, settings: Settings, user: str, out: TextIO = sys.stdout
-) -> tuple[ConsoleBot, DailyRunner]:
-    """The terminal bot and its daily runner, posting the question of the day into the terminal."""
+) -> tuple[ConsoleBot, Runners]:
+    """The terminal bot and its runners: the question of the day is posted into the terminal, and the
+    member's reminder is shown there (the digest too), printed above the prompt."""
     from bot.adapters.console import ConsoleBot
     from bot.adapters.console_poster import ConsolePoster
 
-    bot = ConsoleBot(core.service, user, out=out)
+    bot = ConsoleBot(core.service, user, out=out, files_dir=settings.data_dir / "files")
     # The daily question runs here too: /daily set 09:00 Europe/Berlin, then /daily now.
-    runner = daily_runner(core.service, {"console": ConsolePoster(bot.show_post, out=out)}, settings)
-    return bot, runner
+    poster = ConsolePoster(bot.show_post, out=out)
+    runners = Runners(
+        daily_runner(core.service, {"console": poster}, settings),
+        outreach_runner(core.service, {"console": poster}),
+    )
+    return bot, runners

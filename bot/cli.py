@@ -6,7 +6,6 @@ loads no database, migration or chat library."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Coroutine
@@ -100,6 +99,8 @@ async def _upgrade(url: str) -> int:
 
 
 def _run(step: Coroutine[Any, Any, int]) -> int:
+    import asyncio
+
     try:
         return asyncio.run(step)
     except KeyboardInterrupt:  # Ctrl-C before the command could take over the signal: no traceback
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_discord_command(args, settings)
     if args.command == "run":
+        import asyncio
+
         from bot.runner import run
 
         return asyncio.run(run(settings))

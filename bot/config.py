@@ -55,6 +55,16 @@ def _websocket_url(env: dict[str, str], name: str) -> str:
     return raw
 
 
+def _http_urls(env: dict[str, str], name: str) -> str:
+    """One or more http(s) base URLs, separated by commas."""
+    raw = env.get(name, "").strip()
+    for url in raw.replace(",", " ").split():
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(f"{name} must be http:// or https:// URLs separated by commas, not {url!r}")
+    return raw
+
+
 MAX_SHARDS = 100_000  # far beyond any bot (Discord puts up to 2,500 servers on a shard); bounds the id list
 _SHARD_ITEM = re.compile(r"(\d+)(?:\s*-\s*(\d+))?", re.ASCII)
 
@@ -151,6 +161,8 @@ class Settings:
     discord_application_id: int | None = None
     discord_api_base: str = ""  # tests point discord.py at a local fake API
     discord_gateway_url: str = ""  # ... and at a local fake gateway
+    # Where attachments may be downloaded from (blank: Discord's CDN); tests point it at a fake CDN.
+    discord_cdn_url: str = ""
     # Slack.
     slack_bot_token: str = ""
     slack_app_token: str = ""
@@ -163,6 +175,7 @@ class Settings:
     slack_port: int = 3000
     slack_backlog_limit: int = 1000  # acked requests held unfinished; past it, Slack is asked to retry
     slack_inbox_lease_seconds: int = 60  # an inbox row held by an instance that died is taken over after
+    slack_files_url: str = ""  # where members' files may be downloaded from (blank: files.slack.com)
     # Operations.
     health_port: int | None = None
 
@@ -226,6 +239,7 @@ class Settings:
             discord_application_id=_int(env, "DISCORD_APPLICATION_ID", None),
             discord_api_base=env.get("DISCORD_API_BASE", "").strip(),
             discord_gateway_url=_websocket_url(env, "DISCORD_GATEWAY_URL"),
+            discord_cdn_url=_http_urls(env, "DISCORD_CDN_URL"),
             slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
@@ -237,5 +251,6 @@ class Settings:
             slack_port=_req_int(env, "SLACK_PORT", 3000),
             slack_backlog_limit=max(1, _req_int(env, "SLACK_BACKLOG_LIMIT", 1000)),
             slack_inbox_lease_seconds=max(1, _req_int(env, "SLACK_INBOX_LEASE_SECONDS", 60)),
+            slack_files_url=_http_urls(env, "SLACK_FILES_URL"),
             health_port=_int(env, "STUDYBOT_HEALTH_PORT", None),
         )

@@ -12,8 +12,10 @@ import sys
 import textwrap
 import threading
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Protocol, TextIO
 
+from bot.adapters.console_files import open_upload, save_files
 from bot.adapters.console_input import LineReader
 from bot.config import Settings
 from bot.core import cardtext
@@ -103,9 +105,15 @@ def choose(actions: tuple[Action, ...], text: str) -> Action | None:
 
 class ConsoleBot:
     def __init__(
-        self, service: StudyService, user: str, out: TextIO = sys.stdout, width: int | None = None
+        self,
+        service: StudyService,
+        user: str,
+        out: TextIO = sys.stdout,
+        width: int | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.service = service
+        self.files_dir = files_dir or Path("data") / "files"  # where files sent with replies are saved
         self.caller = Caller(
             platform="console", workspace_ref=WORKSPACE, user_ref=user, display_name=user, is_admin=True
         )
@@ -135,7 +143,10 @@ class ConsoleBot:
 
     def show(self, message: Message) -> None:
         self.actions = message.actions or self.actions
-        self.write(render(message))
+        text = render(message)
+        if message.files:
+            text += "\n" + "\n".join(save_files(message.files, self.files_dir))
+        self.write(text)
 
     def show_post(self, channel_ref: str, message: Message) -> None:
         """A public post in a channel (the question of the day); its buttons become the current choices."""
@@ -166,7 +177,8 @@ class ConsoleBot:
 
     async def _handle(self, text: str, read_line: Callable[[], Awaitable[str | None]]) -> None:
         if text.startswith("/"):
-            reply: Reply = await run_text_command(self.service, self.caller, text)
+            # A file argument is typed as a path (`/deck import notes.csv`), read here into an Upload.
+            reply: Reply = await run_text_command(self.service, self.caller, text, open_upload)
         else:
             action = choose(self.actions, text)
             if action is None:

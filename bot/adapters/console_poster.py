@@ -31,3 +31,13 @@ class ConsolePoster:
         print(f"  (thread opened: {thread_name})", file=self._out, flush=True)
         ref = f"{workspace_ref}/{channel_ref}/{number}"
         return PostRef(message_ref=ref, thread_ref=f"{ref}/thread")
+
+    async def dm(self, workspace_ref: str, user_ref: str, message: Message) -> PostRef:
+        """A reminder to the terminal's one member: shown like a post, before the next prompt."""
+        number = next(self._ids)
+        self.posts.append((f"@{user_ref}", message))
+        if self._show is not None:
+            self._show(f"@{user_ref}", message)
+        else:
+            print(f"(to you)\n{message.plain_text()}", file=self._out, flush=True)
+        return PostRef(message_ref=f"{workspace_ref}/@{user_ref}/{number}")

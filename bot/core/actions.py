@@ -86,14 +86,109 @@ class DailyReveal:
         return f"daily:{self.post_id}"
 
 
+@dataclass(frozen=True)
+class StartReview:
+    """A reminder's Start review: the member's next card, wherever the reminder reached them (a DM)."""
+
+    member_id: int
+
+    @property
+    def id(self) -> str:
+        return f"review:{self.member_id}"
+
+
+@dataclass(frozen=True)
+class StopReminders:
+    """A reminder's Stop reminders: switches that member's reminders off."""
+
+    member_id: int
+
+    @property
+    def id(self) -> str:
+        return f"reminders-off:{self.member_id}"
+
+
+@dataclass(frozen=True)
+class StudyCard:
+    """A digest's Study it: ask the clicker that card."""
+
+    card_id: int
+
+    @property
+    def id(self) -> str:
+        return f"study:{self.card_id}"
+
+
 class AnswerForm(_OnAsk):
     """The form a written answer is typed into."""
 
     verb = "answer"
 
 
-ButtonId = Reveal | Write | Skip | FollowUp | GradeAsk | Next | DailyReveal
-FormId = AnswerForm
+SUGGESTION_VERBS = ("approve", "edit", "reject")
+_DECK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")  # bot/core/decks/workspace.py's deck_name
+
+
+@dataclass(frozen=True)
+class OnSuggestion:
+    """An admin's decision on a suggested card: approve (asks for the deck), edit, or reject."""
+
+    suggestion_id: int
+    verb: str
+
+    @property
+    def id(self) -> str:
+        return f"sugg:{self.suggestion_id}:{self.verb}"
+
+
+@dataclass(frozen=True)
+class RemoveDeck:
+    """The confirm button of `/deck remove`: the workspace deck's name (the workspace is the clicker's)."""
+
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"deckrm:{self.name}"
+
+
+@dataclass(frozen=True)
+class CardForm:
+    """The "make a card" form: into a workspace deck by name, or (None) the deck is asked in the form."""
+
+    deck: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"card:{self.deck or ''}"
+
+
+@dataclass(frozen=True)
+class SuggestionForm:
+    """An admin's approval (with the deck, maybe edited) of a suggested card."""
+
+    suggestion_id: int
+
+    @property
+    def id(self) -> str:
+        return f"suggform:{self.suggestion_id}"
+
+
+ButtonId = (
+    Reveal
+    | Write
+    | Skip
+    | FollowUp
+    | GradeAsk
+    | Next
+    | DailyReveal
+    | OnSuggestion
+    | RemoveDeck
+    | StartReview
+    | StopReminders
+    | StudyCard
+)
+FormId = AnswerForm | CardForm | SuggestionForm
 
 _BY_ASK: dict[str, type[Reveal | Write | Skip | FollowUp]] = {
     kind.verb: kind for kind in (Reveal, Write, Skip, FollowUp)
@@ -111,6 +206,8 @@ def decode_button(text: str) -> ButtonId | None:
     verb, _, rest = text.partition(":")
     if verb == "next":
         return Next(rest or None)
+    if verb == "deckrm":
+        return RemoveDeck(rest) if _DECK_NAME.fullmatch(rest) else None
     first, _, extra = rest.partition(":")
     number = _number(first)
     if number is None:
@@ -118,16 +215,42 @@ def decode_button(text: str) -> ButtonId | None:
     if verb == "grade":
         grade = _GRADES.get(extra)
         return GradeAsk(number, grade) if grade is not None else None
+    if verb == "sugg":
+        return OnSuggestion(number, extra) if extra in SUGGESTION_VERBS else None
     if extra:
         return None
     if verb == "daily":
         return DailyReveal(number)
+    if verb == "study":
+        return StudyCard(number)
+    if verb == "review":
+        return StartReview(number)
+    if verb == "reminders-off":
+        return StopReminders(number)
     kind = _BY_ASK.get(verb)
     return kind(number) if kind is not None else None
 
 
 def decode_form(text: str) -> FormId | None:
     """The form a submission answers, or None for one this bot never opened."""
+    if len(text) > ID_LIMIT:
+        return None
     verb, _, rest = text.partition(":")
-    number = _number(rest) if len(text) <= ID_LIMIT else None
-    return AnswerForm(number) if verb == AnswerForm.verb and number is not None else None
+    if verb == "card":
+        return CardForm(rest) if _DECK_NAME.fullmatch(rest) else (CardForm() if not rest else None)
+    number = _number(rest)
+    if number is None:
+        return None
+    if verb == "suggform":
+        return SuggestionForm(number)
+    return AnswerForm(number) if verb == AnswerForm.verb else None
+
+
+def needs_admin(action_or_form_id: str) -> bool:
+    """Whether the core's answer to this button or form depends on the caller being an admin, so an
+    adapter knows to look up the clicker's role (Caller.is_admin) before the one core call: reviewing
+    suggestions, removing a deck, and a card form (an admin's card goes in, a member's to review)."""
+    button = decode_button(action_or_form_id)
+    if isinstance(button, OnSuggestion | RemoveDeck):
+        return True
+    return isinstance(decode_form(action_or_form_id), CardForm | SuggestionForm)

@@ -8,6 +8,8 @@ then uses its own), and `mon-fri` reads as weekdays, so no deck was given.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.core.commandspec import Arg, Command, Kind, Upload
 from bot.core.messages import Message, Reply, error
 from bot.core.model.calendar import looks_like_misspelt_weekdays, looks_like_time, looks_like_weekdays
@@ -36,29 +38,47 @@ def find(commands: tuple[Command, ...], words: list[str]) -> tuple[Command, list
     return f"{name} {sub}"
 
 
-async def run(commands: tuple[Command, ...], service: StudyService, caller: Caller, line: str) -> Reply:
+# How a front-end that takes a file argument as typed text (the terminal's path) reads it: the file, or
+# the error to show. Without one, a FILE argument typed as text is left out (the service says how to send it).
+OpenFile = Callable[[str], Upload | Message]
+
+
+async def run(
+    commands: tuple[Command, ...],
+    service: StudyService,
+    caller: Caller,
+    line: str,
+    open_file: OpenFile | None = None,
+) -> Reply:
     found = find(commands, line.strip().lstrip("/").split())
     if isinstance(found, str):
         return service.unknown_command(found)
     row, rest = found
-    args = await _bind(service, row, rest)
+    args = await _bind(service, caller, row, rest, open_file)
     if isinstance(args, Message):
         return args
     return await row.call(service, caller, args)
 
 
 async def _bind(
-    service: StudyService, row: Command, words: list[str]
+    service: StudyService, caller: Caller, row: Command, words: list[str], open_file: OpenFile | None = None
 ) -> dict[str, str | Upload | None] | Message:
     values: dict[str, str | Upload | None] = {}
     for i, arg in enumerate(row.args):
+        if arg.kind is Kind.FILE:
+            typed, words = " ".join(words), []
+            opened = open_file(typed) if open_file is not None and typed else None
+            if isinstance(opened, Message):
+                return opened
+            values[arg.name] = opened
+            continue
         if arg.rest:
             values[arg.name] = " ".join(words) or ("" if arg.kind is Kind.TEXT else None)
             words = []
             continue
         following = row.args[i + 1] if i + 1 < len(row.args) else None
         if not words or (
-            not arg.required and following is not None and await _fits(service, following, words)
+            not arg.required and following is not None and await _fits(service, caller, following, words)
         ):
             if arg.required:
                 hint = f"For example: {row.example}" if row.example else ""
@@ -69,7 +89,7 @@ async def _bind(
     return values
 
 
-async def _fits(service: StudyService, arg: Arg, words: list[str]) -> bool:
+async def _fits(service: StudyService, caller: Caller, arg: Arg, words: list[str]) -> bool:
     """Whether the words are meant as `arg` (so the optional argument before it was left out)."""
     if arg.kind is Kind.TIME:
         # Even a wrong time, like 25:00, is a time and not a channel name.
@@ -81,5 +101,5 @@ async def _fits(service: StudyService, arg: Arg, words: list[str]) -> bool:
         # `mon-fir`: no deck of that name, and a typo of weekdays (the service says what is wrong).
         if not looks_like_misspelt_weekdays(joined):
             return False
-        return isinstance(await service.resolve_deck(words[0]), Message)
+        return isinstance(await service.resolve_deck(words[0], caller), Message)
     return False

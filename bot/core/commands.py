@@ -7,8 +7,10 @@ Adding a command is one row here plus the service method it calls.
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core import command_line
-from bot.core.commandspec import Arg, Args, Choice, Command, Kind, Upload, upload, word
+from bot.core.commandspec import Arg, Args, Call, Choice, Command, Kind, Upload, upload, word
 from bot.core.messages import Message, Reply
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
@@ -29,7 +31,12 @@ __all__ = [
 ]
 
 # Descriptions of the commands that group subcommands (Discord shows them).
-GROUPS = {"team": "Study as a squad", "daily": "The question of the day in a channel"}
+GROUPS = {
+    "team": "Study as a squad",
+    "daily": "The question of the day in a channel",
+    "settings": "Your time zone and reminders",
+    "deck": "This workspace's own decks: import, export, add cards, review, remove",
+}
 
 
 def text(args: Args, name: str) -> str:
@@ -48,7 +55,7 @@ async def _help(service: StudyService, caller: Caller, args: Args) -> Message:
 DECK = Arg("deck", Kind.DECK, "Only questions from this deck", rest=True)
 CHANNEL = Arg("channel", Kind.CHANNEL, "Which channel (default: this channel)")
 
-COMMANDS: tuple[Command, ...] = (
+_ROWS: tuple[Command, ...] = (
     Command(
         "quiz",
         "Your next question: cards due for review first, then new ones",
@@ -93,6 +100,40 @@ COMMANDS: tuple[Command, ...] = (
         in_server=True,
         bare=True,
     ),
+    Command(
+        "settings",
+        "Your time zone and reminders",
+        lambda s, c, a: s.settings_show(c),
+        sub="show",
+        bare=True,
+    ),
+    Command(
+        "settings",
+        "Set your own time zone (days and reminders count in it)",
+        lambda s, c, a: s.settings_timezone(c, text(a, "timezone")),
+        sub="timezone",
+        args=(
+            Arg(
+                "timezone",
+                Kind.TIMEZONE,
+                "IANA timezone, e.g. Asia/Tokyo",
+                required=True,
+                max_length=64,
+                usage="AREA/CITY",
+            ),
+        ),
+        example="/settings timezone Asia/Tokyo",
+    ),
+    Command(
+        "settings",
+        "A reminder when cards are due or your streak is at stake, at a local time, or off",
+        lambda s, c, a: s.settings_reminders(c, text(a, "time")),
+        sub="reminders",
+        args=(
+            Arg("time", Kind.TEXT, "24-hour HH:MM, or off", required=True, max_length=10, usage="HH:MM|off"),
+        ),
+        example="/settings reminders 19:30",
+    ),
     Command("decks", "The decks and your progress in each", lambda s, c, a: s.decks(c)),
     Command(
         "decks",
@@ -100,6 +141,52 @@ COMMANDS: tuple[Command, ...] = (
         lambda s, c, a: s.decks_reload(c),
         sub="reload",
         admin=True,
+    ),
+    Command(
+        "deck",
+        "Import a deck file (Markdown, CSV/TSV, Quizlet, Anki .apkg) as this workspace's deck",
+        lambda s, c, a: s.deck_import(c, upload(a, "file")),
+        sub="import",
+        args=(Arg("file", Kind.FILE, "The deck file (at most 5 MB)", required=True, usage="FILE"),),
+        admin=True,
+        in_server=True,
+        example="/deck import team-notes.csv",
+    ),
+    Command(
+        "deck",
+        "A deck as a Markdown file, to edit or import elsewhere",
+        lambda s, c, a: s.deck_export(c, word(a, "deck")),
+        sub="export",
+        args=(Arg("deck", Kind.DECK, "Which deck", required=True, rest=True),),
+        in_server=True,
+    ),
+    Command(
+        "deck",
+        "Add a card to a workspace deck (members' cards wait for an admin's review)",
+        lambda s, c, a: s.deck_add(c, word(a, "deck")),
+        sub="add",
+        args=(
+            Arg("deck", Kind.DECK, "Which deck (an admin's new name starts one)", required=True, rest=True),
+        ),
+        in_server=True,
+        example="/deck add team-notes",
+    ),
+    Command(
+        "deck",
+        "Review the cards members suggested",
+        lambda s, c, a: s.deck_review(c),
+        sub="review",
+        admin=True,
+        in_server=True,
+    ),
+    Command(
+        "deck",
+        "Remove a workspace deck (progress is kept if it comes back)",
+        lambda s, c, a: s.deck_remove(c, word(a, "deck")),
+        sub="remove",
+        args=(Arg("deck", Kind.DECK, "Which deck", required=True, rest=True),),
+        admin=True,
+        in_server=True,
     ),
     Command("help", "What studybot does and how to use it", _help),
     Command(
@@ -148,6 +235,26 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "daily",
+        "Turn the weekly digest (Mondays: last week's best, hardest cards, streaks) on or off",
+        lambda s, c, a: s.daily.digest(c, _here(c, a), text(a, "switch")),
+        sub="digest",
+        args=(
+            Arg(
+                "switch",
+                Kind.TEXT,
+                "on or off",
+                required=True,
+                choices=(Choice("On", "on"), Choice("Off", "off")),
+                max_length=3,
+            ),
+            CHANNEL,
+        ),
+        admin=True,
+        in_server=True,
+        example="/daily digest off",
+    ),
+    Command(
+        "daily",
         "Post today's question now",
         lambda s, c, a: s.daily.post_now(c, _here(c, a)),
         sub="now",
@@ -156,6 +263,18 @@ COMMANDS: tuple[Command, ...] = (
         in_server=True,
     ),
 )
+
+
+def _with_news(call: Call) -> Call:
+    """Every command's reply also tells the caller what admins decided on their suggested cards."""
+
+    async def told(service: StudyService, caller: Caller, args: Args) -> Reply:
+        return await service.with_news(caller, await call(service, caller, args))
+
+    return told
+
+
+COMMANDS: tuple[Command, ...] = tuple(dataclasses.replace(c, call=_with_news(c.call)) for c in _ROWS)
 
 
 # Read at call time, not bound at import, so every platform always shows the table as it is.
@@ -172,11 +291,14 @@ def help_message() -> Message:
     )
 
 
-async def run_text_command(service: StudyService, caller: Caller, line: str) -> Reply:
-    """A command typed as text: the terminal's, or the text after Slack's `/study`."""
+async def run_text_command(
+    service: StudyService, caller: Caller, line: str, open_file: command_line.OpenFile | None = None
+) -> Reply:
+    """A command typed as text: the terminal's, or the text after Slack's `/study`. `open_file` reads a
+    FILE argument typed as text (the terminal's path)."""
     if not line.strip().lstrip("/").strip():
         return help_message()
-    return await command_line.run(COMMANDS, service, caller, line)
+    return await command_line.run(COMMANDS, service, caller, line, open_file)
 
 
 def needs_admin(line: str) -> bool:

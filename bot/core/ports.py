@@ -8,11 +8,16 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyConfig, DailyPost
+from bot.core.model.digest import HardCard
 from bot.core.model.models import (
     AskRow,
+    Board,
     BoardRow,
+    Card,
     CardState,
     Deck,
+    DeckChange,
+    DeckInfo,
     DeckProblem,
     DeckProgress,
     Grade,
@@ -23,6 +28,8 @@ from bot.core.model.models import (
     MemberStats,
     Period,
     StoredCard,
+    Suggestion,
+    SuggestionStatus,
     TeamRow,
     TeamSize,
 )
@@ -52,7 +59,92 @@ class MemberStore(Protocol):
         """Create the member if new; update the display name and (when given) the time zone if changed."""
         ...
 
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]:
+        """ensure_workspace then ensure_member, in one read when nothing needs writing:
+        (the workspace's timezone, the member)."""
+        ...
+
     async def get_member(self, member_id: int) -> MemberRow | None: ...
+
+
+class SettingsStore(MemberStore, Protocol):
+    """A member's own settings: time zone and reminders (bot/store/members.py)."""
+
+    async def choose_timezone(
+        self, member_id: int, timezone: str, before: str | None, applies_from: datetime
+    ) -> None:
+        """The member's own zone, which a profile's no longer overrides; `before` counts until then."""
+        ...
+
+    async def set_reminders(self, member_id: int, at: str | None) -> None:
+        """Reminders at local "HH:MM" (None: off); clears a pause."""
+        ...
+
+    async def pause_reminders(self, member_id: int, reason: str) -> None: ...
+
+
+class OutreachStore(Protocol):
+    """Reminders and weekly digests: who gets one, and their exactly-once claims (bot/store/outreach.py)."""
+
+    async def reminder_members(self) -> list[tuple[MemberRow, str | None]]:
+        """Members whose reminders are on and not paused, each with their workspace's zone."""
+        ...
+
+    async def outreach_done(self, kind: str, items: Sequence[tuple[int, date]]) -> set[tuple[int, date]]:
+        """Which (target, local date) of that kind were already sent (or given up on)."""
+        ...
+
+    async def claim_outreach(
+        self,
+        kind: str,
+        items: Sequence[tuple[int, date]],
+        now: datetime,
+        claimed_by: str,
+        stale_before: datetime,
+    ) -> list[tuple[int, str] | None]:
+        """Claim each (target, local date) under its unique row, or take over an unsent claim made before
+        `stale_before`; per item (row id, token) for the caller that won it, else None."""
+        ...
+
+    async def renew_outreach_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]: ...
+
+    async def mark_outreach_sent(
+        self, sent: Sequence[tuple[int, str]], now: datetime, error: str | None = None
+    ) -> None:
+        """Record (row id, message ref) as done; with `error`, done unsent, never retried."""
+        ...
+
+    async def record_outreach_failure(self, row_id: int, reason: str) -> None: ...
+
+    async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        """Cards due now per member, leaving out members with none."""
+        ...
+
+    async def week_activity(
+        self, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[HardCard]]:
+        """How many members graded a card in [start, end); the `limit` cards with most Again and Hard grades
+        then (most first; cards with none left out)."""
+        ...
+
+    async def streak_leaders(self, workspace_id: str, limit: int) -> list[MemberRow]:
+        """Members by stored streak, longest first (the core decides which still stand)."""
+        ...
+
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        """The card, if active in an active deck the workspace may see (bundled or its own)."""
+        ...
+
+    async def set_daily_digest(self, channel_id: int, on: bool) -> None: ...
 
 
 class DeckStore(Protocol):
@@ -82,6 +174,47 @@ class DeckStore(Protocol):
     async def followup_of(self, card_id: int) -> StoredCard | None: ...
 
     async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]: ...
+
+
+class WorkspaceDeckStore(Protocol):
+    """Workspace decks and suggested cards (bot/store/workspace_decks.py)."""
+
+    async def deck_infos(self, workspace_id: str | None) -> list[DeckInfo]:
+        """The decks served to the workspace: bundled and its own (bundled only with None), not retired."""
+        ...
+
+    async def save_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> DeckChange | None:
+        """Create or update a workspace deck atomically (cards matched by key, missing ones retired);
+        None, with nothing written, when the workspace would have more than `decks_max` decks."""
+        ...
+
+    async def deck_cards(self, deck_id: str) -> Deck | None:
+        """A served deck and its cards that are not retired, in deck order."""
+        ...
+
+    async def add_cards(self, deck_id: str, new_cards: Sequence[Card]) -> None: ...
+
+    async def retire_workspace_deck(self, workspace_id: str, deck_id: str, now: datetime) -> bool: ...
+
+    async def suggest_card(self, suggestion: Suggestion, pending_max: int) -> int | None:
+        """Queue a member's card for review; None (nothing written) when `pending_max` of theirs wait."""
+        ...
+
+    async def pending_suggestions(self, workspace_id: str, limit: int) -> list[Suggestion]: ...
+
+    async def get_suggestion(self, suggestion_id: int) -> Suggestion | None: ...
+
+    async def decide_suggestion(
+        self, suggestion_id: int, status: SuggestionStatus, decided_by: str, now: datetime
+    ) -> bool:
+        """Decide a pending suggestion once; False when it was decided already."""
+        ...
+
+    async def take_outcomes(self, workspace_id: str, user_ref: str, now: datetime) -> list[Suggestion]:
+        """The member's decided suggestions not yet told to them, now marked told."""
+        ...
 
 
 class AskStore(Protocol):
@@ -141,6 +274,25 @@ class BoardStore(Protocol):
     async def team_standings(
         self, workspace_id: str, period: Period, period_start: date
     ) -> list[TeamRow]: ...
+
+    async def board(
+        self, workspace_id: str, member_id: int, period: Period, period_start: date, limit: int
+    ) -> Board:
+        """leaderboard + member_rank + team_standings in one read (one statement where the database
+        allows); the rank counts distinct scores, not members."""
+        ...
+
+
+class PictureStore(Protocol):
+    """What the /stats picture reads (bot/store/picture_data.py)."""
+
+    async def graded_times(self, member_id: int, since: datetime) -> list[datetime]:
+        """When the member graded cards, since then (UTC)."""
+        ...
+
+    async def cards_by_state(self, member_id: int) -> tuple[int, int, int]:
+        """(new, learning, review) among the served cards: new are those never graded."""
+        ...
 
 
 class TeamStore(Protocol):
@@ -238,21 +390,35 @@ class DailyStore(DailyPostStore, MemberStore, AskStore, Protocol):
     """What DailyService takes today: the daily role, plus ensure_workspace (members), create_ask (asks)."""
 
 
-class Store(MemberStore, DeckStore, AskStore, BoardStore, TeamStore, DailyPostStore, Closeable, Protocol):
+class Store(
+    SettingsStore,
+    OutreachStore,
+    PictureStore,
+    DeckStore,
+    WorkspaceDeckStore,
+    AskStore,
+    BoardStore,
+    TeamStore,
+    DailyPostStore,
+    Closeable,
+    Protocol,
+):
     """Persistence as the core sees it: every role, and close(). Implemented over SQLAlchemy in bot/store/."""
 
 
 # What each service is given: only the roles it uses (bot/core/services/).
-class StudyStore(MemberStore, DeckStore, AskStore, Protocol): ...
+class StudyStore(MemberStore, DeckStore, WorkspaceDeckStore, AskStore, Protocol): ...
 
 
-class ProgressStore(MemberStore, BoardStore, TeamStore, Protocol): ...
+class ProgressStore(MemberStore, BoardStore, TeamStore, PictureStore, Protocol): ...
 
 
 class TeamsStore(MemberStore, TeamStore, Protocol): ...
 
 
-class DecksStore(MemberStore, DeckStore, Protocol): ...
+class DecksStore(MemberStore, DeckStore, WorkspaceDeckStore, Protocol): ...
 
 
-class DailyAdminStore(DailyPostStore, MemberStore, DeckStore, Protocol): ...
+class DailyAdminStore(
+    DailyPostStore, MemberStore, DeckStore, WorkspaceDeckStore, OutreachStore, Protocol
+): ...

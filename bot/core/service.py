@@ -3,28 +3,41 @@ job each, none holding another) and turns their refusals into the error replies 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.core import actions
-from bot.core.messages import FormValues, Message, Reply, error
+from bot.core.messages import FormValues, Message, Reply, Section, error
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrigger
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
+from bot.core.model.stats_picture import StatsPicture
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DailyStore, Store, SystemClock
-from bot.core.refusal import Refusal
+from bot.core.refusal import Refusal, refusal, refuse
 from bot.core.services import members
 from bot.core.services.daily_admin import DailyAdminService
 from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.daily_posting import DailyPostingService
 from bot.core.services.decks import DeckReport, DeckService, resolve_deck
+from bot.core.services.digest import DigestService
+from bot.core.services.outreach import OutreachClaims
 from bot.core.services.progress import ProgressService
+from bot.core.services.reminders import ReminderService
+from bot.core.services.settings import SettingsService
 from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
+from bot.core.services.workspace_decks import WorkspaceDeckService
+from bot.core.texts import study as study_texts
+
+if TYPE_CHECKING:  # commandspec imports the service
+    from bot.core.commandspec import Upload
 
 R = TypeVar("R")
+# The workspace_ref of callers outside any workspace: a Discord DM (bot/adapters/discord/replies.py).
+DM_PREFIX = "dm-"
 
 
 async def caught(call: Awaitable[R]) -> R | Message:
@@ -43,13 +56,19 @@ class StudyService:
         *,
         answer_limit: int = ANSWER_LIMIT,
         content: Sequence[Path] = (),
+        render_picture: Callable[[StatsPicture], bytes] | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.answer_limit = answer_limit
         self.study = QuizService(store, self.clock, answer_limit)
-        self.progress = ProgressService(store, self.clock)
+        self.progress = ProgressService(store, self.clock, render_picture)
         self.teams = TeamService(store, self.clock)
         self.library = DeckService(store, self.clock, content)
+        self.settings = SettingsService(store, self.clock)
+        self.reminders = ReminderService(store, self.clock)
+        self.digests = DigestService(store, self.clock)
+        self.outreach = OutreachClaims(store, self.clock)
+        self.own_decks = WorkspaceDeckService(store, self.clock)
         hooks = DailyHooks()
         self.daily = DailyDesk(
             DailyAdminService(store, self.clock, hooks),
@@ -72,6 +91,11 @@ class StudyService:
             self.progress,
             self.teams,
             self.library,
+            self.settings,
+            self.reminders,
+            self.digests,
+            self.outreach,
+            self.own_decks,
             self.daily.admin,
             self.daily.posting,
         ):
@@ -90,9 +114,10 @@ class StudyService:
     async def who(self, caller: Caller) -> members.Who:
         return await members.who(self.store, caller)
 
-    async def resolve_deck(self, name: str | None) -> str | Message | None:
-        """A deck id from what the member typed (exact or unique prefix), or an error listing the decks."""
-        return await caught(resolve_deck(self.store, name))
+    async def resolve_deck(self, name: str | None, caller: Caller | None = None) -> str | Message | None:
+        """A deck id from what the member typed (exact or unique prefix), among the bundled decks and the
+        caller's workspace's own, or an error listing the decks."""
+        return await caught(resolve_deck(self.store, name, caller.workspace_id if caller else None))
 
     # -- studying -------------------------------------------------------------------------------
 
@@ -129,7 +154,16 @@ class StudyService:
 
     async def act(self, caller: Caller, action_id: str) -> Reply:
         """Run a button's action: its id carries everything (see bot/core/actions.py)."""
-        match actions.decode_button(action_id):
+        button = actions.decode_button(action_id)
+        if caller.workspace_ref.startswith(DM_PREFIX) and button is not None:
+            caller = await self._home(caller, button)
+        match button:
+            case actions.StartReview(_member_id):
+                return await self.quiz(caller)
+            case actions.StudyCard(card_id):
+                return await caught(self._study_card(caller, card_id))
+            case actions.StopReminders(member_id):
+                return await caught(self.settings.stop_reminders(caller, member_id))
             case actions.Next(deck):
                 return await self.quiz(caller, deck)
             case actions.Reveal(ask_id):
@@ -144,10 +178,44 @@ class StudyService:
                 return await self.daily.reveal(caller, post_id)
             case actions.GradeAsk(ask_id, grade):
                 return await self.grade(caller, ask_id, grade)
+            case actions.OnSuggestion(suggestion_id, verb):
+                return await caught(self.own_decks.on_suggestion(caller, suggestion_id, verb))
+            case actions.RemoveDeck(name):
+                return await caught(self.own_decks.remove_confirmed(caller, name))
             case None if action_id.startswith("grade:"):
                 return error("That grade is not one I know.", "Grades: Again, Hard, Good, Easy.")
             case None:
                 return error("That button is not one I know.", "Use /quiz to start again.")
+
+    async def _study_card(self, caller: Caller, card_id: int) -> Message:
+        """A digest's Study it: that card, asked to the clicker (again the open ask, if there is one)."""
+        refuse(caller)
+        card = await self.store.card_by_id(card_id, caller.workspace_id)
+        if card is None:
+            raise refusal("That card is no longer in any deck.", "Use /quiz for your next card.")
+        now = self.clock.now()
+        me = await members.who(self.store, caller, now)
+        ask_id = await self.store.find_open_ask(me.member.id, card.id)
+        if ask_id is None:
+            ask_id = await self.store.create_ask(me.member.id, card.id, "digest", now)
+        return study_texts.question(ask_id, card, "Hardest last week")
+
+    async def _home(self, caller: Caller, button: actions.ButtonId) -> Caller:
+        """A click in a direct message (no workspace: Discord's `dm-<user>`) on a reminder or on a card it
+        led to acts in the workspace the member studies in, when the clicker is that member."""
+        member_id: int | None = None
+        if isinstance(button, actions.StartReview | actions.StopReminders):
+            member_id = button.member_id
+        elif isinstance(
+            button, actions.Reveal | actions.Write | actions.Skip | actions.FollowUp | actions.GradeAsk
+        ):
+            ask = await self.store.get_ask(button.ask_id)
+            member_id = ask.member_id if ask is not None else None
+        member = await self.store.get_member(member_id) if member_id is not None else None
+        platform, _, workspace_ref = (member.workspace_id if member else "").partition(":")
+        if member is None or member.user_ref != caller.user_ref or platform != caller.platform:
+            return caller
+        return dataclasses.replace(caller, workspace_ref=workspace_ref, channel_ref=None)
 
     async def submit(self, caller: Caller, form_id: str, values: FormValues | str) -> Message:
         """A submitted form, its values keyed by field name; a one-field form may be given as its text."""
@@ -156,6 +224,10 @@ class StudyService:
         match actions.decode_form(form_id):
             case actions.AnswerForm(ask_id):
                 return await self.answer(caller, ask_id, values.get(ANSWER_FIELD, ""))
+            case actions.CardForm(deck):
+                return await caught(self.own_decks.submit_card(caller, deck, values))
+            case actions.SuggestionForm(suggestion_id):
+                return await caught(self.own_decks.submit_suggestion(caller, suggestion_id, values))
             case None:
                 return error("That form is not one I know.", "Use /quiz to start again.")
 
@@ -163,6 +235,15 @@ class StudyService:
 
     async def stats(self, caller: Caller) -> Message:
         return await caught(self.progress.stats(caller))
+
+    async def settings_show(self, caller: Caller) -> Message:
+        return await caught(self.settings.show(caller))
+
+    async def settings_timezone(self, caller: Caller, text: str) -> Message:
+        return await caught(self.settings.timezone(caller, text))
+
+    async def settings_reminders(self, caller: Caller, text: str) -> Message:
+        return await caught(self.settings.reminders(caller, text))
 
     async def leaderboard(self, caller: Caller, period_text: str | None = None) -> Message:
         return await caught(self.progress.leaderboard(caller, period_text))
@@ -182,6 +263,51 @@ class StudyService:
     async def decks_reload(self, caller: Caller) -> Message:
         """Admins: read the deck files again (as SIGHUP does) and say what is served and what refused."""
         return await caught(self.library.reload_for(caller))
+
+    # -- a workspace's own decks (bot/core/services/workspace_decks.py) ---------------------------
+
+    async def deck_import(self, caller: Caller, upload: Upload | None) -> Message:
+        """Admins: import a deck file (Markdown, CSV/TSV, Quizlet, Anki) as this workspace's deck, or
+        update the deck of that name; every problem named, nothing half-written."""
+        return await caught(self.own_decks.import_file(caller, upload))
+
+    async def deck_export(self, caller: Caller, deck: str | None) -> Message:
+        """The deck as a Markdown deck file (the reply's one attachment)."""
+        return await caught(self.own_decks.export(caller, deck))
+
+    async def deck_add(self, caller: Caller, deck: str | None) -> Reply:
+        """The form for a new card of a workspace deck (an admin's new name starts a deck)."""
+        return await caught(self.own_decks.add_form(caller, deck))
+
+    async def card_from_message(self, caller: Caller, text: str) -> Reply:
+        """ "Make a study card" on a chat message: the card form with the message text as its answer (or
+        an error when the message cannot be one). Submitting goes through `submit`."""
+        return self.own_decks.card_from_message(caller, text)
+
+    async def deck_names(self, caller: Caller) -> list[str]:
+        """The names members type for the decks served to the caller's workspace (bundled and its own), for
+        autocompletion."""
+        return [d.name for d in await self.store.deck_infos(caller.workspace_id)]
+
+    async def deck_review(self, caller: Caller) -> Message:
+        """Admins: the next suggested card, with Approve, Edit and Reject."""
+        return await caught(self.own_decks.review(caller))
+
+    async def deck_remove(self, caller: Caller, deck: str | None) -> Message:
+        """Admins: ask to confirm retiring a workspace deck (bundled decks cannot be removed)."""
+        return await caught(self.own_decks.remove(caller, deck))
+
+    async def with_news(self, caller: Caller, reply: Reply) -> Reply:
+        """`reply`, followed by what admins decided on the caller's suggested cards since they were last
+        told (every command's reply carries it, on every platform)."""
+        if not isinstance(reply, Message):
+            return reply
+        news = await caught(self.own_decks.outcomes(caller))
+        if news is None or news.is_error:
+            return reply
+        heading = news.title
+        added = tuple(Section(s.text, heading, s.markdown) for s in news.sections)
+        return dataclasses.replace(reply, sections=reply.sections + added)
 
     def unknown_command(self, name: str, stale: bool = False) -> Message:
         """`stale`: a chat app still offers a command whose options have since changed."""
@@ -242,6 +368,9 @@ class DailyDesk:
 
     async def status(self, caller: Caller, channel_ref: str | None = None) -> Message:
         return await caught(self.admin.status(caller, channel_ref))
+
+    async def digest(self, caller: Caller, channel_ref: str, switch: str) -> Message:
+        return await caught(self.admin.digest(caller, channel_ref, switch))
 
     async def post_now(self, caller: Caller, channel_ref: str) -> Message:
         return await caught(self.admin.post_now(caller, channel_ref))

@@ -43,3 +43,14 @@ class Poster(Protocol):
         """Post `message` publicly in the channel and open a discussion thread named `thread_name`
         where the platform has threads. Raises RetryablePostError or PermanentPostError."""
         ...
+
+
+class DirectPoster(Protocol):
+    """Direct messages to one member (reminders). The posters of the chat platforms implement it too."""
+
+    platform: str
+
+    async def dm(self, workspace_ref: str, user_ref: str, message: Message) -> PostRef:
+        """Send `message` privately to the member. PermanentPostError: the member can't be reached (DMs
+        closed, left, deactivated), so their reminders pause; RetryablePostError: try again later."""
+        ...

@@ -26,8 +26,8 @@ DAILY_CLAIMS = Claimable(daily_posts, done="posted_at")
 class SqlDailyClaims:
     def __init__(self, db: Db) -> None:
         self.db = db
-        # deck id (None: all decks) -> (expires, the cards a channel of it may be asked, by id)
-        self._card_cache: dict[str | None, tuple[float, dict[int, StoredCard]]] = {}
+        # (deck id (None: all decks), workspace) -> (expires, the cards a channel of it may be asked, by id)
+        self._card_cache: dict[tuple[str | None, str], tuple[float, dict[int, StoredCard]]] = {}
 
     async def claim_daily_posts(
         self, items: Sequence[tuple[int, date]], now: datetime, claimed_by: str, stale_before: datetime
@@ -68,7 +68,7 @@ class SqlDailyClaims:
                 if channel is None:
                     results[channel_id] = ClaimResult(ClaimStatus.INACTIVE)
                     continue
-                askable = await self._askable_cards(conn, channel.deck_id)
+                askable = await self._askable_cards(conn, channel.deck_id, channel.workspace_id)
                 seen = used[channel_id]
                 picked = pick_card(
                     list(askable), set(seen), channel.order_seed, channel.cycle, seen[-1] if seen else None
@@ -149,14 +149,16 @@ class SqlDailyClaims:
         """Drop the cached cards: a deck load may have retired some."""
         self._card_cache.clear()
 
-    async def _askable_cards(self, conn: AsyncConnection, deck_id: str | None) -> dict[int, StoredCard]:
+    async def _askable_cards(
+        self, conn: AsyncConnection, deck_id: str | None, workspace_id: str
+    ) -> dict[int, StoredCard]:
         """The cards a channel may be asked, by id; cached briefly, since decks change only when loaded."""
-        hit = self._card_cache.get(deck_id)
+        hit = self._card_cache.get((deck_id, workspace_id))
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        rows = await conn.execute(sa.select(*CARD_COLUMNS).where(_askable(deck_id)))
+        rows = await conn.execute(sa.select(*CARD_COLUMNS).where(_askable(deck_id, workspace_id)))
         found = {card.id: card for card in map(card_row, rows)}
-        self._card_cache[deck_id] = (time.monotonic() + CARD_CACHE_SECONDS, found)
+        self._card_cache[(deck_id, workspace_id)] = (time.monotonic() + CARD_CACHE_SECONDS, found)
         return found
 
     async def _take_over(
@@ -209,12 +211,14 @@ class SqlDailyClaims:
             )
 
 
-def _askable(deck_id: str | None) -> sa.ColumnElement[bool]:
-    """Main cards that may be posted: active, in an active deck (the channel's, if it has one)."""
+def _askable(deck_id: str | None, workspace_id: str) -> sa.ColumnElement[bool]:
+    """Main cards that may be posted: active, in an active deck the channel's workspace may see (the
+    channel's deck, if it has one)."""
+    visible = sa.or_(decks.c.workspace_id.is_(None), decks.c.workspace_id == workspace_id)
     condition = sa.and_(
         cards.c.kind == CardKind.MAIN.value,
         cards.c.active.is_(True),
-        cards.c.deck_id.in_(sa.select(decks.c.id).where(decks.c.active.is_(True))),
+        cards.c.deck_id.in_(sa.select(decks.c.id).where(decks.c.active.is_(True), visible)),
     )
     if deck_id is not None:
         condition = sa.and_(condition, cards.c.deck_id == deck_id)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.model.models import CardKind, Deck, DeckProblem, DeckProgress, StoredCard
 from bot.store.db import Db
 from bot.store.rows import CARD_COLUMNS, card_row
-from bot.store.tables import asks, card_states, cards, decks
+from bot.store.tables import asks, card_states, cards, decks, members
 
 
 class SqlDecks:
@@ -22,7 +22,8 @@ class SqlDecks:
     async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> list[DeckProblem]:
         refused: list[DeckProblem] = []
         async with self.db.writer.begin() as conn:
-            await conn.execute(sa.update(decks).values(active=False))
+            # Workspace decks are not the content folders' to retire.
+            await conn.execute(sa.update(decks).where(decks.c.workspace_id.is_(None)).values(active=False))
             for deck in deck_list:
                 # Each deck in its own savepoint: one the database refuses stays out, the others load.
                 try:
@@ -77,7 +78,9 @@ class SqlDecks:
     async def deck_ids(self) -> list[str]:
         async with self.db.engine.connect() as conn:
             result = await conn.execute(
-                sa.select(decks.c.id).where(decks.c.active.is_(True)).order_by(decks.c.id)
+                sa.select(decks.c.id)
+                .where(decks.c.active.is_(True), decks.c.workspace_id.is_(None))
+                .order_by(decks.c.id)
             )
         return list(result.scalars())
 
@@ -90,7 +93,7 @@ class SqlDecks:
             .where(
                 card_states.c.member_id == member_id,
                 card_states.c.due <= now,
-                _servable(deck_id),
+                _servable(member_id, deck_id),
                 cards.c.id.not_in(_recently_skipped(member_id, skipped_since)),
             )
             .order_by(card_states.c.due, cards.c.id)
@@ -109,7 +112,7 @@ class SqlDecks:
             .where(
                 # A follow-up is new once its main card has been graded (mains sort first by position).
                 sa.or_(cards.c.kind == CardKind.MAIN.value, cards.c.parent_id.in_(seen)),
-                _servable(deck_id),
+                _servable(member_id, deck_id),
                 cards.c.id.not_in(seen),
                 cards.c.id.not_in(_recently_skipped(member_id, skipped_since)),
             )
@@ -124,7 +127,7 @@ class SqlDecks:
         query = (
             sa.select(card_states.c.due)
             .join(cards, cards.c.id == card_states.c.card_id)
-            .where(card_states.c.member_id == member_id, _servable(deck_id))
+            .where(card_states.c.member_id == member_id, _servable(member_id, deck_id))
             .order_by(card_states.c.due)
             .limit(1)
         )
@@ -143,14 +146,16 @@ class SqlDecks:
             sa.select(
                 decks.c.id,
                 decks.c.title,
+                decks.c.name,
+                decks.c.added_by,
                 sa.func.sum(sa.case((cards.c.kind == CardKind.MAIN.value, 1), else_=0)).label("mains"),
                 sa.func.sum(sa.case((cards.c.kind == CardKind.FOLLOWUP.value, 1), else_=0)).label(
                     "followups"
                 ),
             )
             .join(cards, cards.c.deck_id == decks.c.id)
-            .where(decks.c.active.is_(True), cards.c.active.is_(True))
-            .group_by(decks.c.id, decks.c.title)
+            .where(decks.c.active.is_(True), cards.c.active.is_(True), _visible_to(member_id))
+            .group_by(decks.c.id, decks.c.title, decks.c.name, decks.c.added_by)
             .order_by(decks.c.id)
         )
         mine = (
@@ -174,16 +179,23 @@ class SqlDecks:
                 followup_cards=int(r.followups or 0),
                 learned=progress.get(r.id, (0, 0))[0],
                 due=progress.get(r.id, (0, 0))[1],
+                added_by=r.added_by if r.name else None,
             )
             for r in deck_rows
         ]
 
 
-def _servable(deck_id: str | None) -> sa.ColumnElement[bool]:
-    """Cards that may be asked: active, in an active deck, optionally one deck."""
+def _visible_to(member_id: int) -> sa.ColumnElement[bool]:
+    """Decks the member's workspace may see: the bundled ones and its own."""
+    workspace = sa.select(members.c.workspace_id).where(members.c.id == member_id).scalar_subquery()
+    return sa.or_(decks.c.workspace_id.is_(None), decks.c.workspace_id == workspace)
+
+
+def _servable(member_id: int, deck_id: str | None) -> sa.ColumnElement[bool]:
+    """Cards that may be asked: active, in an active deck the member may see, optionally one deck."""
     condition = sa.and_(
         cards.c.active.is_(True),
-        cards.c.deck_id.in_(sa.select(decks.c.id).where(decks.c.active.is_(True))),
+        cards.c.deck_id.in_(sa.select(decks.c.id).where(decks.c.active.is_(True), _visible_to(member_id))),
     )
     if deck_id is not None:
         condition = sa.and_(condition, cards.c.deck_id == deck_id)

@@ -62,3 +62,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def writer(engine: AsyncEngine) -> AsyncEngine:
     """The same engine, marked so that its transactions take SQLite's write lock at BEGIN."""
     return engine.execution_options(sqlite_write=True)
+
+
+def single_reads(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine for reads of one statement, which need no transaction around them: on PostgreSQL
+    in autocommit, which saves the BEGIN and ROLLBACK round trips. SQLite's reads stay as they are."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

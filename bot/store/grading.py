@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -26,7 +26,16 @@ from bot.core.model.streaks import extend_streak
 from bot.core.model.team_activity import becomes_active
 from bot.store.compiled import CompiledStatement
 from bot.store.db import ConnectionDropped, Db
-from bot.store.tables import asks, card_points, card_states, members, scores, team_member_scores, team_scores
+from bot.store.tables import (
+    asks,
+    board_counts,
+    card_points,
+    card_states,
+    members,
+    scores,
+    team_member_scores,
+    team_scores,
+)
 
 
 class Done(NamedTuple):
@@ -36,7 +45,8 @@ class Done(NamedTuple):
     rows: list[Any]
 
 
-Step = tuple[str, Mapping[str, Any]]
+# A statement's name and its values; a list of values runs it once for each (executemany, no rows back).
+Step = tuple[str, Mapping[str, Any] | list[dict[str, Any]]]
 Steps = Generator[Step, Done, GradeOutcome | None]
 
 _PERIODS = 3  # week, month, all time: the rows a grade adds to each score table
@@ -47,6 +57,7 @@ _STREAK_VALUES = {
     "streak_best": sa.bindparam("b_best"),
     "last_study_day": sa.bindparam("b_last", type_=_DAY),
 }
+_BOARD_COLUMNS = ("workspace_id", "period", "period_start", "points", "members")
 _STATE_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
 
 
@@ -67,6 +78,9 @@ def grade_statements(db: Db) -> dict[str, Executable]:
         _rows(team_scores, ("team_id", "period", "period_start", "workspace_id", "points", "active"))
     )
     state = {c: sa.bindparam(f"s_{c}", type_=card_states.c[c].type) for c in _STATE_COLUMNS}
+    ins_boards = db.upsert(board_counts).values(
+        {c: sa.bindparam(f"bc_{c}", type_=board_counts.c[c].type) for c in _BOARD_COLUMNS}
+    )
     return {
         # The exactly-once guard of a grade: only the UPDATE that finds the ask ungraded writes anything.
         "claim_ask": sa.update(asks)
@@ -98,6 +112,11 @@ def grade_statements(db: Db) -> dict[str, Executable]:
         "add_scores": ins_scores.on_conflict_do_update(
             index_elements=["member_id", "period", "period_start"],
             set_={"points": scores.c.points + ins_scores.excluded.points, "reviews": scores.c.reviews + 1},
+        ).returning(scores.c.period, scores.c.period_start, scores.c.points),
+        # The member moves from their old score to the new one on each board's histogram (rank counts).
+        "move_on_boards": ins_boards.on_conflict_do_update(
+            index_elements=["workspace_id", "period", "period_start", "points"],
+            set_={"members": board_counts.c.members + ins_boards.excluded.members},
         ),
         # The streak the core extended, written only if the member's row still holds the streak the grade
         # read; updating the row locks it, so a team join or leave runs wholly before or after the grade.
@@ -112,7 +131,12 @@ def grade_statements(db: Db) -> dict[str, Executable]:
         .returning(members.c.team_id),
         # Otherwise (a grade of theirs was written in between): read the row locked, decide again, write.
         "read_streak": sa.select(
-            members.c.streak_current, members.c.streak_best, members.c.last_study_day, members.c.team_id
+            members.c.streak_current,
+            members.c.streak_best,
+            members.c.last_study_day,
+            members.c.streak_freezes,
+            members.c.streak_saved,
+            members.c.team_id,
         )
         .where(members.c.id == sa.bindparam("b_member_id"))
         # FOR NO KEY UPDATE, the lock an UPDATE takes: FOR UPDATE would wait for the key-share locks other
@@ -121,6 +145,10 @@ def grade_statements(db: Db) -> dict[str, Executable]:
         "write_streak": sa.update(members)
         .where(members.c.id == sa.bindparam("b_member_id"))
         .values(**_STREAK_VALUES),
+        # Streak freezes move only with the streak written just before, on the row that write locked.
+        "write_freezes": sa.update(members)
+        .where(members.c.id == sa.bindparam("b_member_id"))
+        .values(streak_freezes=sa.bindparam("b_freezes"), streak_saved=sa.bindparam("b_saved")),
         "add_team_member_scores": ins_team_member.on_conflict_do_update(
             index_elements=["team_id", "member_id", "period", "period_start"],
             set_={"points": team_member_scores.c.points + ins_team_member.excluded.points},
@@ -168,11 +196,36 @@ def grade_steps(record: GradeRecord) -> Steps:
             **{f"s_{c}": getattr(state, c) for c in _STATE_COLUMNS},
         },
     )
-    yield "add_scores", _score_rows(record)
+    totals = (yield "add_scores", _score_rows(record)).rows
+    if record.points > 0:
+        moves = board_count_moves(record, totals)
+        yield "move_on_boards", [{f"bc_{k}": v for k, v in move.items()} for move in moves]
     streak, team_id = yield from _extend_streak(record)
     if team_id is not None and record.points > 0:
         yield from _add_team_points(team_id, record)
     return GradeOutcome(streak=streak.current, points=record.points)
+
+
+def board_count_moves(record: GradeRecord, totals: Sequence[Any]) -> list[dict[str, Any]]:
+    """The `board_counts` rows a grade moves, from the scores rows it added to (period, period_start,
+    points after): one member less at the old points (when they were on the board), one more at the new.
+    In key order, so concurrent grades lock the rows in one order."""
+    moves: dict[tuple[str, date, int], int] = {}
+    for row in totals:
+        before = row.points - record.points
+        if before > 0:
+            moves[(row.period, row.period_start, before)] = -1
+        moves[(row.period, row.period_start, row.points)] = 1
+    return [
+        {
+            "workspace_id": record.workspace_id,
+            "period": period,
+            "period_start": start,
+            "points": points,
+            "members": delta,
+        }
+        for (period, start, points), delta in sorted(moves.items())
+    ]
 
 
 def _periods(record: GradeRecord) -> tuple[tuple[Period, date], ...]:
@@ -253,13 +306,24 @@ def _extend_streak(record: GradeRecord) -> Generator[Step, Done, tuple[Streak, i
         },
     )
     if written.rows:
+        yield from _write_freezes(record.member_id, seen, after)
         return after, written.rows[0].team_id
     # Rare: another grade of the member's was written since this one read the streak. Its row is now
     # locked (PostgreSQL; SQLite writers hold the database lock), so the decision holds.
     (row,) = (yield "read_streak", {"b_member_id": record.member_id}).rows
-    after = extend_streak(Streak(row.streak_current, row.streak_best, row.last_study_day), record.local_day)
+    now_seen = Streak(
+        row.streak_current, row.streak_best, row.last_study_day, row.streak_freezes, row.streak_saved
+    )
+    after = extend_streak(now_seen, record.local_day)
     yield "write_streak", {"b_member_id": record.member_id, **_streak_values(after)}
+    yield from _write_freezes(record.member_id, now_seen, after)
     return after, row.team_id
+
+
+def _write_freezes(member_id: int, seen: Streak, after: Streak) -> Generator[Step, Done, None]:
+    """Streak freezes earned or used by the grade (bot/core/model/streaks.py decides)."""
+    if (after.freezes, after.saved) != (seen.freezes, seen.saved):
+        yield "write_freezes", {"b_member_id": member_id, "b_freezes": after.freezes, "b_saved": after.saved}
 
 
 # -- running the steps -----------------------------------------------------------------------------------
@@ -274,6 +338,10 @@ def run_on_sqlite(
         step = next(steps)
         while True:
             name, values = step
+            if isinstance(values, list):
+                cursor = conn.executemany(statements[name].sql, [statements[name].params(v) for v in values])
+                step = steps.send(Done(cursor.rowcount, []))
+                continue
             rowcount, rows = statements[name].run(conn, values)
             step = steps.send(Done(rowcount, rows))
     except StopIteration as stop:
@@ -302,6 +370,11 @@ async def run_on_asyncpg(
             while True:
                 name, values = step
                 statement = statements[name]
+                if isinstance(values, list):
+                    await driver.executemany(statement.sql, [statement.params(v) for v in values])
+                    progress.ran = True
+                    step = steps.send(Done(len(values), []))
+                    continue
                 args = statement.params(values)
                 if statement.returns_rows:
                     raw = await driver.fetch(statement.sql, *args)

@@ -10,7 +10,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -72,17 +72,43 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         head = head_revision()
         if head is not None and await current_revision(engine) == head:
             return
+    await _run_alembic(engine, "upgrade", revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Back to `revision` (each downgrade runs); for operators undoing an upgrade, and for tests."""
+    await _run_alembic(engine, "downgrade", revision)
+
+
+async def _run_alembic(engine: AsyncEngine, direction: str, revision: str) -> None:
     from alembic import command
 
     url = engine.url.render_as_string(hide_password=False)
-    async with engine.begin() as conn:
+    step = command.upgrade if direction == "upgrade" else command.downgrade
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        if sqlite:
+            # SQLite's own recipe for schema changes: a batch ALTER recreates a table that others refer to,
+            # which foreign keys would refuse; they are off for the change (outside any transaction, where
+            # the PRAGMA takes effect) and checked before it commits.
+            await raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            async with conn.begin():
 
-        def run(sync_conn: Connection) -> None:
-            config = alembic_config(url)
-            config.attributes["connection"] = sync_conn
-            command.upgrade(config, revision)
+                def run(sync_conn: Connection) -> None:
+                    config = alembic_config(url)
+                    config.attributes["connection"] = sync_conn
+                    step(config, revision)
+                    if sqlite:
+                        broken = sync_conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise RuntimeError(f"the migration leaves rows without a parent: {broken[:5]}")
 
-        await conn.run_sync(run)
+                await conn.run_sync(run)
+        finally:
+            if sqlite:
+                await raw.execute("PRAGMA foreign_keys=ON")
 
 
 @asynccontextmanager

@@ -42,6 +42,13 @@ def member_row(row: Any, prefix: str = "") -> MemberRow:
         streak_current=col("streak_current"),
         streak_best=col("streak_best"),
         last_study_day=col("last_study_day"),
+        timezone_chosen=bool(col("timezone_chosen")),
+        timezone_before=col("timezone_before"),
+        timezone_from=col("timezone_from"),
+        reminder_time=col("reminder_time"),
+        reminders_paused=col("reminders_paused"),
+        streak_freezes=col("streak_freezes"),
+        streak_saved=col("streak_saved"),
     )
 
 
@@ -116,6 +123,7 @@ def channel_row(row: Any) -> DailyChannel:
         order_seed=row.order_seed,
         cycle=row.cycle,
         position=row.position,
+        digest=bool(row.digest),
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.model.models import Deck, DeckProblem
+from bot.core.model.models import Card, Deck, DeckChange, DeckProblem
 from bot.store.asks import SqlAsks
 from bot.store.boards import SqlBoards
 from bot.store.daily import SqlDaily
@@ -17,7 +17,10 @@ from bot.store.db import Db
 from bot.store.decks import SqlDecks
 from bot.store.grading import SqlGrading
 from bot.store.members import SqlMembers
+from bot.store.outreach import SqlOutreach
+from bot.store.picture_data import SqlPictureData
 from bot.store.teams import SqlTeams
+from bot.store.workspace_decks import SqlWorkspaceDecks
 
 
 class SqlStore:
@@ -36,11 +39,34 @@ class SqlStore:
         self._teams = SqlTeams(db)
         self._daily = SqlDaily(db)
         self._daily_claims = SqlDailyClaims(db)
+        self._outreach = SqlOutreach(db)
+        self._pictures = SqlPictureData(db)
+        self._workspace_decks = SqlWorkspaceDecks(db)
 
         # MemberStore
         self.ensure_workspace = self._members.ensure_workspace
         self.ensure_member = self._members.ensure_member
+        self.ensure_caller = self._members.ensure_caller
         self.get_member = self._members.get_member
+        # SettingsStore
+        self.choose_timezone = self._members.choose_timezone
+        self.set_reminders = self._members.set_reminders
+        self.pause_reminders = self._members.pause_reminders
+        # PictureStore
+        self.graded_times = self._pictures.graded_times
+        self.cards_by_state = self._pictures.cards_by_state
+        # OutreachStore
+        self.reminder_members = self._outreach.reminder_members
+        self.outreach_done = self._outreach.outreach_done
+        self.claim_outreach = self._outreach.claim_outreach
+        self.renew_outreach_claims = self._outreach.renew_outreach_claims
+        self.mark_outreach_sent = self._outreach.mark_outreach_sent
+        self.record_outreach_failure = self._outreach.record_outreach_failure
+        self.due_counts = self._outreach.due_counts
+        self.week_activity = self._outreach.week_activity
+        self.streak_leaders = self._outreach.streak_leaders
+        self.card_by_id = self._outreach.card_by_id
+        self.set_daily_digest = self._outreach.set_daily_digest
         # DeckStore
         self.deck_ids = self._decks.deck_ids
         self.pick_due_card = self._decks.pick_due_card
@@ -48,6 +74,14 @@ class SqlStore:
         self.next_due = self._decks.next_due
         self.followup_of = self._decks.followup_of
         self.deck_progress = self._decks.deck_progress
+        # WorkspaceDeckStore
+        self.deck_infos = self._workspace_decks.deck_infos
+        self.deck_cards = self._workspace_decks.deck_cards
+        self.suggest_card = self._workspace_decks.suggest_card
+        self.pending_suggestions = self._workspace_decks.pending_suggestions
+        self.get_suggestion = self._workspace_decks.get_suggestion
+        self.decide_suggestion = self._workspace_decks.decide_suggestion
+        self.take_outcomes = self._workspace_decks.take_outcomes
         # AskStore
         self.create_ask = self._asks.create_ask
         self.find_open_ask = self._asks.find_open_ask
@@ -62,6 +96,7 @@ class SqlStore:
         self.leaderboard = self._boards.leaderboard
         self.member_rank = self._boards.member_rank
         self.team_standings = self._boards.team_standings
+        self.board = self._boards.board
         # TeamStore
         self.join_team = self._teams.join_team
         self.leave_team = self._teams.leave_team
@@ -96,5 +131,29 @@ class SqlStore:
         # The daily claims cache each deck's askable cards; a load may retire some of them.
         try:
             return await self._decks.sync_decks(deck_list, now)
+        finally:
+            self._daily_claims.forget_cards()
+
+    # Writes that change which cards a daily channel may be asked drop the claims' cache of them.
+
+    async def save_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> DeckChange | None:
+        try:
+            return await self._workspace_decks.save_workspace_deck(
+                workspace_id, name, deck, added_by, now, decks_max
+            )
+        finally:
+            self._daily_claims.forget_cards()
+
+    async def add_cards(self, deck_id: str, new_cards: Sequence[Card]) -> None:
+        try:
+            await self._workspace_decks.add_cards(deck_id, new_cards)
+        finally:
+            self._daily_claims.forget_cards()
+
+    async def retire_workspace_deck(self, workspace_id: str, deck_id: str, now: datetime) -> bool:
+        try:
+            return await self._workspace_decks.retire_workspace_deck(workspace_id, deck_id, now)
         finally:
             self._daily_claims.forget_cards()

@@ -71,9 +71,19 @@ members = sa.Table(
     sa.Column("streak_best", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_study_day", sa.Date, nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Set by /settings: the member's own zone, which a platform profile's zone no longer overrides; the zone
+    # before the change keeps counting days until `timezone_from` (the next local day).
+    sa.Column("timezone_chosen", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("timezone_before", sa.String(64), nullable=True),
+    sa.Column("timezone_from", UTCDateTime(), nullable=True),
+    sa.Column("reminder_time", sa.String(5), nullable=True),  # "HH:MM" local; NULL: reminders off
+    sa.Column("reminders_paused", sa.Text, nullable=True),  # why reminders stopped (a blocked DM)
+    sa.Column("streak_freezes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("streak_saved", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("workspace_id", "user_ref", name="uq_members_workspace_user"),
 )
 sa.Index("ix_members_team", members.c.team_id)
+sa.Index("ix_members_reminder_time", members.c.reminder_time)
 
 decks = sa.Table(
     "decks",
@@ -84,7 +94,14 @@ decks = sa.Table(
     sa.Column("source", sa.String(500), nullable=False, server_default=""),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # A workspace deck (NULL for a bundled one): its owner, the name members type, who added it and when.
+    # Its id is namespaced (bot/core/decks/workspace.py); `active` false is a retired deck.
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=True),
+    sa.Column("name", sa.String(60), nullable=True),
+    sa.Column("added_by", sa.String(100), nullable=True),
+    sa.Column("added_at", UTCDateTime(), nullable=True),
 )
+sa.Index("ix_decks_workspace", decks.c.workspace_id)
 
 cards = sa.Table(
     "cards",
@@ -160,6 +177,19 @@ sa.Index(
     scores.c.points,
 )
 
+# How many members hold each positive score on each board, kept in step with `scores` by every grade: a
+# member's rank is 1 + the sum of the counts above their points (a walk over distinct scores, not members).
+board_counts = sa.Table(
+    "board_counts",
+    metadata,
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("points", sa.Integer, primary_key=True),
+    sa.Column("members", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,  # the sum reads the primary-key tree alone
+)
+
 # Daily question of the day: one row per configured channel ...
 daily_channels = sa.Table(
     "daily_channels",
@@ -173,6 +203,7 @@ daily_channels = sa.Table(
     sa.Column("deck_id", sa.String(100), sa.ForeignKey("decks.id"), nullable=True),
     sa.Column("weekdays", sa.Integer, nullable=False, server_default="127"),  # bit 0 = Monday
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.true()),  # the weekly digest
     sa.Column("paused_reason", sa.Text, nullable=True),
     sa.Column("paused_at", UTCDateTime(), nullable=True),
     # Occurrences before this moment are never posted, so a new or changed schedule starts from now.
@@ -336,3 +367,45 @@ slack_inbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
 )
 sa.Index("ix_slack_inbox_claimed_at", slack_inbox.c.claimed_at)
+
+# Cards members suggested for a workspace deck, waiting for an admin (or decided and not yet told).
+card_suggestions = sa.Table(
+    "card_suggestions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workspace_id", sa.String(100), sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("suggester", sa.String(100), nullable=False),
+    sa.Column("deck_id", sa.String(100), nullable=True),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("followup_question", sa.Text, nullable=False, server_default=""),
+    sa.Column("followup_answer", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("decided_by", sa.String(100), nullable=True),
+    sa.Column("decided_at", UTCDateTime(), nullable=True),
+    sa.Column("told_at", UTCDateTime(), nullable=True),
+)
+sa.Index("ix_card_suggestions_status", card_suggestions.c.workspace_id, card_suggestions.c.status)
+sa.Index("ix_card_suggestions_member", card_suggestions.c.member_id, card_suggestions.c.told_at)
+
+# Reminders (target: a member) and weekly digests (target: a daily channel): one row per (kind, target,
+# local date) is the claim that makes each exactly-once, with the daily posts' lease and fence
+# (bot/store/claims.py).
+outreach = sa.Table(
+    "outreach",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("target_id", sa.Integer, nullable=False),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("claimed_at", UTCDateTime(), nullable=False),
+    sa.Column("claimed_by", sa.String(100), nullable=False),
+    sa.Column("claim_token", sa.String(32), nullable=True),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Column("message_ref", sa.String(200), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.UniqueConstraint("kind", "target_id", "local_date", name="uq_outreach_kind_target_date"),
+)

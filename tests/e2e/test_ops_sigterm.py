@@ -154,7 +154,11 @@ async def test_sigterm_finishes_the_grade_in_flight_and_exits_0_within_10_second
         await bot.wait_for_log("running: ")
         async with aiohttp.ClientSession() as http:
             status, body = await health(http, bot)
-            assert status == 200 and body["database"] == "ok" and set(body["adapters"]) == {"slack", "daily"}
+            assert (
+                status == 200
+                and body["database"] == "ok"
+                and set(body["adapters"]) == {"slack", "daily", "outreach"}
+            )
 
             question = await mock.reply(await command(http, mock, bot, "quiz"), within=10)
             body_, reveal_url = click_body(mock, question, "reveal:")

@@ -500,3 +500,24 @@ def test_sigterm_ends_a_piped_session_with_a_goodbye(tmp_path: Path) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     out, err = proc.stdout.read(), proc.stderr.read()
     assert "Bye! Your progress is saved." in out and "Traceback" not in err
+
+
+def test_a_deck_file_is_imported_by_path_studied_and_exported(tmp_path: Path) -> None:
+    deck = tmp_path / "Team Notes.csv"
+    row = b'"What runs our deploys, and where?","The **CI** runner, in CI"\n'
+    deck.write_bytes(b"\xef\xbb\xbfquestion,answer\n" + row)
+    out = run_console(
+        tmp_path,
+        [
+            f"/deck import {deck}",
+            "/quiz team-notes",
+            "/deck export team-notes",
+            f"/deck import {tmp_path / 'missing.csv'}",
+        ],
+    )
+    assert "Deck “team-notes” imported" in out and "Imported Team Notes: 1 card, 0 follow-ups." in out
+    assert "New card · team-notes #1" in out and "What runs our deploys, and where?" in out
+    saved = tmp_path / "data" / "files" / "team-notes.md"
+    assert f"Saved {saved}" in out
+    assert "What runs our deploys, and where?" in saved.read_text(encoding="utf-8")
+    assert f"There is no file at “{tmp_path / 'missing.csv'}”." in out

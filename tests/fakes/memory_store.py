@@ -29,13 +29,18 @@ from bot.core.model.daily import (
     DailyConfig,
     DailyPost,
 )
+from bot.core.model.digest import HardCard
 from bot.core.model.models import (
     ALL_TIME_START,
     AskRow,
+    Board,
     BoardRow,
+    Card,
     CardKind,
     CardState,
     Deck,
+    DeckChange,
+    DeckInfo,
     DeckProblem,
     DeckProgress,
     Grade,
@@ -46,10 +51,12 @@ from bot.core.model.models import (
     MemberStats,
     Period,
     StoredCard,
+    Suggestion,
+    SuggestionStatus,
     TeamRow,
     TeamSize,
 )
-from bot.core.model.streaks import previous_day
+from bot.core.model.streaks import extend_streak
 
 NAME_MAX = 100  # members.display_name
 ZONE_MAX = 64  # members.timezone
@@ -68,6 +75,10 @@ class _Deck:
     credit: str
     source: str
     active: bool
+    workspace_id: str | None = None
+    name: str | None = None
+    added_by: str | None = None
+    added_at: datetime | None = None
 
 
 @dataclass
@@ -140,6 +151,20 @@ def _atomic_calls(cls: type) -> type:
     return cls
 
 
+@dataclass
+class _Outreach:
+    kind: str
+    target_id: int
+    local_date: date
+    claimed_at: datetime
+    claimed_by: str
+    claim_token: str
+    sent_at: datetime | None = None
+    message_ref: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+
 @_atomic_calls
 class MemoryStore:
     """Every public method of SqlStore (the Store port), over dicts."""
@@ -159,6 +184,9 @@ class MemoryStore:
         self.team_scores: dict[tuple[int, Period, date], _TeamScore] = {}
         self.daily_channels: dict[int, DailyChannel] = {}
         self.daily_posts: dict[int, DailyPost] = {}
+        self.outreach: dict[int, _Outreach] = {}
+        # suggestion id → (the suggestion, when its member was told the outcome)
+        self.suggestions: dict[int, tuple[Suggestion, datetime | None]] = {}
         self._ids: dict[str, int] = {}
         self.closed = False
 
@@ -177,6 +205,17 @@ class MemoryStore:
     async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None:
         workspace = self.workspaces.setdefault(workspace_id, _Workspace(platform))
         return workspace.timezone or None
+
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]:
+        workspace_tz = await self.ensure_workspace(workspace_id, platform)
+        return workspace_tz, await self.ensure_member(workspace_id, user_ref, display_name, timezone)
 
     async def ensure_member(
         self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
@@ -197,10 +236,29 @@ class MemoryStore:
         else:
             if display_name:
                 row = dataclasses.replace(row, display_name=display_name[:NAME_MAX])
-            if timezone:
+            if timezone and not row.timezone_chosen:
                 row = dataclasses.replace(row, timezone=timezone[:ZONE_MAX])
         self.members[row.id] = row
         return row
+
+    async def choose_timezone(
+        self, member_id: int, timezone: str, before: str | None, applies_from: datetime
+    ) -> None:
+        self.members[member_id] = dataclasses.replace(
+            self.members[member_id],
+            timezone=timezone[:ZONE_MAX],
+            timezone_chosen=True,
+            timezone_before=before[:ZONE_MAX] if before else None,
+            timezone_from=applies_from,
+        )
+
+    async def set_reminders(self, member_id: int, at: str | None) -> None:
+        self.members[member_id] = dataclasses.replace(
+            self.members[member_id], reminder_time=at, reminders_paused=None
+        )
+
+    async def pause_reminders(self, member_id: int, reason: str) -> None:
+        self.members[member_id] = dataclasses.replace(self.members[member_id], reminders_paused=reason[:500])
 
     def _member_by_ref(self, workspace_id: str, user_ref: str) -> MemberRow | None:
         for row in self.members.values():
@@ -211,13 +269,139 @@ class MemoryStore:
     async def get_member(self, member_id: int) -> MemberRow | None:
         return self.members.get(member_id)
 
+    # -- reminders and digests ------------------------------------------------------------------
+
+    async def reminder_members(self) -> list[tuple[MemberRow, str | None]]:
+        return [
+            (m, self.workspaces[m.workspace_id].timezone or None)
+            for m in self.members.values()
+            if m.reminder_time is not None and m.reminders_paused is None
+        ]
+
+    async def outreach_done(self, kind: str, items: Sequence[tuple[int, date]]) -> set[tuple[int, date]]:
+        sent = {(o.target_id, o.local_date) for o in self.outreach.values() if o.kind == kind and o.sent_at}
+        return sent & set(items)
+
+    async def claim_outreach(
+        self,
+        kind: str,
+        items: Sequence[tuple[int, date]],
+        now: datetime,
+        claimed_by: str,
+        stale_before: datetime,
+    ) -> list[tuple[int, str] | None]:
+        results: list[tuple[int, str] | None] = []
+        for target, day in items:
+            found = next(
+                (
+                    (row_id, o)
+                    for row_id, o in self.outreach.items()
+                    if (o.kind, o.target_id, o.local_date) == (kind, target, day)
+                ),
+                None,
+            )
+            token = secrets.token_hex(8)
+            if found is None:
+                row_id = self._next_id("outreach")
+                self.outreach[row_id] = _Outreach(kind, target, day, now, claimed_by, token)
+                results.append((row_id, token))
+            elif found[1].sent_at is None and found[1].claimed_at < stale_before:
+                found[1].claimed_at, found[1].claimed_by, found[1].claim_token = now, claimed_by, token
+                results.append((found[0], token))
+            else:
+                results.append(None)
+        return results
+
+    async def renew_outreach_claims(
+        self, held: Sequence[tuple[int, str]], now: datetime, attempt: bool = False
+    ) -> set[int]:
+        kept: set[int] = set()
+        for row_id, token in held:
+            row = self.outreach.get(row_id)
+            if row is not None and row.claim_token == token and row.sent_at is None:
+                row.claimed_at = now
+                row.attempts += 1 if attempt else 0
+                kept.add(row_id)
+        return kept
+
+    async def mark_outreach_sent(
+        self, sent: Sequence[tuple[int, str]], now: datetime, error: str | None = None
+    ) -> None:
+        for row_id, ref in sent:
+            row = self.outreach[row_id]
+            if row.sent_at is None:
+                row.sent_at, row.message_ref, row.last_error = now, ref[:200], error
+
+    async def record_outreach_failure(self, row_id: int, reason: str) -> None:
+        self.outreach[row_id].last_error = reason
+
+    async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        wanted = set(member_ids)
+        counts: dict[int, int] = {}
+        for (member_id, card_id), state in self.card_states.items():
+            if member_id in wanted and state.due <= now and self.cards[card_id].active:
+                counts[member_id] = counts.get(member_id, 0) + 1
+        return counts
+
+    async def graded_times(self, member_id: int, since: datetime) -> list[datetime]:
+        return [
+            a.graded_at
+            for a in self.asks.values()
+            if a.member_id == member_id
+            and a.grade is not None
+            and a.graded_at is not None
+            and a.graded_at >= since
+        ]
+
+    async def cards_by_state(self, member_id: int) -> tuple[int, int, int]:
+        workspace = self.members[member_id].workspace_id
+        served = {c for c in self.cards if self._servable(c, None, workspace)}
+        states = [s.state for (m, c), s in self.card_states.items() if m == member_id and c in served]
+        learning = sum(1 for s in states if s in (1, 3))
+        return len(served) - len(states), learning, sum(1 for s in states if s == 2)
+
+    async def week_activity(
+        self, workspace_id: str, start: datetime, end: datetime, limit: int
+    ) -> tuple[int, list[HardCard]]:
+        graded = [
+            a
+            for a in self.asks.values()
+            if a.workspace_id == workspace_id
+            and a.grade is not None
+            and a.graded_at is not None
+            and start <= a.graded_at < end
+        ]
+        hard: dict[int, int] = {}
+        reviews: dict[int, int] = {}
+        for a in graded:
+            reviews[a.card_id] = reviews.get(a.card_id, 0) + 1
+            if a.grade in (Grade.AGAIN, Grade.HARD):
+                hard[a.card_id] = hard.get(a.card_id, 0) + 1
+        order = sorted(hard, key=lambda c: (-hard[c], -reviews[c], c))[:limit]
+        return len({a.member_id for a in graded}), [
+            HardCard(self.cards[c].card, hard[c], reviews[c]) for c in order
+        ]
+
+    async def streak_leaders(self, workspace_id: str, limit: int) -> list[MemberRow]:
+        found = [m for m in self.members.values() if m.workspace_id == workspace_id and m.streak_current > 0]
+        return sorted(found, key=lambda m: (-m.streak_current, m.id))[:limit]
+
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        if card_id not in self.cards or not self._servable(card_id, None, workspace_id):
+            return None
+        return self.cards[card_id].card
+
+    async def set_daily_digest(self, channel_id: int, on: bool) -> None:
+        self.daily_channels[channel_id] = dataclasses.replace(self.daily_channels[channel_id], digest=on)
+
     # -- decks ----------------------------------------------------------------------------------
 
     async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> list[DeckProblem]:
         del now
         refused: list[DeckProblem] = []
         for stored in self.decks.values():
-            stored.active = False
+            if stored.workspace_id is None:
+                stored.active = False
         for deck in deck_list:
             # Checked before writing anything, as a rolled-back savepoint leaves the deck as it was.
             try:
@@ -229,22 +413,26 @@ class MemoryStore:
             self._sync_deck(deck)
         return refused
 
-    def _sync_deck(self, deck: Deck) -> None:
-        self.decks[deck.id] = _Deck(deck.title, deck.credit, deck.source, active=True)
+    def _sync_deck(self, deck: Deck, owner: _Deck | None = None) -> None:
+        self.decks[deck.id] = owner or _Deck(deck.title, deck.credit, deck.source, active=True)
+        self._put_cards(deck.id, deck.cards, 0, retire=True)
+
+    def _put_cards(self, deck_id: str, new_cards: Sequence[Card], first: int, retire: bool) -> None:
         by_key: dict[str, int] = {}
         for card_id, stored in self.cards.items():
-            if stored.card.deck_id == deck.id:
-                stored.active = False
+            if stored.card.deck_id == deck_id:
+                if retire:
+                    stored.active = False
                 by_key[stored.card.key] = card_id
         # Main cards first, so follow-ups can point at their parent's id.
-        ordered = sorted(deck.cards, key=lambda c: c.kind is CardKind.FOLLOWUP)
+        ordered = sorted(new_cards, key=lambda c: c.kind is CardKind.FOLLOWUP)
         ids: dict[str, int] = {}
-        for position, card in enumerate(ordered):
+        for position, card in enumerate(ordered, start=first):
             card_id = by_key.get(card.key) or self._next_id("cards")
             self.cards[card_id] = _Card(
                 StoredCard(
                     id=card_id,
-                    deck_id=deck.id,
+                    deck_id=deck_id,
                     key=card.key,
                     number=card.number,
                     kind=card.kind,
@@ -259,20 +447,148 @@ class MemoryStore:
             ids[card.key] = card_id
 
     async def deck_ids(self) -> list[str]:
-        return sorted(deck_id for deck_id, deck in self.decks.items() if deck.active)
+        return sorted(
+            deck_id for deck_id, deck in self.decks.items() if deck.active and deck.workspace_id is None
+        )
+
+    # -- workspace decks and suggested cards ----------------------------------------------------
+
+    async def deck_infos(self, workspace_id: str | None) -> list[DeckInfo]:
+        found = [
+            DeckInfo(deck_id, d.name or deck_id, d.title, d.workspace_id, d.added_by, d.added_at)
+            for deck_id, d in self.decks.items()
+            if d.active and d.workspace_id in (None, workspace_id)
+        ]
+        return sorted(found, key=lambda d: (d.name, d.workspace_id is None))
+
+    async def save_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> DeckChange | None:
+        existing = self.decks.get(deck.id)
+        if existing is None or not existing.active:
+            count = sum(1 for d in self.decks.values() if d.workspace_id == workspace_id and d.active)
+            if count >= decks_max:
+                return None
+        before = {
+            s.card.key: s.active
+            for s in self.cards.values()
+            if s.card.deck_id == deck.id and s.card.kind is CardKind.MAIN
+        }
+        owner = _Deck(deck.title, deck.credit, deck.source, True, workspace_id, name, added_by, now)
+        self._sync_deck(deck, owner)
+        keys = {card.key for card in deck.main_cards}
+        return DeckChange(
+            created=existing is None,
+            added=sum(1 for k in keys if k not in before),
+            kept=sum(1 for k in keys if before.get(k) is True),
+            retired=sum(1 for k, active in before.items() if active and k not in keys),
+            restored=sum(1 for k in keys if before.get(k) is False),
+        )
+
+    async def deck_cards(self, deck_id: str) -> Deck | None:
+        stored = self.decks.get(deck_id)
+        if stored is None or not stored.active:
+            return None
+        rows = sorted(
+            (c for c in self.cards.values() if c.card.deck_id == deck_id and c.active),
+            key=lambda c: (c.position, c.card.id),
+        )
+        keys = {c.card.id: c.card.key for c in rows}
+        found = tuple(
+            Card(
+                key=c.card.key,
+                number=c.card.number,
+                kind=c.card.kind,
+                question=c.card.question,
+                answer=c.card.answer,
+                key_terms=c.card.key_terms,
+                line=0,
+                parent_key=keys.get(c.card.parent_id) if c.card.parent_id is not None else None,
+            )
+            for c in rows
+        )
+        return Deck(id=deck_id, title=stored.title, cards=found, credit=stored.credit, source=stored.source)
+
+    async def add_cards(self, deck_id: str, new_cards: Sequence[Card]) -> None:
+        last = max((c.position for c in self.cards.values() if c.card.deck_id == deck_id), default=0)
+        self._put_cards(deck_id, new_cards, last + 1, retire=False)
+
+    async def retire_workspace_deck(self, workspace_id: str, deck_id: str, now: datetime) -> bool:
+        deck = self.decks.get(deck_id)
+        if deck is None or deck.workspace_id != workspace_id or not deck.active:
+            return False
+        deck.active = False
+        return True
+
+    async def suggest_card(self, suggestion: Suggestion, pending_max: int) -> int | None:
+        waiting = sum(
+            1
+            for s, _told in self.suggestions.values()
+            if s.member_id == suggestion.member_id and s.status is SuggestionStatus.PENDING
+        )
+        if waiting >= pending_max:
+            return None
+        suggestion_id = self._next_id("card_suggestions")
+        stored = dataclasses.replace(
+            suggestion, id=suggestion_id, status=SuggestionStatus.PENDING, decided_by=None
+        )
+        self.suggestions[suggestion_id] = (stored, None)
+        return suggestion_id
+
+    async def pending_suggestions(self, workspace_id: str, limit: int) -> list[Suggestion]:
+        pending = [
+            s
+            for s, _told in self.suggestions.values()
+            if s.workspace_id == workspace_id and s.status is SuggestionStatus.PENDING
+        ]
+        return sorted(pending, key=lambda s: s.id)[:limit]
+
+    async def get_suggestion(self, suggestion_id: int) -> Suggestion | None:
+        found = self.suggestions.get(suggestion_id)
+        return found[0] if found is not None else None
+
+    async def decide_suggestion(
+        self, suggestion_id: int, status: SuggestionStatus, decided_by: str, now: datetime
+    ) -> bool:
+        found = self.suggestions.get(suggestion_id)
+        if found is None or found[0].status is not SuggestionStatus.PENDING:
+            return False
+        self.suggestions[suggestion_id] = (
+            dataclasses.replace(found[0], status=status, decided_by=decided_by),
+            None,
+        )
+        return True
+
+    async def take_outcomes(self, workspace_id: str, user_ref: str, now: datetime) -> list[Suggestion]:
+        member = self._member_by_ref(workspace_id, user_ref)
+        if member is None:
+            return []
+        told = [
+            s
+            for s, told_at in self.suggestions.values()
+            if s.member_id == member.id and told_at is None and s.status is not SuggestionStatus.PENDING
+        ]
+        for s in told:
+            self.suggestions[s.id] = (s, now)
+        return sorted(told, key=lambda s: s.id)
 
     # -- picking --------------------------------------------------------------------------------
 
-    def _servable(self, card_id: int, deck_id: str | None) -> bool:
-        """May be asked: active, in an active deck, optionally one deck."""
+    def _servable(self, card_id: int, deck_id: str | None, workspace_id: str | None = None) -> bool:
+        """May be asked: active, in an active deck the workspace may see, optionally one deck."""
         stored = self.cards[card_id]
         deck = self.decks.get(stored.card.deck_id)
         return (
             stored.active
             and deck is not None
             and deck.active
+            and deck.workspace_id in (None, workspace_id)
             and (deck_id is None or stored.card.deck_id == deck_id)
         )
+
+    def _workspace_of(self, member_id: int) -> str | None:
+        member = self.members.get(member_id)
+        return member.workspace_id if member is not None else None
 
     def _recently_skipped(self, member_id: int, since: datetime) -> set[int]:
         return {
@@ -291,7 +607,9 @@ class MemoryStore:
         due = [
             (state.due, card_id)
             for card_id, state in self._states_of(member_id).items()
-            if state.due <= now and self._servable(card_id, deck_id) and card_id not in skipped
+            if state.due <= now
+            and self._servable(card_id, deck_id, self._workspace_of(member_id))
+            and card_id not in skipped
         ]
         return self.cards[min(due)[1]].card if due else None
 
@@ -305,7 +623,7 @@ class MemoryStore:
             for card_id, stored in self.cards.items()
             # A follow-up is new once its main card has been graded.
             if (stored.card.kind is CardKind.MAIN or stored.card.parent_id in seen)
-            and self._servable(card_id, deck_id)
+            and self._servable(card_id, deck_id, self._workspace_of(member_id))
             and card_id not in seen
             and card_id not in skipped
         ]
@@ -315,7 +633,7 @@ class MemoryStore:
         dues = [
             state.due
             for card_id, state in self._states_of(member_id).items()
-            if self._servable(card_id, deck_id)
+            if self._servable(card_id, deck_id, self._workspace_of(member_id))
         ]
         return min(dues) if dues else None
 
@@ -463,20 +781,16 @@ class MemoryStore:
                 total.active += 1
 
     def _extend_streak(self, member_id: int, day: date) -> MemberRow:
-        """Same day or an earlier one: unchanged; the day after: +1; later: restart at 1."""
+        """The core's rule (bot/core/model/streaks.py), freezes and all, as the SQL store writes it."""
         member = self.members[member_id]
-        last = member.last_study_day
-        if last is not None and last >= day:
-            current = member.streak_current
-        elif last == previous_day(day):
-            current = member.streak_current + 1
-        else:
-            current = 1
+        after = extend_streak(member.streak, day)
         member = dataclasses.replace(
             member,
-            streak_current=current,
-            streak_best=max(current, member.streak_best),
-            last_study_day=last if last is not None and last > day else day,
+            streak_current=after.current,
+            streak_best=after.best,
+            last_study_day=after.last_day,
+            streak_freezes=after.freezes,
+            streak_saved=after.saved,
         )
         self.members[member_id] = member
         return member
@@ -516,6 +830,7 @@ class MemoryStore:
             points=points,
             streak_current=member.streak_current,
             last_study_day=member.last_study_day,
+            streak_freezes=member.streak_freezes,
         )
 
     async def leaderboard(
@@ -544,6 +859,15 @@ class MemoryStore:
             return None
         ahead = sum(1 for points in board.values() if points > mine)
         return self._board_row(ahead + 1, member_id, mine)
+
+    async def board(
+        self, workspace_id: str, member_id: int, period: Period, period_start: date, limit: int
+    ) -> Board:
+        return Board(
+            await self.leaderboard(workspace_id, period, period_start, limit),
+            await self.member_rank(workspace_id, member_id, period, period_start),
+            await self.team_standings(workspace_id, period, period_start),
+        )
 
     async def team_standings(self, workspace_id: str, period: Period, period_start: date) -> list[TeamRow]:
         # Teams with at least one member, each with its running totals for the period (none yet: zero).
@@ -602,9 +926,10 @@ class MemoryStore:
 
     async def deck_progress(self, member_id: int, now: datetime) -> list[DeckProgress]:
         counts: dict[str, list[int]] = {}  # deck → [mains, follow-ups, learned, due]
+        workspace_id = self._workspace_of(member_id)
         for stored in self.cards.values():
             deck = self.decks[stored.card.deck_id]
-            if stored.active and deck.active:
+            if stored.active and deck.active and deck.workspace_id in (None, workspace_id):
                 row = counts.setdefault(stored.card.deck_id, [0, 0, 0, 0])
                 row[0 if stored.card.kind is CardKind.MAIN else 1] += 1
         mine: dict[str, list[int]] = {}
@@ -622,6 +947,7 @@ class MemoryStore:
                 followup_cards=row[1],
                 learned=mine.get(deck_id, [0, 0])[0],
                 due=mine.get(deck_id, [0, 0])[1],
+                added_by=self.decks[deck_id].added_by if self.decks[deck_id].name else None,
             )
             for deck_id, row in sorted(counts.items())
         ]
@@ -720,7 +1046,8 @@ class MemoryStore:
         askable = {
             stored.card.id: stored.card
             for stored in self.cards.values()
-            if stored.card.kind is CardKind.MAIN and self._servable(stored.card.id, channel.deck_id)
+            if stored.card.kind is CardKind.MAIN
+            and self._servable(stored.card.id, channel.deck_id, channel.workspace_id)
         }
         posts = sorted(
             (p for p in self.daily_posts.values() if p.channel_id == channel_id and p.cycle == channel.cycle),

@@ -48,7 +48,7 @@ def discord_paths() -> set[str]:
     """The commands of the Discord tree as typed: `quiz`, `team join`, `decks reload` (a choice)."""
     tree = build_client(None).tree
     paths = set()
-    for command in tree.get_commands():
+    for command in tree.get_commands(type=discord.AppCommandType.chat_input):
         if isinstance(command, discord.app_commands.Group):
             paths |= {f"{command.name} {sub.name}" for sub in command.commands}
             continue

@@ -11,6 +11,7 @@ import pytest
 from bot.adapters.discord import app as app_module
 from bot.adapters.discord.app import DiscordAdapter
 from bot.adapters.discord.cli import BOT_PERMISSIONS, sync_commands
+from bot.adapters.discord.commands import MAKE_CARD
 from bot.bootstrap import Core, chat_components
 from bot.cli import main
 from bot.config import ConfigError, Settings
@@ -20,23 +21,23 @@ from tests.fakes.discord.server import APP_ID, GUILD_ID, FakeDiscord
 
 pytest_plugins = ("tests.fakes.discord.fixtures",)  # the fake_discord fixture
 
-COMMANDS = ["quiz", "stats", "leaderboard", "team", "decks", "help", "daily"]
+COMMANDS = ["quiz", "stats", "leaderboard", "team", "settings", "decks", "deck", "help", "daily"]
 
 
 async def test_sync_to_one_server_for_development(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     names = await sync_commands(settings_for(fake_discord.base, tmp_path), GUILD_ID)
-    assert names == COMMANDS
+    assert names == [*COMMANDS, MAKE_CARD]  # the slash commands, then the message action
     (put,) = fake_discord.received("PUT")
     assert put.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
     by_name = {c["name"]: c for c in put.body}
     assert int(by_name["daily"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert by_name["quiz"]["default_member_permissions"] is None
     assert by_name["quiz"]["contexts"] == [0, 1]  # servers and the bot's DMs
-    assert {o["name"] for o in by_name["daily"]["options"]} == {"set", "off", "status", "now"}
+    assert {o["name"] for o in by_name["daily"]["options"]} == {"set", "off", "status", "digest", "now"}
 
 
 async def test_sync_globally(fake_discord: FakeDiscord, tmp_path: Path) -> None:
-    assert await sync_commands(settings_for(fake_discord.base, tmp_path), None) == COMMANDS
+    assert await sync_commands(settings_for(fake_discord.base, tmp_path), None) == [*COMMANDS, MAKE_CARD]
     assert [r.path for r in fake_discord.received("PUT")] == [f"/applications/{APP_ID}/commands"]
 
 
@@ -126,3 +127,9 @@ async def test_the_gateway_is_retried_when_the_first_connection_fails(
     assert adapter.status == "connecting"
     await asyncio.wait_for(adapter.stop(), 5)
     assert adapter.status == "stopped"
+
+
+def test_sync_names_slash_commands_and_the_message_action_as_members_see_them() -> None:
+    from bot.adapters.discord.cli import _shown
+
+    assert [_shown(n) for n in ("quiz", MAKE_CARD)] == ["/quiz", "“Make a study card” (message action)"]

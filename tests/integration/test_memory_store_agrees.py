@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import build_service
-from bot.core.commands import run_text_command
+from bot.core.commands import Upload, run_text_command
 from bot.core.messages import Form, Message
 from bot.core.service import StudyService
 from tests.daily_helpers import RecordingPoster, make_runner
@@ -27,6 +27,9 @@ PEOPLE = [member("ann"), member("ben", tz="America/New_York"), member("cat", tz=
 ADMIN = member("ada", admin=True)
 OTHER_PLACE = member("eve", workspace="guild-2")
 TEAMS = ["Owls", "Foxes", "owls"]
+OWN_DECK = (
+    b"question,answer,follow_up_question,follow_up_answer\nWhat is ours?,Our **own** deck,Why?,Because\n"
+)
 Build = Callable[[list[Path], FakeClock], Awaitable[StudyService]]
 
 
@@ -60,11 +63,13 @@ async def session(seed: int, build: Build, tmp: Path, monkeypatch: pytest.Monkey
     poster = RecordingPoster()
     try:
         yield render(await run_text_command(service, ADMIN, "/daily set general 09:00 UTC chem"))
+        # A workspace deck of guild-1 only: studied, suggested to, exported, invisible to guild-2.
+        yield render(await service.deck_import(ADMIN, Upload("own.csv", OWN_DECK)))
         for _step in range(160):
             who = rng.choice(PEOPLE)
             roll = rng.random()
             if roll < 0.35 or who.user_ref not in last:
-                reply = await service.quiz(who, rng.choice([None, None, "chem", "ml"]))
+                reply = await service.quiz(who, rng.choice([None, None, "chem", "ml", "own"]))
             elif roll < 0.65:
                 actions = last[who.user_ref].actions
                 if not actions:
@@ -101,8 +106,18 @@ async def session(seed: int, build: Build, tmp: Path, monkeypatch: pytest.Monkey
                 deck.write_text(text, encoding="utf-8")
                 await service.library.reload()
                 reply = await service.decks(ADMIN)
+            elif roll < 0.98:
+                form = await service.deck_add(who, "own")
+                assert isinstance(form, Form)
+                await service.submit(who, form.id, {"question": f"Q{rng.random():.3f}?", "answer": "A"})
+                reply = await service.deck_review(ADMIN)
+                if reply.actions:
+                    approval = await service.act(ADMIN, rng.choice(reply.actions).id)
+                    if isinstance(approval, Form):
+                        approval = await service.submit(ADMIN, approval.id, {"deck": "own"})
+                    reply = approval
             else:
-                reply = await service.quiz(OTHER_PLACE)
+                reply = await service.quiz(OTHER_PLACE, rng.choice([None, "own"]))
             if isinstance(reply, Message) and reply.actions:
                 last[who.user_ref] = reply
             yield render(reply)

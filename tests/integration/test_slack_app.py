@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.adapters.slack.app import Mode, SlackAdapter, choose_mode
 from bot.adapters.slack.render import fallback_text, form_modal, message_blocks, mrkdwn, split_text
 from bot.bootstrap import Core
 from bot.config import ConfigError, Settings
 from bot.core.messages import Action, Field, Form, Message, Section, Style
-from tests.fakes.slack.driver import Member, command_body
+from tests.fakes.slack.driver import Member, click_payload, command_body
 from tests.fakes.slack.fixtures import mock_slack
-from tests.fakes.slack.server import APP_TOKEN, BOT_TOKEN, MockSlack, texts
+from tests.fakes.slack.server import APP_TOKEN, BOT_TOKEN, SECRET, MockSlack, signed_headers, texts
 
 __all__ = ["mock_slack"]
 
@@ -230,3 +232,44 @@ def test_a_members_time_zone_comes_from_users_info() -> None:
     assert timezone_of({"tz_offset": 19800}) is None  # +05:30 has no Etc/ zone: the kept one is used
     assert timezone_of({"tz_offset": 0}) == "Etc/UTC"
     assert timezone_of({}) is None
+
+
+# -- bolt still verifies every request --------------------------------------------------------------
+
+
+async def test_bolt_verifies_the_signature_before_a_click_reaches_its_listener(
+    mock_slack: MockSlack, core: Core
+) -> None:
+    """Clicks go to their listener straight from bolt's middleware chain (bot/adapters/slack/direct.py),
+    after bolt's own signature check: a click whose signature bolt refuses is never kept or handled."""
+    adapter = SlackAdapter(
+        settings(
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=mock_slack.api_url,
+            slack_port=0,
+        ),
+        core.service,
+        core.engine,
+    )
+    await adapter.start()
+    try:
+        assert adapter.handlers is not None
+        accepted: list[str] = []
+        adapter.handlers.accept = lambda kind, body, client: _note(accepted, kind)  # type: ignore[method-assign]
+        button = {"action_id": "skip:1", "value": "skip:1", "text": {"type": "plain_text", "text": "Skip"}}
+        payload, _url = click_payload(mock_slack, Member("U_ALICE"), button)
+        body = urlencode({"payload": json.dumps(payload)})
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        forged = {**form, **signed_headers(body, "not-the-secret")}
+        refused = await adapter.app.async_dispatch(AsyncBoltRequest(body=body, query="", headers=forged))
+        assert refused.status == 401 and accepted == []
+        genuine = {**form, **signed_headers(body)}
+        acked = await adapter.app.async_dispatch(AsyncBoltRequest(body=body, query="", headers=genuine))
+        assert acked.status == 200 and accepted == ["action"]
+    finally:
+        await adapter.stop()
+
+
+async def _note(seen: list[str], kind: str) -> None:
+    seen.append(kind)

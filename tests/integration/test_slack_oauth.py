@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+from bot.adapters.slack.oauth import BOT_SCOPES
 from bot.core.messages import Message
 from bot.core.service import StudyService
 from bot.schedule.poster import PermanentPostError
@@ -90,7 +91,8 @@ async def install(slack: SlackHarness, code: str) -> tuple[int, str]:
         authorize = urlparse(link)
         query = parse_qs(authorize.query)
         assert link.startswith(slack.mock.base + "/oauth/v2/authorize")  # beside SLACK_API_URL
-        assert query["client_id"] == [CLIENT_ID] and query["scope"] == ["commands,chat:write,users:read"]
+        # Exactly the manifest's scopes (test_slack_app checks BOT_SCOPES against the manifest).
+        assert query["client_id"] == [CLIENT_ID] and query["scope"] == [",".join(BOT_SCOPES)]
         callback = f"{slack.url}/slack/oauth_redirect?code={code}&state={query['state'][0]}"
         async with browser.get(callback, headers={"Cookie": cookie}) as done:
             return done.status, await done.text()

@@ -86,3 +86,34 @@ async def test_concurrent_grades_of_one_member_count_their_day_once(
     )
     assert [o.streak for o in outcomes if o is not None] == [3, 3, 3, 3]
     assert await _stored(service, alice.id) == Streak(3, 6, today)
+
+
+async def test_freezes_are_earned_and_spent_by_the_written_streak_even_from_a_stale_read(
+    service: StudyService, clock: FakeClock
+) -> None:
+    today = clock.now().date()
+    seen = Streak(6, 6, today - timedelta(days=1))
+    alice, made = await _setup(service, clock, 2, seen)
+    earned = await service.store.record_grade(_record(clock, alice.id, made[0], today, seen))
+    assert earned is not None and earned.streak == 7
+    # Two days later, a day missed; the grade read the streak from before the first grade (stale): the
+    # store reads the row again, freezes included, and spends the freeze on the missed day.
+    saved = await service.store.record_grade(
+        _record(clock, alice.id, made[1], today + timedelta(days=2), seen)
+    )
+    assert saved is not None and saved.streak == 8
+    async with service.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        row = (await conn.execute(sa.select(members).where(members.c.id == alice.id))).one()
+    assert (row.streak_current, row.streak_freezes, row.streak_saved) == (8, 0, 1)
+
+
+async def test_a_chosen_zone_is_kept_when_a_profile_zone_arrives(
+    service: StudyService, clock: FakeClock
+) -> None:
+    store = service.store
+    await store.ensure_workspace("test:guild-1", "test")
+    kenji = await store.ensure_member("test:guild-1", "kenji", "kenji", "America/New_York")
+    await store.choose_timezone(kenji.id, "Asia/Tokyo", "America/New_York", clock.now())
+    again = await store.ensure_member("test:guild-1", "kenji", "Kenji", "Europe/Berlin")
+    assert (again.timezone, again.timezone_chosen, again.display_name) == ("Asia/Tokyo", True, "Kenji")
+    assert again.timezone_before == "America/New_York" and again.timezone_from == clock.now()

@@ -8,15 +8,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import build_service, migrate, open_engine
 from bot.core.messages import Message
 from bot.core.model.models import ALL_TIME_START, Caller, Period
 from bot.core.service import StudyService
-from bot.store.migrate import alembic_config
+from bot.store.migrate import downgrade as migrate_down
 from tests.conftest import CONTENT, FakeClock, member
 
 # The totals recomputed from each member's points earned in each team.
@@ -64,14 +62,7 @@ async def study_one(service: StudyService, who: Caller, typed: bool = False) -> 
 async def downgrade(url: str, revision: str) -> None:
     engine = open_engine(url)
     try:
-        async with engine.begin() as conn:
-
-            def run(sync_conn: Connection) -> None:
-                config = alembic_config(url)
-                config.attributes["connection"] = sync_conn
-                command.downgrade(config, revision)
-
-            await conn.run_sync(run)
+        await migrate_down(engine, revision)
     finally:
         await engine.dispose()
 

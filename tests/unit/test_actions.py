@@ -15,6 +15,9 @@ from bot.core.actions import (
     Next,
     Reveal,
     Skip,
+    StartReview,
+    StopReminders,
+    StudyCard,
     Write,
     decode_button,
     decode_form,
@@ -37,6 +40,9 @@ POSTED = [
     ("next", Next()),
     ("next:ml-interview-questions", Next("ml-interview-questions")),
     ("daily:7", DailyReveal(7)),
+    ("review:5", StartReview(5)),
+    ("reminders-off:5", StopReminders(5)),
+    ("study:9", StudyCard(9)),
 ]
 
 FORGED = [
@@ -51,6 +57,9 @@ FORGED = [
     "grade:1:GOOD ",
     "grade:1",
     "daily:x",
+    "review:",
+    "reminders-off:5:5",
+    "study:-1",
     "flip:42",
     "",
     ":",
@@ -78,9 +87,21 @@ def test_forged_ids_decode_to_nothing(text: str) -> None:
 
 ids = st.one_of(
     st.text(max_size=120),
-    st.sampled_from(["reveal", "write", "skip", "followup", "grade", "daily", "next", "answer"]).flatmap(
-        lambda verb: st.builds(lambda rest: f"{verb}:{rest}", st.text(max_size=110))
-    ),
+    st.sampled_from(
+        [
+            "reveal",
+            "write",
+            "skip",
+            "followup",
+            "grade",
+            "daily",
+            "next",
+            "answer",
+            "review",
+            "reminders-off",
+            "study",
+        ]
+    ).flatmap(lambda verb: st.builds(lambda rest: f"{verb}:{rest}", st.text(max_size=110))),
 )
 
 

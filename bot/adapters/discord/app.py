@@ -14,6 +14,7 @@ from discord.gateway import DiscordWebSocket
 from bot.adapters.discord.client import ShardedStudyClient, StudyClient, build_client
 from bot.adapters.discord.poster import DiscordPoster
 from bot.adapters.discord.replies import DEFER_AFTER
+from bot.adapters.downloads import DISCORD_CDN, Downloader, parse_hosts
 from bot.config import ConfigError, Settings, check_shard_ids, format_shard_ids
 from bot.core.service import StudyService
 
@@ -74,6 +75,7 @@ class DiscordAdapter:
             shard_count=settings.discord_shard_count,
             shard_ids=settings.discord_shard_ids,
             defer_after=defer_after,
+            downloads=Downloader(parse_hosts(settings.discord_cdn_url, DISCORD_CDN), "Discord"),
         )
         self.tree = self.client.tree
         self.poster = DiscordPoster(self.client)

@@ -64,6 +64,12 @@ async def application_id(settings: Settings) -> int:
         await client.close()
 
 
+def _shown(name: str) -> str:
+    """A slash command as typed; a message action (its name has capitals or spaces, which slash
+    command names may not) as members see it in the Apps menu."""
+    return f"/{name}" if name == name.lower() and " " not in name else f"“{name}” (message action)"
+
+
 def run_discord_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.discord_command == "invite":
@@ -76,7 +82,8 @@ def run_discord_command(args: argparse.Namespace, settings: Settings) -> int:
                 if args.guild
                 else "all servers (global commands can take a few minutes to appear)"
             )
-            print(f"synced {plural(len(names), 'command')} to {where}: {', '.join('/' + n for n in names)}")
+            shown = ", ".join(_shown(n) for n in names)
+            print(f"synced {plural(len(names), 'command')} to {where}: {shown}")
             return 0
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from bot.adapters.discord.components import ActionButton
 from bot.adapters.discord.handlers import StudyBot
 from bot.adapters.discord.render import NO_PINGS
 from bot.adapters.discord.replies import DEFER_AFTER
+from bot.adapters.downloads import Downloader
 from bot.core.service import StudyService
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def build_client(
     shard_count: int | None = None,
     shard_ids: tuple[int, ...] | None = None,
     defer_after: float = DEFER_AFTER,
+    downloads: Downloader | None = None,
 ) -> StudyClient | ShardedStudyClient:
     """A plain client (one gateway connection) unless sharded. A sharded client without a count gets it,
     and its shard ids, from the adapter after login (discord.py refuses ids without a count)."""
@@ -74,7 +76,7 @@ def build_client(
         client = ShardedStudyClient(shard_count=shard_count or None, **options)
     else:
         client = StudyClient(**options)
-    client.studybot = StudyBot(service, defer_after)
+    client.studybot = StudyBot(service, defer_after, downloads)
     client.tree = build_tree(client, client.studybot)
     client.add_dynamic_items(ActionButton)
     return client

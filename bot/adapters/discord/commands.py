@@ -17,8 +17,9 @@ from discord import app_commands
 from bot.adapters.discord.handlers import StudyBot
 from bot.adapters.discord.render import NO_PINGS, render
 from bot.adapters.discord.replies import NEEDS_SERVER, OOPS, caller_for
+from bot.adapters.downloads import DownloadError
 from bot.core import commands as core_commands
-from bot.core.commands import GROUPS, Arg, Command, Kind
+from bot.core.commands import GROUPS, Arg, Command, Kind, Upload
 from bot.core.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ CHOICE_LIMIT = 25  # Discord shows at most 25 autocomplete choices
 DESCRIPTION_LIMIT = 100
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
 ACTION = "action"  # the option choosing a subcommand of a command that also runs plain (`/decks reload`)
+
+MAKE_CARD = "Make a study card"  # the message action's name, as members see it
 
 Complete = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
@@ -104,7 +107,7 @@ def build_tree(client: discord.Client, bot: StudyBot) -> app_commands.CommandTre
         await bot.replies.command(interaction, work)
 
     async def deck_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return best_matches(await bot.service.store.deck_ids(), current)
+        return best_matches(await bot.service.deck_names(caller_for(interaction)), current)
 
     async def timezone_choices(
         interaction: discord.Interaction, current: str
@@ -118,17 +121,35 @@ def build_tree(client: discord.Client, bot: StudyBot) -> app_commands.CommandTre
         if plain is not None:
             tree.add_command(_command(bot, plain, [r for r in rows if r.sub], complete))
             continue
-        # Hidden from members without Manage Server by default; a server can change that in its
-        # Integrations settings, so the core checks the permission again on every call (Caller.is_admin).
+        # Hidden from members without Manage Server by default when members have nothing in it but a
+        # read-only view (`/daily status`); `/deck add` keeps its group shown. A server can change that in
+        # its Integrations settings, so the core checks the permission again on every call (Caller.is_admin).
+        admins_only = any(row.admin for row in rows) and all(row.admin or row.bare for row in rows)
         group = app_commands.Group(
             name=name,
             description=GROUPS[name],
-            default_permissions=MANAGE_SERVER if any(row.admin for row in rows) else None,
+            default_permissions=MANAGE_SERVER if admins_only else None,
         )
         for row in rows:
             group.add_command(_command(bot, row, [], complete))
         tree.add_command(group)
+    tree.add_command(_make_card(bot))
     return tree
+
+
+def _make_card(bot: StudyBot) -> app_commands.ContextMenu:
+    """The message action "Make a study card": the core's form, the message's text in it, as a modal.
+    (Interactions carry the message's content without the message-content intent.)"""
+
+    async def make_card(interaction: discord.Interaction, message: discord.Message) -> None:
+        caller = caller_for(interaction)
+
+        async def work() -> Reply:
+            return await bot.service.card_from_message(caller, message.content)
+
+        await bot.replies.command(interaction, work)
+
+    return app_commands.ContextMenu(name=MAKE_CARD, callback=make_card)
 
 
 def _command(
@@ -138,12 +159,23 @@ def _command(
 
     async def callback(interaction: discord.Interaction, **options: Any) -> None:
         chosen = next((sub for sub in subs if sub.sub == options.get(ACTION)), row)
-        args = {arg.name: _value(options.get(arg.name)) for arg in chosen.args}
         caller = caller_for(interaction)
 
         async def work() -> Reply:
             if chosen.in_server and interaction.guild_id is None:
                 return NEEDS_SERVER
+            args: dict[str, str | Upload | None] = {}
+            for arg in chosen.args:
+                value = options.get(arg.name)
+                if not isinstance(value, discord.Attachment):
+                    args[arg.name] = _value(value)
+                elif chosen.admin and not caller.is_admin:
+                    args[arg.name] = None  # the core refuses a member; their file is not fetched
+                else:
+                    try:  # inside the work: a slow download defers like a slow database
+                        args[arg.name] = await bot.upload(value)
+                    except DownloadError as exc:
+                        return exc.reply
             return await chosen.call(bot.service, caller, args)
 
         await bot.replies.command(interaction, work)
@@ -177,6 +209,8 @@ def _parameter(arg: Arg) -> inspect.Parameter:
     kind: Any = str
     if arg.kind is Kind.CHANNEL:
         kind = ChannelOption
+    elif arg.kind is Kind.FILE:
+        kind = discord.Attachment
     elif arg.max_length is not None:
         kind = app_commands.Range[str, 1, arg.max_length]
     if not arg.required:

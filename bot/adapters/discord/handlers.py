@@ -10,21 +10,34 @@ import discord
 from bot.adapters.discord.components import submitted_values
 from bot.adapters.discord.render import FORM_PREFIX
 from bot.adapters.discord.replies import DEFER_AFTER, Replies, caller_for
+from bot.adapters.downloads import DISCORD_CDN, Downloader
+from bot.core.commandspec import Upload
 from bot.core.service import StudyService
 
 
 class StudyBot:
     """One per client: the client hands it to the command tree and routes clicks and modals to it."""
 
-    def __init__(self, service: StudyService | None, defer_after: float = DEFER_AFTER) -> None:
+    def __init__(
+        self,
+        service: StudyService | None,
+        defer_after: float = DEFER_AFTER,
+        downloads: Downloader | None = None,
+    ) -> None:
         self._service = service
         self.replies = Replies(defer_after)
+        self.downloads = downloads or Downloader(DISCORD_CDN, "Discord")
 
     @property
     def service(self) -> StudyService:
         if self._service is None:  # `studybot discord sync` builds the tree without a service
             raise RuntimeError("this client has no StudyService")
         return self._service
+
+    async def upload(self, attachment: discord.Attachment) -> Upload:
+        """An attachment option's file, from Discord's CDN only (DownloadError says why not)."""
+        self.downloads.check_size(attachment.size)  # Discord tells the size: a big file is not fetched
+        return Upload(attachment.filename, await self.downloads.fetch(attachment.url))
 
     async def on_action(self, interaction: discord.Interaction, action_id: str) -> None:
         caller = caller_for(interaction)

@@ -23,6 +23,9 @@ class DiscordPoster:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        # user id -> their DM channel id: Discord answers the same channel every time, so a reminder
+        # after the first costs one request, not two.
+        self._dm_channels: dict[int, int] = {}
 
     def _where(self, channel_id: int) -> str:
         channel = self.client.get_channel(channel_id)
@@ -52,6 +55,37 @@ class DiscordPoster:
         return PostRef(
             message_ref=str(sent.id), thread_ref=await self._open_thread(channel_id, sent.id, thread_name)
         )
+
+    async def dm(self, workspace_ref: str, user_ref: str, message: Message) -> PostRef:
+        """A direct message: POST /users/@me/channels {"recipient_id"} opens (or finds) the DM channel, once
+        per user and process, then POST /channels/{id}/messages. A member who closed DMs from the server
+        answers 403 (code 50007)."""
+        del workspace_ref  # a DM channel belongs to the user, not to a server
+        try:
+            user_id = int(user_ref)
+        except ValueError:
+            raise PermanentPostError(f"{user_ref!r} is not a Discord user id") from None
+        shown = render(message)
+        try:
+            channel_id = self._dm_channels.get(user_id)
+            if channel_id is None:
+                opened = await self.client.http.start_private_message(user_id)
+                channel_id = self._dm_channels[user_id] = int(opened["id"])
+            channel = self.client.get_partial_messageable(channel_id)
+            sent = await channel.send(
+                embed=shown.embed, view=shown.view or discord.utils.MISSING, allowed_mentions=NO_PINGS
+            )
+        except (
+            discord.HTTPException,
+            discord.RateLimited,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
+            if isinstance(exc, discord.NotFound):
+                self._dm_channels.pop(user_id, None)
+            raise dm_error(exc) from exc
+        return PostRef(message_ref=str(sent.id))
 
     async def _open_thread(self, channel_id: int, message_id: int, name: str) -> str | None:
         """A discussion thread on the post. The post counts even if this fails (e.g. no thread permission)."""
@@ -87,6 +121,16 @@ def post_error(exc: Exception, where: str) -> PermanentPostError | RetryablePost
             return RetryablePostError("Discord refused the bot token")
         return PermanentPostError(f"Discord refused the post in {where}: {exc.status} {exc.text}")
     return RetryablePostError(f"could not reach Discord: {exc!r}")  # timeouts, connection errors
+
+
+def dm_error(exc: Exception) -> PermanentPostError | RetryablePostError:
+    if isinstance(exc, discord.Forbidden):
+        return PermanentPostError(
+            "Discord would not deliver a direct message: your DMs from this server are closed."
+        )
+    if isinstance(exc, discord.NotFound):
+        return PermanentPostError("Discord could not find you: you may have left the server.")
+    return post_error(exc, "a direct message")
 
 
 def _retry_after(exc: discord.HTTPException) -> float | None:

@@ -9,13 +9,14 @@ state, and a slow database never makes an interaction fail.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Awaitable, Callable
 
 import discord
 
 from bot.adapters.discord.render import NO_PINGS, modal_for, render
-from bot.core.messages import Form, Message, Reply, error
+from bot.core.messages import Attachment, Form, Message, Reply, error
 from bot.core.model.models import Caller
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,17 @@ def caller_for(interaction: discord.Interaction) -> Caller:
         # Checked on every call: Manage Server can be taken away after the commands were synced.
         is_admin=guild_id is not None and (perms.manage_guild or perms.administrator),
         channel_ref=str(interaction.channel_id) if interaction.channel_id else None,
+    )
+
+
+def files(message: Message) -> list[discord.File]:
+    """The reply's files as attachments (on an ephemeral reply, only its reader sees them)."""
+    return [_file(attachment) for attachment in message.files]
+
+
+def _file(attachment: Attachment) -> discord.File:
+    return discord.File(
+        io.BytesIO(attachment.data), filename=attachment.filename, description=attachment.description or None
     )
 
 
@@ -117,14 +129,17 @@ class Replies:
                 if edit:
                     shown = render(reply)
                     await interaction.response.edit_message(
-                        embed=shown.embed, view=shown.view, allowed_mentions=NO_PINGS
+                        embed=shown.embed,
+                        view=shown.view,
+                        allowed_mentions=NO_PINGS,
+                        attachments=files(reply),
                     )
                 else:
                     await self._send(interaction, reply)
             elif edit:
                 shown = render(reply)
                 await interaction.edit_original_response(
-                    embed=shown.embed, view=shown.view, allowed_mentions=NO_PINGS
+                    embed=shown.embed, view=shown.view, allowed_mentions=NO_PINGS, attachments=files(reply)
                 )
             else:
                 await self._follow_up(interaction, reply)
@@ -138,6 +153,7 @@ class Replies:
             view=shown.view or discord.utils.MISSING,
             ephemeral=message.private,
             allowed_mentions=NO_PINGS,
+            files=files(message),
         )
 
     async def _follow_up(self, interaction: discord.Interaction, message: Message) -> None:
@@ -147,4 +163,5 @@ class Replies:
             view=shown.view or discord.utils.MISSING,
             ephemeral=message.private,
             allowed_mentions=NO_PINGS,
+            files=files(message),
         )

@@ -22,7 +22,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
@@ -31,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.slack import oauth, requests
 from bot.adapters.slack.backlog import Busy
+from bot.adapters.slack.direct import DirectListeners
 from bot.adapters.slack.handlers import SkipRetries, SlackHandlers
 from bot.adapters.slack.inbox import Inbox
 from bot.adapters.slack.poster import SlackPoster, describe
@@ -183,6 +183,9 @@ class SlackAdapter:
         self.handlers = SlackHandlers(self.service, s, self._session, self.inbox, self.client_for_team)
         self.app = self._build_app()
         self.handlers.register(self.app)
+        # After bolt's own middleware (signature, authorization): clicks, the command and the answer form
+        # go straight to their listeners (bot/adapters/slack/direct.py).
+        self.app.use(DirectListeners(self.handlers, self._on_error, BOLT_LOG))
         self.app.error(self._on_error)
         # Work a stop or a crash left in the inbox, then (every few seconds) whatever another instance
         # released or could not finish.
@@ -288,14 +291,11 @@ class SlackAdapter:
             log.warning("slack request unsigned or stale status=401 length=%d", len(raw))
             return web.Response(status=401, text="invalid signature")
         try:
-            requests.parse(raw, request.content_type)
+            bolt_request = requests.bolt_request(raw, request.query_string, request.headers)
         except requests.Malformed as exc:
             log.warning("slack request refused status=400 reason=%r", str(exc))
             return web.Response(status=400, text=f"malformed request: {exc}")
         with self.handlers.background.acking():
-            bolt_request = AsyncBoltRequest(
-                body=raw.decode(), query=request.query_string, headers=dict(request.headers)
-            )
             response = await self.app.async_dispatch(bolt_request)
             return await to_aiohttp_response(response)
 

@@ -18,8 +18,24 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackClientError
 
+from bot.adapters.downloads import SLACK_FILES, Downloader, DownloadError, parse_hosts
 from bot.adapters.slack.admins import AdminCheck
 from bot.adapters.slack.backlog import Backlog, Busy
+from bot.adapters.slack.files import (
+    CARD_SHORTCUT,
+    IMPORT_COMMAND,
+    IMPORT_SHORTCUT,
+    NO_FILE,
+    NO_IMPORT,
+    UPLOAD_CALLBACK,
+    SlackFiles,
+    file_args,
+    metadata,
+    run_with_files,
+    shared_file,
+    submitted_files,
+    upload_modal,
+)
 from bot.adapters.slack.inbox import Inbox, InboxError, Item
 from bot.adapters.slack.render import (
     ANSWER_BLOCK,
@@ -33,7 +49,9 @@ from bot.adapters.slack.render import (
 )
 from bot.adapters.slack.requests import problem
 from bot.config import Settings
-from bot.core.commands import needs_admin, run_text_command
+from bot.core import actions, command_line
+from bot.core import commands as core_commands
+from bot.core.commands import Command, needs_admin, run_text_command
 from bot.core.messages import Form, Message, Reply, error
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
@@ -53,6 +71,8 @@ REPEAT_SECONDS = 60.0  # a repeated click within this long gets no second copy o
 MAX_ATTEMPTS = 5  # a request whose work keeps killing the process is given up after this many starts
 
 OOPS = error("Something went wrong on my side.", "Please try again in a moment.")
+TOO_LONG = error("That command is too long.", "Type it again with fewer words.")
+EXPIRED_COMMAND = error("That took too long for Slack to open the form.", "Type the command again.")
 EXPIRED = error("That took too long for Slack.", "Press the button again.")
 
 
@@ -115,6 +135,7 @@ class SlackHandlers:
         self.clients = clients  # the Web API client of a workspace, for work recovered from the inbox
         self.admins = admins or AdminCheck(settings.slack_admin_ids)
         self.background = Backlog(settings.slack_backlog_limit, concurrency)
+        self.files = SlackFiles(Downloader(parse_hosts(settings.slack_files_url, SLACK_FILES), "Slack"))
         self._sent: dict[tuple[str, str, str], tuple[str, float]] = {}  # last new message per click
 
     def register(self, app: Any) -> None:
@@ -122,6 +143,9 @@ class SlackHandlers:
         app.action(re.compile(".+"))(self.on_action)
         app.command(self.command)(self.on_command)
         app.view_submission(ANSWER_CALLBACK)(self.on_answer)
+        app.view_submission(UPLOAD_CALLBACK)(self.on_upload)
+        app.shortcut(IMPORT_SHORTCUT)(self.on_shortcut)
+        app.shortcut(CARD_SHORTCUT)(self.on_shortcut)
         app.event("app_home_opened")(self.on_home)
 
     # -- listeners: keep the request in the inbox, ack, and do the work in the background ---------
@@ -135,8 +159,12 @@ class SlackHandlers:
         await ack()
 
     async def on_answer(self, ack: Any, body: dict[str, Any], client: Any) -> None:
-        typed = form_values(body.get("view") or {})
-        refused = self.service.check_answer(typed[ANSWER_BLOCK]) if ANSWER_BLOCK in typed else None
+        view = body.get("view") or {}
+        typed = form_values(view)
+        # The study answer's limits, checked while the form is open; other forms (a card's) have their own.
+        form = actions.decode_form(str(_load_metadata(view.get("private_metadata") or "").get("f") or ""))
+        study_answer = isinstance(form, actions.AnswerForm) and ANSWER_BLOCK in typed
+        refused = self.service.check_answer(typed[ANSWER_BLOCK]) if study_answer else None
         if refused is not None:
             # The modal stays open with the reason under the field, and what was typed stays in it.
             await ack(
@@ -145,6 +173,14 @@ class SlackHandlers:
             return
         await self.accept("answer", body, client)
         await ack()  # closes the modal; the reveal follows as a message
+
+    async def on_upload(self, ack: Any, body: dict[str, Any], client: Any) -> None:
+        await self.accept("upload", body, client)
+        await ack()  # closes the modal; the command's reply follows as a message
+
+    async def on_shortcut(self, ack: Any, body: dict[str, Any], client: Any) -> None:
+        await self.accept("shortcut", body, client)
+        await ack()
 
     async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: Any) -> None:
         if event.get("tab") == "home":
@@ -189,6 +225,10 @@ class SlackHandlers:
                 await self._action(body if fresh else {**body, "response_url": None}, actions[0], client)
             elif item.kind == "answer":
                 await self._answer_submitted(body, body.get("view") or {}, client, fresh)
+            elif item.kind == "upload":
+                await self._upload_submitted(body, client, fresh)
+            elif item.kind == "shortcut":
+                await self._shortcut(body if fresh else {**body, "response_url": None}, client)
             elif item.kind == "home":
                 await self._home(str(body["event"]["user"]), team_of("home", body), client)
         except Exception:  # the handlers answer their own failures; this is anything they did not catch
@@ -214,11 +254,107 @@ class SlackHandlers:
                 channel_ref=command.get("channel_id"),
                 timezone=await self.timezone(client, command["team_id"], command["user_id"]),
             )
-            reply = await run_text_command(self.service, caller, text)
+            row = self._file_command(text)
+            if row is None:
+                reply = await run_text_command(self.service, caller, text)
+            elif row.admin and not caller.is_admin:
+                reply = await run_with_files(row, self.service, caller, text, {})  # the core refuses
+            else:
+                await self._ask_for_files(client, row, text, target, command.get("trigger_id"))
+                return
             await self._answer(client, reply, target, command.get("trigger_id"))
         except Exception:
             log.exception("slack command failed text=%r", command.get("text"))
             await self.deliver(client, OOPS, target)
+
+    # -- files: a command's file asked for in a modal; message shortcuts ------------------------
+
+    def _file_command(self, text: str) -> Command | None:
+        """The command typed, if it takes a file."""
+        found = command_line.find(core_commands.COMMANDS, text.strip().lstrip("/").split())
+        return found[0] if isinstance(found, tuple) and file_args(found[0]) else None
+
+    async def _ask_for_files(
+        self, client: Any, row: Command, text: str, target: Target, trigger_id: str | None
+    ) -> None:
+        meta = metadata(l=text, c=target.channel, u=target.response_url)
+        if len(meta) > METADATA_LIMIT:
+            meta = metadata(l=text, c=target.channel)
+        if len(meta) > METADATA_LIMIT:
+            await self.deliver(client, TOO_LONG, target)
+            return
+        try:
+            await client.views_open(trigger_id=trigger_id, view=upload_modal(row, meta, self.command))
+        except SlackClientError as exc:
+            log.warning("slack views.open failed error=%r", exc)
+            await self.deliver(client, EXPIRED_COMMAND, target)
+
+    async def _as_admin(self, caller: Caller, client: Any, row: Command) -> Caller:
+        """The caller with their role looked up, when the command is for admins."""
+        if not row.admin or caller.is_admin:
+            return caller
+        admin = await self.admins.is_admin(client, caller.workspace_ref, caller.user_ref)
+        return replace(caller, is_admin=admin)
+
+    async def _upload_submitted(self, body: dict[str, Any], client: Any, fresh: bool = True) -> None:
+        view = body.get("view") or {}
+        meta = _load_metadata(view.get("private_metadata") or "")
+        line = str(meta.get("l") or "")
+        target = Target(body["user"]["id"], meta.get("c"), meta.get("u") if fresh else None)
+        try:
+            row = self._file_command(line)
+            caller = await self._caller(body, meta.get("c"), client, view)
+            if row is None:  # the command is gone since the modal opened (an upgrade)
+                await self.deliver(
+                    client, self.service.unknown_command(line.split()[0] if line else ""), target
+                )
+                return
+            caller = await self._as_admin(caller, client, row)
+            chosen: dict[str, Any] = {}
+            if caller.is_admin or not row.admin:  # a member's file is not fetched: the core refuses them
+                wanted = file_args(row)
+                for name, file_id in submitted_files(view).items():
+                    if name in wanted:
+                        chosen[name] = await self.files.fetch(client, file_id)
+            reply = await run_with_files(row, self.service, caller, line, chosen)
+        except DownloadError as exc:
+            reply = exc.reply
+        except Exception:
+            log.exception("slack upload submission failed")
+            reply = OOPS
+        await self._answer(client, reply, target, body.get("trigger_id"))
+
+    async def _shortcut(self, body: dict[str, Any], client: Any) -> None:
+        channel = (body.get("channel") or {}).get("id")
+        target = Target(body["user"]["id"], channel, body.get("response_url"))
+        message = body.get("message") or {}
+        try:
+            caller = await self._caller(body, channel, client)
+            if body.get("callback_id") == CARD_SHORTCUT:
+                text = html.unescape(str(message.get("text") or ""))
+                reply = await self.service.card_from_message(caller, text)
+            else:
+                reply = await self._import_shared(client, caller, message)
+        except DownloadError as exc:
+            reply = exc.reply
+        except Exception:
+            log.exception("slack shortcut failed callback=%r", body.get("callback_id"))
+            reply = OOPS
+        await self._answer(client, reply, target, body.get("trigger_id"))
+
+    async def _import_shared(self, client: Any, caller: Caller, message: dict[str, Any]) -> Reply:
+        """ "Import as deck" on a message: its file, as if sent with the import command."""
+        row = self._file_command(IMPORT_COMMAND)
+        if row is None:
+            return NO_IMPORT
+        caller = await self._as_admin(caller, client, row)
+        if row.admin and not caller.is_admin:
+            return await run_with_files(row, self.service, caller, row.path, {})  # the core refuses
+        file_id = shared_file(message)
+        if file_id is None:
+            return NO_FILE
+        upload = await self.files.fetch(client, file_id)
+        return await run_with_files(row, self.service, caller, row.path, {file_args(row)[0]: upload})
 
     async def _action(self, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
         container = body.get("container") or {}
@@ -228,8 +364,8 @@ class SlackHandlers:
         ephemeral = bool(container.get("is_ephemeral"))
         target = Target(body["user"]["id"], channel, body.get("response_url"), replace=ephemeral)
         try:
-            caller = await self._caller(body, channel, client)
             action_id = str(action.get("value") or action.get("action_id") or "")
+            caller = await self._caller(body, channel, client, role_for=action_id)
             reply = await self.service.act(caller, action_id)
             if self._repeated(caller, action_id, reply, target):
                 return
@@ -261,8 +397,9 @@ class SlackHandlers:
         url = meta.get("u") if fresh else None
         target = Target(body["user"]["id"], meta.get("c"), url, replace=bool(meta.get("r")))
         try:
-            caller = await self._caller(body, meta.get("c"), client, view)
-            reply = await self.service.submit(caller, str(meta.get("f") or ""), form_values(view))
+            form_id = str(meta.get("f") or "")
+            caller = await self._caller(body, meta.get("c"), client, view, role_for=form_id)
+            reply = await self.service.submit(caller, form_id, form_values(view))
             await self.deliver(client, reply, target)
         except Exception:
             log.exception("slack answer submission failed")
@@ -284,16 +421,26 @@ class SlackHandlers:
         return await self.admins.profiles.timezone(client, team, user)
 
     async def _caller(
-        self, body: dict[str, Any], channel: str | None, client: Any, view: dict[str, Any] | None = None
+        self,
+        body: dict[str, Any],
+        channel: str | None,
+        client: Any,
+        view: dict[str, Any] | None = None,
+        role_for: str = "",
     ) -> Caller:
+        """Who clicked or submitted. Their role is looked up (users.info, rate limited) only when the
+        button or form `role_for` needs it (reviewing, removing a deck, a card form)."""
         user = body["user"]
         team = str((body.get("team") or {}).get("id") or user.get("team_id") or (view or {}).get("team_id"))
+        admin = self.admins.configured(user["id"])
+        if not admin and role_for and actions.needs_admin(role_for):
+            admin = await self.admins.is_admin(client, team, user["id"])
         return Caller(
             platform=PLATFORM,
             workspace_ref=team,
             user_ref=user["id"],
             display_name=user.get("username") or user.get("name") or "",
-            is_admin=self.admins.configured(user["id"]),
+            is_admin=admin,
             channel_ref=channel,
             timezone=await self.timezone(client, team, user["id"]),
         )
@@ -322,6 +469,8 @@ class SlackHandlers:
             await self.deliver(client, EXPIRED, replace(target, replace=False))
 
     async def deliver(self, client: Any, message: Message, target: Target) -> None:
+        if message.files:
+            message = await self.files.send(client, message, target.user, target.channel)
         payload: dict[str, Any] = {
             "text": fallback_text(message, self.command),
             "blocks": message_blocks(message, self.command),

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.engine import writer
 
-# The least the app needs: the slash command, posting (daily posts and ephemeral replies),
-# and users.info (members' time zones; workspace admins from members). views.open/publish need no scope.
-BOT_SCOPES = ("commands", "chat:write", "users:read")
+# The least the app needs: the slash command and shortcuts, posting (daily posts and ephemeral replies),
+# users.info (members' time zones; workspace admins from members), reading files members send
+# (files.info, private URLs), uploading files (exports) and opening the DM they go to.
+# views.open/publish need no scope. im:write also opens the DMs reminders go to.
+BOT_SCOPES = ("commands", "chat:write", "users:read", "files:read", "files:write", "im:write")
 STATE_SECONDS = 600
 
 

@@ -33,6 +33,18 @@ PERMANENT = {
 }
 
 
+# Errors of a direct message that trying again cannot fix: the member's reminders pause with this reason.
+DM_PERMANENT = {
+    "user_not_found": "Slack can't find you in the workspace any more.",
+    "user_disabled": "your Slack account is deactivated.",
+    "account_inactive": "your Slack account is inactive.",
+    "cannot_dm_bot": "Slack does not let the bot message this account.",
+    "messages_tab_disabled": "the bot's Messages tab is switched off in this workspace.",
+    "channel_not_found": "Slack can't find a direct message with you.",
+    "restricted_action": "a workspace setting stops the bot from messaging you.",
+}
+
+
 def describe(exc: SlackApiError) -> tuple[str, int | None, float | None]:
     """(error code, HTTP status, Retry-After seconds) from a failed call, whatever shape the response has."""
     response = exc.response
@@ -94,3 +106,24 @@ class SlackPoster:
         except (TimeoutError, SlackClientError, aiohttp.ClientError) as exc:
             log.warning("slack thread opener failed channel=%s ts=%s error=%r", channel, ts, exc)
         return PostRef(message_ref=ts, thread_ref=ts)
+
+    async def dm(self, workspace_ref: str, user_ref: str, message: Message) -> PostRef:
+        """chat.postMessage with `channel` set to the member's user id: Slack delivers it in the app's DM
+        with them (im:write). Errors that name the member pause their reminders."""
+        client = await self._client_for_team(workspace_ref)
+        try:
+            response = await client.chat_postMessage(
+                channel=user_ref,
+                text=fallback_text(message, self._command),
+                blocks=message_blocks(message, self._command),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            code = describe(exc)[0]
+            if code in DM_PERMANENT:
+                raise PermanentPostError(f"{DM_PERMANENT[code]} (Slack error {code})") from exc
+            raise post_error(exc, user_ref) from exc
+        except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
+            raise RetryablePostError(f"could not reach Slack: {exc!r}") from exc
+        return PostRef(message_ref=str(response["ts"]))

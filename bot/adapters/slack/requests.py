@@ -7,10 +7,22 @@ signed one that is not shaped like what Slack sends (and what the handlers read)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
+
+_UNQUOTE: Callable[[str], str] | None
+try:  # aiohttp's URL library; its percent-decoder is compiled
+    from yarl._quoting import _Unquoter
+
+    _UNQUOTE = _Unquoter()
+except ImportError:  # pragma: no cover
+    _UNQUOTE = None
 
 
 class Malformed(ValueError):
@@ -21,27 +33,62 @@ def signed(verifier: SignatureVerifier, body: bytes, headers: Any) -> bool:
     return verifier.is_valid(body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature"))
 
 
-def parse(raw: bytes, content_type: str) -> dict[str, Any]:
-    """The body as bolt will read it, or Malformed."""
+def bolt_request(raw: bytes, query: str, headers: Mapping[str, str]) -> AsyncBoltRequest:
+    """bolt's request for a signed body, or Malformed when it is not what Slack sends. The body is parsed
+    once, here, exactly as bolt's own parser would (`parse_like_bolt`), and handed to bolt with the raw text
+    it verifies the signature over: bolt's parser decodes a form with Python's pure-Python unquote, 40 µs
+    of a click's ack on this machine."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Malformed("the body is not UTF-8") from None
     if not text:
         raise Malformed("the body is empty")
+    request = AsyncBoltRequest(body="", query=query, headers=dict(headers))
     try:
-        if content_type == "application/json" or text.startswith("{"):
-            body: object = json.loads(text)
-        else:
-            fields = dict(parse_qsl(text, keep_blank_values=True))
-            body = json.loads(fields["payload"]) if "payload" in fields else fields
+        body = parse_like_bolt(text, request.content_type)
     except ValueError:
         raise Malformed("the body is not valid JSON") from None
     found = problem(body)
     if found is not None:
         raise Malformed(found)
     assert isinstance(body, dict)
-    return body
+    # What AsyncBoltRequest.__init__ sets from a body it parsed itself (slack-bolt 1.x).
+    request.raw_body = text
+    request.body = body
+    request.context = build_async_context(AsyncBoltContext({}), body)
+    return request
+
+
+def parse_like_bolt(text: str, content_type: str | None) -> object:
+    """slack_bolt.request.internals.parse_body, with a form decoded by yarl's C percent-decoder."""
+    if not text:
+        return {}
+    if content_type == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    if "payload" in text:
+        payload = form_fields(text).get("payload")
+        return json.loads(payload) if payload is not None else {}
+    return form_fields(text)
+
+
+def form_fields(text: str) -> dict[str, str]:
+    """dict(urllib.parse.parse_qsl(text, keep_blank_values=True)), faster."""
+    fields: dict[str, str] = {}
+    for piece in text.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            fields[_unquote_plus(name)] = _unquote_plus(value)
+    return fields
+
+
+def _unquote_plus(text: str) -> str:
+    if _UNQUOTE is not None:
+        decoded: str = _UNQUOTE(text.replace("+", " "))
+        # yarl keeps a %-sequence that is not UTF-8 as it is, where Python puts U+FFFD: decide those there.
+        if "%" not in decoded:
+            return decoded
+    return unquote_plus(text)
 
 
 def _str(value: object) -> bool:
@@ -106,6 +153,22 @@ def problem(body: object) -> str | None:
             and all(isinstance(f, dict) for v in values.values() for f in v.values())
         ):
             return "the view's state values are malformed"
+    if kind == "message_action":
+        user = body.get("user")
+        if not isinstance(user, dict) or not _str(user.get("id")):
+            return "the message_action has no user id"
+        team = body.get("team")
+        if not (isinstance(team, dict) and _str(team.get("id"))) and not _str(user.get("team_id")):
+            return "the message_action has no team id"
+        if not _str(body.get("callback_id")) or not all(
+            _opt(body, k, str) for k in ("response_url", "trigger_id")
+        ):
+            return "the message_action has no callback_id, or a response_url or trigger_id is not text"
+        channel, message = body.get("channel"), body.get("message")
+        if not (isinstance(channel, dict) and _opt(channel, "id", str)) or not isinstance(message, dict):
+            return "the message_action's channel or message is malformed"
+        if not _opt(message, "text", str) or not _opt(message, "files", list):
+            return "the message_action's message text or files are malformed"
     if kind == "event_callback":
         event = body.get("event")
         if not isinstance(event, dict) or not _str(event.get("type")):

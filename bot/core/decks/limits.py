@@ -17,3 +17,5 @@ LINE_MAX = 20_000  # characters
 CARDS_MAX = 5_000  # cards a deck may hold, follow-ups included
 IMPORT_FILE_MAX = 5_000_000  # bytes of an uploaded file
 IMPORT_UNPACKED_MAX = 50_000_000  # bytes an .apkg may unpack to (its media included): no zip bombs
+WORKSPACE_DECKS_MAX = 100  # workspace decks (not retired) one server or workspace may have
+DECK_NAME_MAX = 60  # decks.name: the name members type for a workspace deck

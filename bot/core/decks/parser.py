@@ -163,7 +163,13 @@ class DeckParser:
             self.problem(first.number, "deck has no title: the first line must be `# Deck title`")
             return "", 0
         title = plain_inline(strip_closing_hashes((matched["text"] or "").rstrip(" \t")))
-        title = WHITESPACE.sub(" ", fix(title)).strip(" *_")
+        # Repaired until settled: trimming can expose mojibake that ftfy repairs only on a second pass
+        # ("\xa0Â¡" keeps its "Â" until the space is gone), and an exported deck is parsed again.
+        for _ in range(8):
+            settled = WHITESPACE.sub(" ", fix(title)).strip(" *_")
+            if settled == title:
+                break
+            title = settled
         if not title:
             self.problem(first.number, "deck title is empty")
         elif len(title) > TITLE_MAX:

@@ -45,6 +45,7 @@ class DailyChannel:
     order_seed: str
     cycle: int
     position: int
+    digest: bool = True  # the weekly team digest, Mondays at the channel's time
 
     @property
     def workspace_ref(self) -> str:

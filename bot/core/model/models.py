@@ -117,6 +117,9 @@ class Streak:
     current: int
     best: int
     last_day: date | None
+    # Streak freezes held (one earned per 7 days in a row, at most 2) and missed days they saved so far.
+    freezes: int = 0
+    saved: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,10 +133,22 @@ class MemberRow:
     streak_current: int
     streak_best: int
     last_study_day: date | None
+    # /settings: a zone the member chose (a platform profile's zone no longer overrides it), the zone that
+    # counted before and when the chosen one starts counting; reminders at "HH:MM" (None: off) and why they
+    # were paused; streak freezes held and the missed days they saved.
+    timezone_chosen: bool = False
+    timezone_before: str | None = None
+    timezone_from: datetime | None = None
+    reminder_time: str | None = None
+    reminders_paused: str | None = None
+    streak_freezes: int = 0
+    streak_saved: int = 0
 
     @property
     def streak(self) -> Streak:
-        return Streak(self.streak_current, self.streak_best, self.last_study_day)
+        return Streak(
+            self.streak_current, self.streak_best, self.last_study_day, self.streak_freezes, self.streak_saved
+        )
 
 
 @dataclass(frozen=True)
@@ -232,6 +247,7 @@ class BoardRow:
     points: int
     streak_current: int
     last_study_day: date | None
+    streak_freezes: int = 0  # so the board's streaks survive missed days as /stats does
 
 
 @dataclass(frozen=True)
@@ -245,6 +261,16 @@ class TeamRow:
     @property
     def per_member(self) -> float:
         return self.points / self.active_members if self.active_members else 0.0
+
+
+@dataclass(frozen=True)
+class Board:
+    """One /leaderboard read: the top rows, the caller's own row (None without points on the board) and the
+    team standings, as one store call."""
+
+    top: list[BoardRow]
+    mine: BoardRow | None
+    teams: list[TeamRow]
 
 
 @dataclass(frozen=True)
@@ -271,3 +297,52 @@ class DeckProgress:
     followup_cards: int
     learned: int
     due: int
+    added_by: str | None = None  # a workspace deck's: who added it (None for a bundled deck)
+
+
+@dataclass(frozen=True)
+class DeckInfo:
+    """A deck a workspace may study: bundled (workspace_id None) or its own. `name` is what members type."""
+
+    id: str
+    name: str
+    title: str
+    workspace_id: str | None
+    added_by: str | None
+    added_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeckChange:
+    """What saving an imported deck changed, in questions (main cards): new, kept (same identity), retired,
+    and brought back."""
+
+    created: bool
+    added: int
+    kept: int
+    retired: int
+    restored: int
+
+
+class SuggestionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A card a member suggested for a workspace deck, and what an admin decided."""
+
+    id: int
+    workspace_id: str
+    member_id: int
+    suggester: str
+    deck_id: str | None
+    question: str
+    answer: str
+    followup_question: str
+    followup_answer: str
+    status: SuggestionStatus
+    created_at: datetime
+    decided_by: str | None = None

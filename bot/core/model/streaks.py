@@ -34,25 +34,47 @@ def previous_day(day: date) -> date:
     return day - timedelta(days=1)
 
 
+# A freeze is earned on every 7th day in a row and at most 2 are held; each saves one missed day.
+FREEZE_EVERY = 7
+FREEZES_MAX = 2
+
+
+def _missed(last: date, day: date) -> int:
+    """Days between the last study day and `day`, neither counted."""
+    return max(0, (day - last).days - 1)
+
+
 def extend_streak(streak: Streak, day: date) -> Streak:
-    """The streak after studying on the member's local `day`: the day after the last study day adds one,
-    the same day (or an earlier one, after a time zone moved west) changes nothing, any later day starts
-    again at 1. current_streak below is its twin for display."""
+    """The streak after studying on the member's local `day`: the same day (or an earlier one, after a time
+    zone moved west) changes nothing; the next day adds one; missed days in between are saved by freezes
+    held, one each, else the streak starts again at 1 (and the freezes are spent). Every 7th day in a row
+    earns a freeze, holding at most 2. current_streak below is its twin for display."""
     last = streak.last_day
     if last is not None and last >= day:
-        current, day = streak.current, last
-    elif last == previous_day(day):
-        current = streak.current + 1
+        return Streak(streak.current, streak.best, last, streak.freezes, streak.saved)
+    missed = _missed(last, day) if last is not None else None
+    if missed is not None and missed <= streak.freezes:
+        current, freezes, saved = streak.current + 1, streak.freezes - missed, streak.saved + missed
     else:
-        current = 1
-    return Streak(current, max(current, streak.best), day)
+        current, freezes, saved = 1, 0, streak.saved
+    if current % FREEZE_EVERY == 0:
+        freezes = min(FREEZES_MAX, freezes + 1)
+    return Streak(current, max(current, streak.best), day, freezes, saved)
 
 
-def current_streak(streak: int, last_study_day: date | None, today: date) -> int:
-    """The streak as it stands today: it survives until the end of the day after the last study day."""
-    if last_study_day is None or last_study_day < previous_day(today):
+def current_streak(streak: int, last_study_day: date | None, today: date, freezes: int = 0) -> int:
+    """The streak as it stands today: it survives the days missed since the last study day (today not
+    counted) while there are freezes held for them."""
+    if last_study_day is None or _missed(last_study_day, today) > freezes:
         return 0
     return streak
+
+
+def freezes_left(streak: Streak, today: date) -> int:
+    """Freezes still held today, after those the days missed since the last study day will use."""
+    if streak.last_day is None:
+        return streak.freezes
+    return max(0, streak.freezes - _missed(streak.last_day, today))
 
 
 def period_start(period: Period, today: date) -> date:

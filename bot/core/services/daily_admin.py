@@ -14,6 +14,7 @@ from bot.core.model.daily import (
     next_post,
     parse_channel,
 )
+from bot.core.model.digest import next_digest
 from bot.core.model.models import Caller
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DailyAdminStore
@@ -93,7 +94,7 @@ class DailyAdminService:
                 f"“{echo(weekdays or '')}” is not a list of weekdays; "
                 "use e.g. mon,wed,fri, mon-fri, weekdays or daily."
             )
-        deck_id = await resolve_deck(self.store, deck)
+        deck_id = await resolve_deck(self.store, deck, caller.workspace_id)
         await self.store.ensure_workspace(caller.workspace_id, caller.platform)
         now = self.clock.now()
         config = DailyConfig(caller.workspace_id, caller.platform, ref, f"{at:%H:%M}", tz, deck_id, mask)
@@ -161,7 +162,25 @@ class DailyAdminService:
         when = next_post(channel, now, {today} if post is not None else ())
         if when is not None:
             lines.append(f"Next question: {local_moment(when, channel.zone)}")
+        if channel.digest:
+            lines.append(f"Next weekly digest: {local_moment(next_digest(channel, now), channel.zone)}")
+        else:
+            lines.append("Weekly digest: off (an admin can turn it on with /daily digest on).")
         return "\n".join(lines)
+
+    async def digest(self, caller: Caller, channel_ref: str, switch: str) -> Message:
+        """Admins: the weekly digest of a daily channel on or off."""
+        refuse(caller, channel=channel_ref, switch=switch)
+        _admin_only(caller)
+        wanted = (switch or "").strip().casefold()
+        if wanted not in {"on", "off"}:
+            raise refusal(f"“{echo(switch or '')}” is neither on nor off.", "For example: /daily digest off")
+        channel = await self._channel(caller, channel_ref, "digest")
+        await self.store.set_daily_digest(channel.id, wanted == "on")
+        where = channel_label(channel.channel_ref)
+        if wanted == "off":
+            return Message(title=f"No weekly digest in {where} from now on.")
+        return Message(title=f"The weekly digest goes to {where} on Mondays at {channel.post_time}.")
 
     async def post_now(self, caller: Caller, channel_ref: str) -> Message:
         refuse(caller, channel=channel_ref)

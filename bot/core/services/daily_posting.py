@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 
+from bot.core.decks.workspace import shown
 from bot.core.messages import Message
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, due_date
 from bot.core.model.models import Caller, Grade
@@ -115,5 +116,5 @@ class DailyPostingService:
 
     def no_cards_reason(self, channel: DailyChannel) -> str:
         if channel.deck_id:
-            return f"The deck “{channel.deck_id}” has no questions to post."
+            return f"The deck “{shown(channel.deck_id)}” has no questions to post."
         return "No deck with questions is loaded."

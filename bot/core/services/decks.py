@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.core.decks.loader import load_decks
 from bot.core.messages import Message
-from bot.core.model.models import Caller, Deck, DeckProblem
+from bot.core.model.models import Caller, Deck, DeckInfo, DeckProblem
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DecksStore
 from bot.core.refusal import refusal, refuse
@@ -31,25 +31,35 @@ class DeckReport:
     problems: tuple[DeckProblem, ...]
 
 
-class DeckIds(Protocol):
-    async def deck_ids(self) -> list[str]: ...
+class DeckInfos(Protocol):
+    async def deck_infos(self, workspace_id: str | None) -> list[DeckInfo]: ...
 
 
-async def resolve_deck(store: DeckIds, name: str | None) -> str | None:
-    """A deck id from what the member typed (exact or unique prefix); refused with the list of decks."""
+def match_deck(infos: Sequence[DeckInfo], name: str) -> DeckInfo | None:
+    """The deck a member means: its exact name (the workspace's own before a bundled one of that name), an
+    internal id (a Next button carries one), or the one name that starts with what they typed."""
+    wanted = name.strip().casefold()
+    exact = [d for d in infos if d.id.casefold() == wanted or d.name.casefold() == wanted]
+    if exact:
+        own = [d for d in exact if d.workspace_id is not None]
+        return (own or exact)[0]
+    started = [d for d in infos if d.name.casefold().startswith(wanted)]
+    return started[0] if len(started) == 1 else None
+
+
+async def resolve_deck(store: DeckInfos, name: str | None, workspace_id: str | None) -> str | None:
+    """A deck id from what the member typed (exact or unique prefix), among the bundled decks and the
+    workspace's own; refused with the list of decks."""
     if not name:
         return None
-    ids = await store.deck_ids()
-    wanted = name.strip().casefold()
-    matches = [d for d in ids if d.casefold() == wanted] or [
-        d for d in ids if d.casefold().startswith(wanted)
-    ]
-    if len(matches) != 1:
+    infos = await store.deck_infos(workspace_id)
+    found = match_deck(infos, name)
+    if found is None:
         raise refusal(
             f"There is no deck called “{echo(name)}”.",
-            f"Decks: {', '.join(ids) or 'none loaded'}. See /decks.",
+            f"Decks: {', '.join(d.name for d in infos) or 'none loaded'}. See /decks.",
         )
-    return matches[0]
+    return found.id
 
 
 class DeckService:

@@ -5,8 +5,10 @@ Every service that acts for a member starts here; it is a function over the stor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.core.model.member_zone import member_tz
 from bot.core.model.models import Caller, MemberRow
 
 
@@ -20,16 +22,20 @@ class Who:
 
 
 class MemberStore(Protocol):
-    async def ensure_workspace(self, workspace_id: str, platform: str) -> str | None: ...
+    async def ensure_caller(
+        self,
+        workspace_id: str,
+        platform: str,
+        user_ref: str,
+        display_name: str,
+        timezone: str | None = None,
+    ) -> tuple[str | None, MemberRow]: ...
 
-    async def ensure_member(
-        self, workspace_id: str, user_ref: str, display_name: str, timezone: str | None = None
-    ) -> MemberRow: ...
 
-
-async def who(store: MemberStore, caller: Caller) -> Who:
-    workspace_tz = await store.ensure_workspace(caller.workspace_id, caller.platform)
-    member = await store.ensure_member(
-        caller.workspace_id, caller.user_ref, caller.display_name, caller.timezone
+async def who(store: MemberStore, caller: Caller, now: datetime | None = None) -> Who:
+    """The caller as a member; their zone as it counts at `now` (left out: the zone they chose, if any)."""
+    workspace_tz, member = await store.ensure_caller(
+        caller.workspace_id, caller.platform, caller.user_ref, caller.display_name, caller.timezone
     )
-    return Who(member, caller.timezone or member.timezone or workspace_tz, workspace_tz)
+    at = now if now is not None else datetime.max.replace(tzinfo=UTC)
+    return Who(member, member_tz(member, caller.timezone, workspace_tz, at), workspace_tz)

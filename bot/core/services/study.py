@@ -9,6 +9,7 @@ from bot.core.decks.keyterms import match_key_terms
 from bot.core.messages import Action, Field, Form, Message, Style, error
 from bot.core.model import grading
 from bot.core.model.grading import points_for
+from bot.core.model.member_zone import member_tz
 from bot.core.model.models import (
     AskRow,
     Caller,
@@ -46,8 +47,8 @@ class QuizService:
     async def quiz(self, caller: Caller, deck: str | None = None) -> Message:
         """The member's next card: the most overdue review first, otherwise a new card."""
         refuse(caller, deck_name=deck)
-        deck_id = await resolve_deck(self.store, deck)
-        me = await who(self.store, caller)
+        deck_id = await resolve_deck(self.store, deck, caller.workspace_id)
+        me = await who(self.store, caller, self.clock.now())
         now = self.clock.now()
         skipped_since = now - SKIP_COOLDOWN
         card = await self.store.pick_due_card(me.member.id, now, deck_id, skipped_since)
@@ -67,7 +68,7 @@ class QuizService:
         ask = await self.store.get_ask(ask_id)
         if ask is None or ask.workspace_id != caller.workspace_id:
             raise refusal("That question no longer exists.", "Use /quiz for a new one.")
-        me = await who(self.store, caller)
+        me = await who(self.store, caller, self.clock.now())
         if ask.member_id != me.member.id:
             raise refusal("That question was asked to someone else.", "Use /quiz to get your own.")
         if ungraded and ask.grade is not None:
@@ -146,11 +147,11 @@ class QuizService:
         if (
             member is None
             or (caller.display_name and member.display_name != caller.display_name)
-            or (caller.timezone and member.timezone != caller.timezone)
+            or (caller.timezone and member.timezone != caller.timezone and not member.timezone_chosen)
         ):
             # A new member, display name or time zone: `who` has to write them first.
             return await self._grade_after_who(caller, ask_id, grade)
-        me = Who(member, caller.timezone or member.timezone or ctx.workspace_tz, ctx.workspace_tz)
+        me = Who(member, member_tz(member, caller.timezone, ctx.workspace_tz, now), ctx.workspace_tz)
         if ctx.ask.member_id != member.id:
             raise refusal("That question was asked to someone else.", "Use /quiz to get your own.")
         if ctx.ask.grade is not None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import cardtext
 from bot.core.actions import DailyReveal
+from bot.core.decks.workspace import shown
 from bot.core.messages import Action, Message, Section, Style
 from bot.core.model.calendar import format_weekdays
 from bot.core.model.daily import DailyChannel
@@ -37,7 +38,7 @@ def results_line(grades: dict[Grade, int], previous_day: date, today: date) -> s
 def post_message(post_id: int, card: StoredCard, results: str | None) -> Message:
     sections = [Section(results)] if results else []
     question = cardtext.bold_lead(card.question)
-    sections.append(Section(question, f"{card.deck_id} #{card.number}", markdown=True))
+    sections.append(Section(question, f"{shown(card.deck_id)} #{card.number}", markdown=True))
     return Message(
         title="Question of the day",
         sections=tuple(sections),
@@ -61,7 +62,7 @@ def upper_first(text: str) -> str:
 
 
 def schedule_line(channel: DailyChannel) -> str:
-    deck = f"deck {channel.deck_id}" if channel.deck_id else "all decks"
+    deck = f"deck {shown(channel.deck_id)}" if channel.deck_id else "all decks"
     days = upper_first(format_weekdays(channel.weekdays))
     return f"{days} at {channel.post_time} {channel.timezone} · {deck}"
 

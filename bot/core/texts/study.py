@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.core import cardtext
 from bot.core.actions import GradeAsk, Next, Reveal, Skip, Write
 from bot.core.decks.keyterms import Coverage, TermMatch
+from bot.core.decks.workspace import shown
 from bot.core.messages import Action, Message, Section, Style
 from bot.core.model.grading import format_interval
 from bot.core.model.models import (
@@ -27,7 +28,7 @@ GRADE_STYLES = {
 
 
 def card_label(card: StoredCard) -> str:
-    return f"{card.deck_id} #{card.number}" + (" (follow-up)" if card.parent_id else "")
+    return f"{shown(card.deck_id)} #{card.number}" + (" (follow-up)" if card.parent_id else "")
 
 
 def question(ask_id: int, card: StoredCard, kind: str) -> Message:

@@ -155,15 +155,20 @@ class DiscordDriver:
         group: str | None = None,
         options: dict[str, Any] | None = None,
         channels: dict[str, int] | None = None,
+        attachments: dict[str, dict[str, Any]] | None = None,
         wait: bool = True,
     ) -> Response:
-        """A chat-input command: `/name [group] [sub] option:value ...`; `channels` are channel options."""
+        """A chat-input command: `/name [group] [sub] option:value ...`; `channels` are channel options,
+        `attachments` attachment options (objects from FakeDiscord.attach)."""
         payload = self._base(2, user, dm=dm)
         opts: list[dict[str, Any]] = [
             {"name": k, "type": 4 if isinstance(v, int) else 3, "value": v}
             for k, v in (options or {}).items()
         ]
         resolved: dict[str, Any] = {}
+        for key, attachment in (attachments or {}).items():
+            opts.append({"name": key, "type": 11, "value": attachment["id"]})
+            resolved.setdefault("attachments", {})[attachment["id"]] = attachment
         for key, channel_id in (channels or {}).items():
             opts.append({"name": key, "type": 7, "value": str(channel_id)})
             resolved.setdefault("channels", {})[str(channel_id)] = {
@@ -187,6 +192,39 @@ class DiscordDriver:
         if not dm:
             data["guild_id"] = str(self.guild_id)
         payload["data"] = data
+        return await self._dispatch(payload, wait)
+
+    async def message_action(self, name: str, user: User, content: str, *, wait: bool = True) -> Response:
+        """A message context-menu command (Apps → `name`) on a message someone else posted."""
+        payload = self._base(2, user)
+        author = User(1999, "Carol")
+        message_id = str(snowflake())
+        message = {
+            "id": message_id,
+            "channel_id": str(self.channel_id),
+            "guild_id": str(self.guild_id),
+            "author": author.payload(),
+            "content": content,
+            "timestamp": "2025-01-01T00:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+        }
+        payload["data"] = {
+            "id": str(snowflake()),
+            "name": name,
+            "type": 3,
+            "target_id": message_id,
+            "resolved": {"messages": {message_id: message}},
+            "guild_id": str(self.guild_id),
+        }
         return await self._dispatch(payload, wait)
 
     async def autocomplete(
@@ -220,16 +258,29 @@ class DiscordDriver:
         return await self._dispatch(payload, wait)
 
     async def submit(
-        self, modal: Recorded, value: str, user: User, *, message: dict[str, Any] | None = None
+        self,
+        modal: Recorded,
+        value: str | dict[str, str],
+        user: User,
+        *,
+        message: dict[str, Any] | None = None,
     ) -> Response:
-        """Submit a modal the bot opened (a type 9 callback), with `value` typed in its text input."""
+        """Submit a modal the bot opened (a type 9 callback), with `value` typed in its text input; or,
+        with several inputs, a value per custom id (the others keep what the bot filled in)."""
         assert modal.type == MODAL
+
+        def typed(c: dict[str, Any]) -> str:
+            if isinstance(value, str):
+                return value
+            return value.get(c["custom_id"], c.get("value", ""))
 
         def filled(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out = []
             for c in components:
                 if c["type"] == 4:
-                    out.append({"type": 4, "id": c.get("id", 2), "custom_id": c["custom_id"], "value": value})
+                    out.append(
+                        {"type": 4, "id": c.get("id", 2), "custom_id": c["custom_id"], "value": typed(c)}
+                    )
                 elif c["type"] == 1:
                     out.append({"type": 1, "id": c.get("id", 1), "components": filled(c["components"])})
                 elif c["type"] == 18:

@@ -18,7 +18,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,7 @@ class Recorded:
     query: dict[str, str]
     body: Any  # JSON (or multipart payload_json) as sent; None when empty
     status: int = 200
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # multipart files[n]: (filename, data)
 
     @property
     def type(self) -> int | None:
@@ -169,6 +170,7 @@ class FakeDiscord:
         self.requests: list[Recorded] = []
         self.messages: dict[int, dict[str, Any]] = {}
         self.threads: dict[int, dict[str, Any]] = {}
+        self.dm_channels: dict[int, int] = {}  # user id → their DM channel's id
         self.originals: dict[str, int] = {}  # interaction token → its response message id
         self.interactions: dict[str, dict[str, Any]] = {}  # token → payload dispatched
         self.failures: list[Failure] = []
@@ -176,8 +178,11 @@ class FakeDiscord:
         self.changed = asyncio.Event()
         self.refuse_token = False  # answer GET /users/@me with 401, as for a wrong token
         self.gateway_url = "ws://127.0.0.1:9"  # what GET /gateway/bot names; a FakeGateway sets its own
+        self.cdn: dict[str, bytes] = {}  # attachment path → bytes, served under /cdn/ (the fake CDN)
+        self.cdn_requests: list[str] = []
         self._runner: web.AppRunner | None = None
         self.base = ""
+        self.cdn_base = ""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -190,6 +195,7 @@ class FakeDiscord:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base = f"http://127.0.0.1:{port}{API_PREFIX}"
+        self.cdn_base = f"http://127.0.0.1:{port}/cdn"
         return self.base
 
     async def close(self) -> None:
@@ -255,22 +261,46 @@ class FakeDiscord:
 
     # -- the API --------------------------------------------------------------------------------
 
-    async def _body(self, request: web.Request) -> Any:
+    def attach(self, filename: str, data: bytes) -> dict[str, Any]:
+        """Put a file on the fake CDN; returns its attachment object as Discord resolves it."""
+        attachment_id = snowflake()
+        path = f"attachments/{CHANNEL_ID}/{attachment_id}/{filename}"
+        self.cdn[path] = data
+        return {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data),
+            "url": f"{self.cdn_base}/{path}?ex=1&is=2&hm=3",
+            "proxy_url": f"{self.cdn_base}/{path}",
+            "content_type": "text/plain; charset=utf-8",
+            "ephemeral": True,
+        }
+
+    async def _body(self, request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
         if request.content_type == "application/json":
-            return await request.json()
+            return await request.json(), []
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             body: Any = None
+            files: list[tuple[str, bytes]] = []
             while (part := await reader.next()) is not None:
-                if getattr(part, "name", None) == "payload_json":
+                name = getattr(part, "name", None)
+                if name == "payload_json":
                     body = json.loads(await part.text())  # type: ignore[union-attr]
-            return body
+                elif name and name.startswith("files["):
+                    files.append((part.filename or "", bytes(await part.read())))  # type: ignore[union-attr]
+            return body, files
         raw = await request.read()
-        return json.loads(raw) if raw else None
+        return (json.loads(raw) if raw else None), []
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith("/cdn/"):
+            return self._cdn(request)
         path = request.path.removeprefix(API_PREFIX)
-        record = Recorded(request.method, path, dict(request.query), await self._body(request))
+        body, files = await self._body(request)
+        if files:
+            self._uploaded(body, path, files)
+        record = Recorded(request.method, path, dict(request.query), body, files=files)
         self.requests.append(record)
         try:
             failure = self._failure(request.method, path)
@@ -282,6 +312,27 @@ class FakeDiscord:
             return response
         finally:
             self.changed.set()
+
+    def _uploaded(self, body: Any, path: str, files: list[tuple[str, bytes]]) -> None:
+        """Files sent with a message become its attachments, as Discord stores them on its CDN."""
+        message = body.get("data") if "/callback" in path and isinstance(body, dict) else body
+        if not isinstance(message, dict):
+            return
+        described = {int(a["id"]): a for a in message.get("attachments") or [] if "id" in a}
+        stored = []
+        for n, (filename, data) in enumerate(files):
+            full = self.attach(filename, data)
+            full["description"] = described.get(n, {}).get("description")
+            stored.append(full)
+        message["attachments"] = stored
+
+    def _cdn(self, request: web.Request) -> web.Response:
+        path = request.path.removeprefix("/cdn/")
+        self.cdn_requests.append(path)
+        self.changed.set()
+        if request.method != "GET" or path not in self.cdn:
+            return web.Response(status=404)
+        return web.Response(body=self.cdn[path], content_type="text/plain")
 
     def _route(self, method: str, path: str, body: Any) -> web.Response:
         if (method, path) == ("GET", "/users/@me"):
@@ -295,6 +346,8 @@ class FakeDiscord:
         if (method, path) == ("GET", "/gateway/bot"):
             limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
             return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        if (method, path) == ("POST", "/users/@me/channels"):
+            return _json(self._open_dm(body))
         if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
             return self._callback(int(m[1]), m[2], body)
         if m := re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)", path):
@@ -311,6 +364,20 @@ class FakeDiscord:
             if method == "PUT":
                 return _json(self._sync(m[2], body))
         return _json({"message": f"404: Not Found ({method} {path})", "code": 0}, 404)
+
+    def _open_dm(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create DM: POST /users/@me/channels {"recipient_id"} answers the DM channel object (type 1),
+        the same channel for the same user every time, as Discord does."""
+        user_id = int(body["recipient_id"])
+        channel_id = self.dm_channels.setdefault(user_id, snowflake())
+        recipient = User(user_id, f"user{user_id}").payload()
+        return {
+            "id": str(channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [recipient],
+        }
 
     def _application(self) -> dict[str, Any]:
         return {
@@ -339,7 +406,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": body.get("attachments") or [],
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "pinned": False,
@@ -353,7 +420,7 @@ class FakeDiscord:
 
     def _update(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
         message = self.messages[message_id]
-        for key in ("content", "embeds", "components"):
+        for key in ("content", "embeds", "components", "attachments"):
             if key in body:
                 message[key] = body[key] or ([] if key != "content" else "")
         message["flags"] = int(message.get("flags") or 0) & ~LOADING
@@ -437,6 +504,7 @@ class FakeDiscord:
     def _sync(self, guild_id: str | None, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
         synced = [
             {
+                "description": "",  # message and user commands have none; Discord sends it empty
                 **c,
                 "id": str(snowflake()),
                 "application_id": str(APP_ID),

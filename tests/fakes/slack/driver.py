@@ -110,6 +110,82 @@ def submission_payload(member: Member, view: dict[str, Any], text: str) -> dict[
     }
 
 
+def form_payload(member: Member, view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """A view_submission of a form with several text boxes: `values` by block id, the others as the app
+    filled them in."""
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") == "input" and block["element"]["type"] == "plain_text_input":
+            typed = values.get(block["block_id"], block["element"].get("initial_value") or "")
+            state[block["block_id"]] = {
+                block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}
+            }
+    payload = submission_payload(member, view, "")
+    payload["view"]["state"] = {"values": state}
+    return payload
+
+
+def upload_payload(member: Member, view: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A view_submission of a modal with file_inputs, `files` (block id → a file object from
+    MockSlack.share_file) chosen in them; shaped like Slack's view state for file_input."""
+    values: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") == "input" and block["element"]["type"] == "file_input":
+            chosen = [files[block["block_id"]]] if block["block_id"] in files else []
+            values[block["block_id"]] = {
+                block["element"]["action_id"]: {"type": "file_input", "files": chosen}
+            }
+    return {
+        "type": "view_submission",
+        "team": {"id": member.team, "domain": member.team.lower()},
+        "user": {"id": member.user, "username": member.name or member.user.lower(), "team_id": member.team},
+        "api_app_id": "A_STUDY",
+        "token": "legacy-verification-token",
+        "trigger_id": f"trigger-{member.user}-{time.monotonic_ns()}",
+        "view": {**view, "id": "V2", "team_id": member.team, "state": {"values": values}, "hash": "h"},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def shortcut_payload(
+    mock: MockSlack,
+    member: Member,
+    callback_id: str,
+    text: str,
+    files: list[dict[str, Any]] | None = None,
+    author: str = "U_CAROL",
+) -> tuple[dict[str, Any], str]:
+    """A message shortcut (type message_action) used on a message `author` posted, and its response_url."""
+    url = mock.response_url()
+    message: dict[str, Any] = {
+        "type": "message",
+        "user": author,
+        "ts": "1700000000.000100",
+        "text": text,
+        "team": member.team,
+    }
+    if files:
+        message |= {"files": files, "upload": True, "display_as_bot": False}
+    payload = {
+        "type": "message_action",
+        "token": "legacy-verification-token",
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": member.team, "domain": member.team.lower()},
+        "user": {"id": member.user, "name": member.name or member.user.lower(), "team_id": member.team},
+        "channel": {"id": member.channel, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": f"trigger-{member.user}-{time.monotonic_ns()}",
+        "response_url": url,
+        "message_ts": message["ts"],
+        "message": message,
+    }
+    return payload, url
+
+
 def home_event(member: Member) -> dict[str, Any]:
     return {
         "token": "legacy-verification-token",
@@ -193,6 +269,25 @@ class SlackHarness:
     async def submit(self, member: Member, view: dict[str, Any], text: str) -> tuple[int, str]:
         payload = submission_payload(member, view, text)
         return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    async def fill(self, member: Member, view: dict[str, Any], values: dict[str, str]) -> tuple[int, str]:
+        """Submit a form of several text boxes the app opened."""
+        return await self.post(urlencode({"payload": json.dumps(form_payload(member, view, values))}))
+
+    async def upload(
+        self, member: Member, view: dict[str, Any], files: dict[str, dict[str, Any]]
+    ) -> tuple[int, str]:
+        """Submit a file modal the app opened, with these files chosen."""
+        return await self.post(urlencode({"payload": json.dumps(upload_payload(member, view, files))}))
+
+    async def shortcut(
+        self, member: Member, callback_id: str, text: str, files: list[dict[str, Any]] | None = None
+    ) -> str:
+        """Use a message shortcut on a message; returns the response_url the app answers on."""
+        payload, url = shortcut_payload(self.mock, member, callback_id, text, files)
+        status, _ = await self.post(urlencode({"payload": json.dumps(payload)}))
+        assert status == 200
+        return url
 
     async def open_home(self, member: Member) -> tuple[int, str]:
         return await self.post(json.dumps(home_event(member)), content_type="application/json")

@@ -47,6 +47,18 @@ class Failure:
 
 
 @dataclass
+class SharedFile:
+    """A file a member put on Slack (through a file_input or in a message)."""
+
+    id: str
+    name: str
+    data: bytes
+    user: str
+    size: int  # as files.info reports it (a test may claim more than there is)
+    url_private: str
+
+
+@dataclass
 class Install:
     team_id: str
     token: str
@@ -96,6 +108,10 @@ class MockSlack:
         self.installs: dict[str, Install] = {}  # OAuth code -> what oauth.v2.access hands out
         self.failures: dict[str, list[Failure | None]] = {}  # None: answer that call normally
         self.socket_acks: list[dict[str, Any]] = []
+        self.files: dict[str, SharedFile] = {}
+        self.downloads: list[tuple[str, str | None]] = []  # (file id, Authorization header) per download
+        self.uploads: dict[str, bytes] = {}  # file id → bytes posted to its upload URL
+        self.files_scope_missing = False  # private URLs answer with Slack's sign-in page
         self.base = ""
         self._ts = itertools.count(1)
         self._keys = itertools.count(1)
@@ -111,6 +127,9 @@ class MockSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._download)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -127,6 +146,61 @@ class MockSlack:
     @property
     def api_url(self) -> str:
         return f"{self.base}/api/"
+
+    @property
+    def files_url(self) -> str:
+        """Where members' files are (SLACK_FILES_URL): files.slack.com/files-pri on Slack."""
+        return f"{self.base}/files-pri"
+
+    def share_file(
+        self, name: str, data: bytes, user: str = "U_ADA", size: int | None = None, url: str | None = None
+    ) -> dict[str, Any]:
+        """Put a member's file on Slack; returns the file object as a file_input's state or a message's
+        `files` carry it."""
+        file_id = f"F{next(self._ts):08d}"
+        shared = SharedFile(
+            file_id,
+            name,
+            data,
+            user,
+            len(data) if size is None else size,
+            url or f"{self.files_url}/{TEAM}-{file_id}/{name}",
+        )
+        self.files[file_id] = shared
+        return self._file_object(shared)
+
+    def _file_object(self, shared: SharedFile) -> dict[str, Any]:
+        """A file object in the shape of Slack's files.info."""
+        return {
+            "id": shared.id,
+            "created": 1700000000,
+            "timestamp": 1700000000,
+            "name": shared.name,
+            "title": shared.name,
+            "mimetype": "text/plain",
+            "filetype": "text",
+            "pretty_type": "Plain Text",
+            "user": shared.user,
+            "user_team": TEAM,
+            "editable": True,
+            "size": shared.size,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": shared.url_private,
+            "url_private_download": shared.url_private.replace(
+                f"/{TEAM}-{shared.id}/", f"/{TEAM}-{shared.id}/download/"
+            ),
+            "permalink": f"https://t1.slack.com/files/{shared.user}/{shared.id}/{shared.name}",
+            "permalink_public": f"https://slack-files.com/{TEAM}-{shared.id}-0000",
+            "is_starred": False,
+            "has_rich_preview": False,
+            "file_access": "visible",
+        }
 
     def response_url(self) -> str:
         return f"{self.base}/response/{next(self._keys)}"
@@ -264,6 +338,47 @@ class MockSlack:
     def _views_publish(self, call: Call) -> dict[str, Any]:
         return {"ok": True, "view": {**call.args.get("view", {}), "id": f"V{next(self._ts)}"}}
 
+    def _files_info(self, call: Call) -> dict[str, Any]:
+        refused = self._authed(call)
+        if refused:
+            return refused
+        shared = self.files.get(str(call.args.get("file", "")))
+        if shared is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "file": self._file_object(shared),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _files_getUploadURLExternal(self, call: Call) -> dict[str, Any]:
+        refused = self._authed(call)
+        if refused:
+            return refused
+        if not call.args.get("filename") or not str(call.args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        return {"ok": True, "upload_url": f"{self.base}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, call: Call) -> dict[str, Any]:
+        refused = self._authed(call)
+        if refused:
+            return refused
+        files = json.loads(call.args.get("files") or "[]")
+        if not files or any(f.get("id") not in self.uploads for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+
+    def _conversations_open(self, call: Call) -> dict[str, Any]:
+        refused = self._authed(call)
+        if refused:
+            return refused
+        users = str(call.args.get("users", ""))
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "no_op": True, "already_open": True, "channel": {"id": "D" + users.split(",")[0]}}
+
     def _oauth_v2_access(self, call: Call) -> dict[str, Any]:
         install = self.installs.get(call.args.get("code", ""))
         if install is None:
@@ -287,6 +402,29 @@ class MockSlack:
         if refused:
             return refused
         return {"ok": True, "url": self.base.replace("http", "ws", 1) + "/socket"}
+
+    # -- file downloads and uploads -------------------------------------------------------------
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A private file URL: only with a bot token; without one Slack sends you to its sign-in page."""
+        file_id = request.match_info["team_file"].removeprefix(f"{TEAM}-")
+        auth = request.headers.get("Authorization")
+        self.downloads.append((file_id, auth))
+        await self._notify()
+        shared = self.files.get(file_id)
+        if shared is None:
+            return web.Response(status=404)
+        if auth is None or auth.removeprefix("Bearer ") not in self.teams:
+            raise web.HTTPFound("https://slack.com/signin?redir=%2Ffiles-pri")
+        if self.files_scope_missing:  # what Slack does for a token without files:read
+            return web.Response(text="<!DOCTYPE html><html>Sign in</html>", content_type="text/html")
+        return web.Response(body=shared.data, content_type="text/plain")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        await self._notify()
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
     # -- response_url and Socket Mode -----------------------------------------------------------
 

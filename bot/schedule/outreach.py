@@ -1,0 +1,249 @@
+"""OutreachRunner: every sweep, due-card reminders (one direct message per member and local day) and weekly
+digests (one public post per daily channel and week) go out.
+
+As with the daily post, the database decides who sends (one `outreach` row per kind, target and local
+date, bot/store/outreach.py): restarts, misfires and extra instances cannot send twice; a sweep on start and
+every minute catches up on what came due meanwhile, within the grace window. Sends are paced per platform by
+the daily posts' RateGate, and claims are held and fenced by the same ClaimKeeper."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core.model.digest import DIGEST
+from bot.core.model.reminders import REMINDER
+from bot.core.model.typed_text import storable
+from bot.core.service import StudyService
+from bot.core.services.reminders import message as reminder_message
+from bot.schedule.claims import ClaimKeeper, Lease
+from bot.schedule.pacing import GroupCommit, RateGate
+from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError
+from bot.schedule.runner import instance_name
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One reminder or digest to send, once: its claim key, how to send it and what a refusal means."""
+
+    kind: str
+    target_id: int
+    local_date: date
+    platform: str
+    send: Callable[[Any], Awaitable[PostRef]]  # given the platform's poster
+    unreachable: Callable[[str], Awaitable[None]]  # a permanent refusal: pause the member or channel
+
+
+class OutreachRunner:
+    name = "outreach"
+
+    def __init__(
+        self,
+        service: StudyService,
+        posters: Mapping[str, Any],
+        *,
+        grace: timedelta = timedelta(hours=6),
+        claim_timeout: timedelta = timedelta(minutes=5),
+        sweep_seconds: float = 60.0,
+        concurrency: int = 32,
+        claim_batch: int = 200,
+        max_attempts: int = 5,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        rate_limit_budget: float = 300.0,
+        post_timeout: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        instance: str | None = None,
+    ) -> None:
+        self.service = service
+        self.claims = service.outreach
+        self.posters = dict(posters)  # Poster and DirectPoster (bot/schedule/poster.py) both
+        self.grace = grace
+        self.claim_timeout = claim_timeout
+        self.sweep_seconds = sweep_seconds
+        self.concurrency = concurrency
+        self.claim_batch = claim_batch
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.rate_limit_budget = rate_limit_budget
+        self.instance = instance or instance_name()
+        self._claims = ClaimKeeper(self.claims.renew, claim_timeout, service.clock.now, sleep)
+        self.post_timeout = min(post_timeout, self._claims.attempt_limit)
+        self._monotonic = monotonic
+        self._gates = {platform: RateGate(self._claims.wait, monotonic) for platform in self.posters}
+        self._records = GroupCommit(lambda done: self.claims.sent([(row, ref) for row, ref, _t in done]))
+        self._scheduler: AsyncIOScheduler | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sweeping = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(
+            self._wake,
+            IntervalTrigger(seconds=self.sweep_seconds, timezone=UTC),
+            id="outreach-sweep",
+            coalesce=True,
+            max_instances=1,
+        )
+        self._scheduler.start()
+        self._spawn(self.sweep())  # catch up on what came due while we were down
+        log.info("outreach runner started instance=%s platforms=%s", self.instance, ",".join(self.posters))
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _wake(self) -> None:
+        if not self._sweeping.locked():  # a long fan-out is still going: the next sweep picks up the rest
+            self._spawn(self.sweep())
+
+    async def sweep(self) -> Counter[str]:
+        """Send every reminder and digest due now and not yet sent; how many went which way."""
+        async with self._sweeping:
+            outcome = await self._fan_out(await self.reminders_due())
+            outcome.update(await self._fan_out(await self.digests_due()))
+            return outcome
+
+    async def reminders_due(self) -> list[Outgoing]:
+        jobs = await self.service.reminders.due(self.grace, set(self.posters))
+        if jobs:
+            log.info("outreach sweep: %d reminder(s) due", len(jobs))
+        found = []
+        for job in jobs:
+            platform, _, workspace_ref = job.member.workspace_id.partition(":")
+            shown = reminder_message(job)
+
+            def send(
+                poster: Any, ws: str = workspace_ref, user: str = job.member.user_ref, shown: Any = shown
+            ) -> Awaitable[PostRef]:
+                return poster.dm(ws, user, shown)  # type: ignore[no-any-return]
+
+            async def unreachable(reason: str, job: Any = job) -> None:
+                await self.service.reminders.unreachable(job, reason)
+
+            found.append(Outgoing(REMINDER, job.member.id, job.local_date, platform, send, unreachable))
+        return found
+
+    async def digests_due(self) -> list[Outgoing]:
+        due = await self.service.digests.due(self.grace, set(self.posters))
+        found = []
+        for channel, monday in due:
+
+            async def send(poster: Any, channel: Any = channel, monday: date = monday) -> PostRef:
+                shown = await self.service.digests.build(channel, monday)
+                return await poster.post(channel.workspace_ref, channel.channel_ref, shown, "Last week")  # type: ignore[no-any-return]
+
+            async def unreachable(reason: str, channel: Any = channel) -> None:
+                await self.service.digests.unreachable(channel, reason)
+
+            found.append(Outgoing(DIGEST, channel.id, monday, channel.platform, send, unreachable))
+        return found
+
+    async def _fan_out(self, items: list[Outgoing]) -> Counter[str]:
+        """Claims in batches, one batch ahead of the sending workers (as the daily runner does)."""
+        outcome: Counter[str] = Counter()
+        workers = min(self.concurrency, len(items))
+        queue: asyncio.Queue[tuple[Outgoing, int, Lease] | None] = asyncio.Queue(maxsize=self.concurrency)
+
+        async def claim_all() -> None:
+            try:
+                for start in range(0, len(items), self.claim_batch):
+                    batch = items[start : start + self.claim_batch]
+                    kind = batch[0].kind  # a fan-out is of one kind
+                    keys = [(item.target_id, item.local_date) for item in batch]
+                    try:
+                        won = await self.claims.claim(kind, keys, self.instance, self.claim_timeout)
+                    except Exception:  # the database is away: the next sweep tries again
+                        log.exception("outreach claim failed for %d item(s)", len(batch))
+                        outcome["failed"] += len(batch)
+                        continue
+                    for item, claim in zip(batch, won, strict=True):
+                        if claim is None:
+                            outcome["taken"] += 1
+                            continue
+                        row_id, token = claim
+                        await queue.put((item, row_id, self._claims.hold(row_id, token)))
+            finally:
+                for _ in range(workers):
+                    await queue.put(None)
+
+        async def work() -> None:
+            while (job := await queue.get()) is not None:
+                item, row_id, lease = job
+                try:
+                    outcome[await self._send(item, row_id, lease)] += 1
+                except Exception:
+                    log.exception("%s crashed target=%s", item.kind, item.target_id)
+                    outcome["failed"] += 1
+                finally:
+                    self._claims.release(lease)
+
+        await asyncio.gather(claim_all(), *(work() for _ in range(workers)))
+        return outcome
+
+    async def _send(self, item: Outgoing, row_id: int, lease: Lease) -> str:
+        poster = self.posters[item.platform]
+        gate = self._gates.setdefault(item.platform, RateGate(self._claims.wait, self._monotonic))
+        errors = 0
+        rate_waited = 0.0
+        while True:
+            await gate.wait()
+            if not await self._claims.confirm(lease):  # sent or taken over meanwhile: not ours
+                return "taken"
+            try:
+                ref = await asyncio.wait_for(item.send(poster), self.post_timeout)
+            except PermanentPostError as exc:
+                log.warning(
+                    "%s refused target=%s reason=%s: pausing", item.kind, item.target_id, storable(exc.reason)
+                )
+                await self.claims.given_up(row_id, exc.reason)
+                await item.unreachable(exc.reason)
+                return "paused"
+            except RetryablePostError as exc:
+                retry = exc
+            except TimeoutError:
+                retry = RetryablePostError(f"no answer within {self.post_timeout:g} s")
+            except Exception as exc:
+                log.exception("%s poster raised target=%s", item.kind, item.target_id)
+                retry = RetryablePostError(f"{type(exc).__name__}: {exc}")
+            else:
+                gate.succeeded()
+                await self._records.record(row_id, ref)
+                return "sent"
+            if retry.retry_after is not None:
+                gate.limited(retry.retry_after)
+                rate_waited += retry.retry_after
+                if rate_waited <= self.rate_limit_budget:
+                    continue
+            else:
+                errors += 1
+                if errors < self.max_attempts:
+                    delay = min(self.max_backoff, self.backoff * 2 ** (errors - 1))
+                    await self._claims.wait(delay * random.uniform(0.5, 1.0))
+                    continue
+            await self.claims.failed(row_id, retry.reason)
+            return "failed"

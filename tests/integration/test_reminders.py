@@ -1,0 +1,194 @@
+"""Due-card reminders with a fake clock, on SQLite and PostgreSQL: each member at their own local hour,
+once, with two runners on one database; DST; a blocked DM pauses them; the buttons work from a DM."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.bootstrap import Core, open_core
+from bot.config import Settings
+from bot.core.commands import run_text_command
+from bot.core.messages import Message
+from bot.core.model.models import Caller
+from bot.core.service import StudyService
+from bot.schedule.outreach import OutreachRunner
+from bot.schedule.poster import PermanentPostError, PostRef
+from tests.support.callers import CONTENT, member
+from tests.support.clock import FakeClock
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@dataclass(frozen=True)
+class Sent:
+    workspace_ref: str
+    user_ref: str
+    message: Message
+
+
+class DirectMessages:
+    """A platform's direct messages: records each one; users in `blocked` refuse, as a closed DM does."""
+
+    platform = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.blocked: set[str] = set()
+        self.calls: Counter[str] = Counter()
+
+    async def dm(self, workspace_ref: str, user_ref: str, message: Message) -> PostRef:
+        self.calls[user_ref] += 1
+        await asyncio.sleep(0.001)  # lets two runners interleave
+        if user_ref in self.blocked:
+            raise PermanentPostError("Discord would not deliver a direct message: your DMs are closed.")
+        self.sent.append(Sent(workspace_ref, user_ref, message))
+        return PostRef(f"dm/{user_ref}/{len(self.sent)}")
+
+    def to(self, user_ref: str) -> list[Message]:
+        return [s.message for s in self.sent if s.user_ref == user_ref]
+
+
+@pytest.fixture
+async def second(db_url: str, clock: FakeClock, core: Core) -> AsyncIterator[StudyService]:
+    """Another instance on the same database."""
+    other = await open_core(Settings(database_url=db_url, content_dirs=(CONTENT,)), clock=clock)
+    yield other.service
+    await other.close()
+
+
+def runner(service: StudyService, dms: DirectMessages, name: str) -> OutreachRunner:
+    return OutreachRunner(service, {"test": dms}, instance=name, claim_timeout=timedelta(minutes=5))
+
+
+async def study(service: StudyService, who: Caller) -> None:
+    card = await service.quiz(who)
+    ask = int(card.actions[0].id.split(":")[1])
+    graded = await service.act(who, f"grade:{ask}:again")
+    assert isinstance(graded, Message) and not graded.is_error
+
+
+async def remind_at(service: StudyService, who: Caller, zone: str, at: str) -> None:
+    for line in (f"/settings timezone {zone}", f"/settings reminders {at}"):
+        reply = await run_text_command(service, who, line)
+        assert isinstance(reply, Message) and not reply.is_error, reply.title
+
+
+async def test_tokyo_and_new_york_get_their_reminder_at_their_own_hour_once_with_two_runners(
+    service: StudyService, second: StudyService, clock: FakeClock
+) -> None:
+    kenji, nora = member("kenji"), member("nora")
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=TOKYO))
+    for who in (kenji, nora):
+        await study(service, who)  # an Again: due again within minutes
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    await remind_at(service, nora, "America/New_York", "19:00")
+    dms = DirectMessages()
+    one, two = runner(service, dms, "one"), runner(second, dms, "two")
+
+    async def both() -> None:
+        await asyncio.gather(one.sweep(), two.sweep())
+
+    clock.set(datetime(2026, 3, 4, 18, 59, tzinfo=TOKYO))
+    await both()
+    assert dms.sent == []
+    clock.set(datetime(2026, 3, 4, 19, 0, tzinfo=TOKYO))
+    await both()
+    clock.advance(minutes=1)
+    await both()
+    assert [s.user_ref for s in dms.sent] == ["kenji"]
+    reminder = dms.sent[0].message
+    assert "card due" in reminder.plain_text() or "cards due" in reminder.plain_text()
+    assert [a.label for a in reminder.actions] == ["Start review", "Stop reminders"]
+    clock.set(datetime(2026, 3, 4, 19, 0, tzinfo=NEW_YORK))
+    await both()
+    clock.advance(minutes=30)
+    await both()
+    assert [s.user_ref for s in dms.sent] == ["kenji", "nora"]
+    assert dms.calls == Counter({"kenji": 1, "nora": 1})
+
+
+async def test_reminders_keep_wall_clock_time_across_dst_and_skip_a_member_who_studied(
+    service: StudyService, clock: FakeClock
+) -> None:
+    nora = member("nora")
+    clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=NEW_YORK))
+    await study(service, nora)
+    await remind_at(service, nora, "America/New_York", "19:00")
+    dms = DirectMessages()
+    run = runner(service, dms, "one")
+    # 8 March 2026: New York springs forward; 19:00 local is 23:00 UTC, not midnight.
+    clock.set(datetime(2026, 3, 8, 22, 59, tzinfo=ZoneInfo("UTC")))
+    await run.sweep()
+    assert dms.sent == []
+    clock.set(datetime(2026, 3, 8, 23, 0, tzinfo=ZoneInfo("UTC")))
+    assert (await run.sweep())["sent"] == 1
+    # Studied today with nothing due: no reminder the next day (a streak not at stake, no cards due).
+    clock.set(datetime(2026, 3, 9, 18, 0, tzinfo=NEW_YORK))
+    card = await service.quiz(nora)
+    ask = int(card.actions[0].id.split(":")[1])
+    await service.act(nora, f"grade:{ask}:easy")
+    clock.set(datetime(2026, 3, 9, 19, 0, tzinfo=NEW_YORK))
+    assert sum((await run.sweep()).values()) == 0
+    assert len(dms.sent) == 1
+
+
+async def test_a_blocked_dm_costs_one_call_then_pauses_with_the_reason_shown(
+    service: StudyService, clock: FakeClock
+) -> None:
+    kenji = member("kenji")
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=TOKYO))
+    await study(service, kenji)
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    dms = DirectMessages()
+    dms.blocked.add("kenji")
+    run = runner(service, dms, "one")
+    for day in (4, 5, 6):
+        clock.set(datetime(2026, 3, day, 19, 0, tzinfo=TOKYO))
+        await run.sweep()
+    assert dms.calls["kenji"] == 1
+    shown = await service.settings_show(kenji)
+    reminders = next(s.text for s in shown.sections if s.heading == "Reminders")
+    assert reminders.startswith("paused: Discord would not deliver a direct message")
+    # Switching them on again clears the pause.
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    dms.blocked.clear()
+    clock.set(datetime(2026, 3, 7, 19, 0, tzinfo=TOKYO))
+    assert (await run.sweep())["sent"] == 1
+
+
+async def test_start_review_from_a_dm_leads_to_a_graded_card_and_stop_reminders_switches_them_off(
+    service: StudyService, clock: FakeClock
+) -> None:
+    kenji = member("kenji")
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=TOKYO))
+    await study(service, kenji)
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    dms = DirectMessages()
+    clock.set(datetime(2026, 3, 4, 19, 0, tzinfo=TOKYO))
+    await runner(service, dms, "one").sweep()
+    (reminder,) = dms.to("kenji")
+    # Clicked in a DM, where Discord gives no server: `dm-<user>`.
+    in_dm = Caller(platform="test", workspace_ref="dm-kenji", user_ref="kenji", display_name="kenji")
+    card = await service.act(in_dm, reminder.actions[0].id)
+    assert isinstance(card, Message) and not card.is_error, card.title
+    reveal = await service.act(in_dm, card.actions[0].id)
+    assert isinstance(reveal, Message) and not reveal.is_error, reveal.title
+    grade = next(a for a in reveal.actions if a.id.endswith(":good"))
+    graded = await service.act(in_dm, grade.id)
+    assert isinstance(graded, Message) and not graded.is_error and "streak" in graded.plain_text()
+    # Someone else's click does nothing to kenji's reminders; his own switches them off.
+    other = Caller(platform="test", workspace_ref="dm-ben", user_ref="ben")
+    refused = await service.act(other, reminder.actions[1].id)
+    assert isinstance(refused, Message) and refused.is_error
+    stopped = await service.act(in_dm, reminder.actions[1].id)
+    assert isinstance(stopped, Message) and stopped.title == "Reminders are off."
+    clock.set(datetime(2026, 3, 5, 19, 0, tzinfo=TOKYO))
+    assert sum((await runner(service, dms, "one").sweep()).values()) == 0
