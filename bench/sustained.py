@@ -219,7 +219,12 @@ async def run(args: argparse.Namespace) -> int:
     print(f"  p99 ms    {spread(p99s, '.2f')}")
     print(f"  lost {sum(r.lost for r in results)}, doubled {sum(r.doubled for r in results)}")
     rate, p99 = statistics.median(rates), statistics.median(p99s)
-    print(f"goal >= {TARGET_RATE:,.0f} grades/s: {'met' if rate >= TARGET_RATE else 'MISSED'} ({rate:,.0f})")
+    if args.rate:  # paced, the rate is the offered one: the capacity is the flat-out run's (--rate 0)
+        print(f"paced at {args.rate:,.0f} grades/s offered: answered {rate:,.0f}/s (capacity: --rate 0)")
+    else:
+        print(
+            f"goal >= {TARGET_RATE:,.0f} grades/s: {'met' if rate >= TARGET_RATE else 'MISSED'} ({rate:,.0f})"
+        )
     print(f"goal p99 <= {TARGET_P99_MS:.0f} ms: {'met' if p99 <= TARGET_P99_MS else 'MISSED'} ({p99:.2f} ms)")
     ok = all(r.lost == 0 and r.doubled == 0 for r in results)
     print(f"goal 0 lost, 0 doubled: {'met' if ok else 'MISSED'}")
