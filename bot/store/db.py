@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.compiled import CompiledStatement
-from bot.store.engine import writer
+from bot.store.engine import busy_timeout, writer
 from bot.store.sqlite_lane import SqliteLane
 
 
@@ -59,7 +59,9 @@ class Db:
         # SQLite files: the grade path's own connection (bot/store/sqlite_lane.py), opened on first use.
         database = engine.url.database
         self.lane = (
-            SqliteLane(database) if self.dialect == "sqlite" and database and database != ":memory:" else None
+            SqliteLane(database, busy_timeout=busy_timeout(engine.url.render_as_string()))
+            if self.dialect == "sqlite" and database and database != ":memory:"
+            else None
         )
 
     async def open(self) -> None:

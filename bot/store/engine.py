@@ -9,16 +9,33 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.config import normalise_url, sqlite_url
+from bot.config import ConfigError, normalise_url, sqlite_url
 
 __all__ = ["create_engine", "is_sqlite", "normalise_url", "sqlite_url", "writer"]
 
 
 POOL_RECYCLE_SECONDS = 300
+# How long a SQLite connection waits for another writer's lock before "database is locked".
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def busy_timeout(url: str) -> float:
+    """SQLite's lock wait in seconds: the URL's `timeout` (SQLAlchemy's own SQLite option), else 30 s."""
+    raw = make_url(url).query.get("timeout")
+    if raw is None:
+        return BUSY_TIMEOUT_SECONDS
+    text = raw if isinstance(raw, str) else raw[-1]
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"DATABASE_URL: timeout must be a number of seconds from 0 to 3600, not {text!r}")
+    return seconds
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -32,7 +49,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    timeout = busy_timeout(url)
+    engine = create_async_engine(url, connect_args={"timeout": timeout}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -42,7 +60,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={round(timeout * 1000)}")
         # No checkpoint inside a COMMIT: the store's checkpointer does them (bot/store/sqlite_lane.py).
         cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()

@@ -32,13 +32,13 @@ RESTART_PAGES = 10000
 # A busy lane wakes the checkpointer after this many calls, rather than let the WAL grow for a whole tick.
 WAKE_AFTER_CALLS = 500
 
-PRAGMAS = ("foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000", "wal_autocheckpoint=0")
+PRAGMAS = ("foreign_keys=ON", "synchronous=NORMAL", "wal_autocheckpoint=0")
 
 
-async def _connect(path: str) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+async def _connect(path: str, busy_timeout: float) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
     await conn.execute("PRAGMA journal_mode=WAL")
-    for pragma in PRAGMAS:
+    for pragma in (*PRAGMAS, f"busy_timeout={round(busy_timeout * 1000)}"):
         await conn.execute(f"PRAGMA {pragma}")
     return conn
 
@@ -48,9 +48,15 @@ class SqliteLane:
     many statements the function sends. Calls run one at a time in the order they were made."""
 
     def __init__(
-        self, path: str, *, checkpoint_every: float | None = None, restart_pages: int | None = None
+        self,
+        path: str,
+        *,
+        busy_timeout: float = 30.0,
+        checkpoint_every: float | None = None,
+        restart_pages: int | None = None,
     ) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         self._conn: aiosqlite.Connection | None = None
         self._opening = asyncio.Lock()
         self._calls = 0
@@ -70,7 +76,7 @@ class SqliteLane:
         """Connect and start the checkpointer (the store does at start; else the first call does)."""
         async with self._opening:
             if self._conn is None:
-                self._conn = await _connect(self.path)
+                self._conn = await _connect(self.path, self.busy_timeout)
                 # What was written before (migrations, another run) is copied back and the WAL emptied.
                 with contextlib.suppress(sqlite3.Error):
                     await in_thread(self._conn, lambda c: _checkpoint(c, "TRUNCATE"))
@@ -118,7 +124,7 @@ class Checkpointer:
         self.wake = asyncio.Event()
 
     async def start(self) -> None:
-        self._conn = await _connect(self.lane.path)
+        self._conn = await _connect(self.lane.path, self.lane.busy_timeout)
         await self._conn.execute("PRAGMA busy_timeout=0")  # a checkpoint never waits: it tries again later
         self._task = asyncio.create_task(self._loop(), name="sqlite-checkpointer")
 
