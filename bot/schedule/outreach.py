@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -26,9 +25,10 @@ from bot.core.model.reminders import REMINDER
 from bot.core.model.typed_text import storable
 from bot.core.service import StudyService
 from bot.core.services.reminders import message as reminder_message
+from bot.schedule.attempts import Outcome, RetryPolicy, attempt
 from bot.schedule.claims import ClaimKeeper, Lease
 from bot.schedule.pacing import GroupCommit, RateGate
-from bot.schedule.poster import PermanentPostError, PostRef, RetryablePostError
+from bot.schedule.poster import PostRef
 from bot.schedule.runner import instance_name
 
 log = logging.getLogger(__name__)
@@ -208,42 +208,27 @@ class OutreachRunner:
     async def _send(self, item: Outgoing, row_id: int, lease: Lease) -> str:
         poster = self.posters[item.platform]
         gate = self._gates.setdefault(item.platform, RateGate(self._claims.wait, self._monotonic))
-        errors = 0
-        rate_waited = 0.0
-        while True:
-            await gate.wait()
-            if not await self._claims.confirm(lease):  # sent or taken over meanwhile: not ours
-                return "taken"
-            try:
-                ref = await asyncio.wait_for(item.send(poster), self.post_timeout)
-            except PermanentPostError as exc:
-                log.warning(
-                    "%s refused target=%s reason=%s: pausing", item.kind, item.target_id, storable(exc.reason)
-                )
-                await self.claims.given_up(row_id, exc.reason)
-                await item.unreachable(exc.reason)
-                return "paused"
-            except RetryablePostError as exc:
-                retry = exc
-            except TimeoutError:
-                retry = RetryablePostError(f"no answer within {self.post_timeout:g} s")
-            except Exception as exc:
-                log.exception("%s poster raised target=%s", item.kind, item.target_id)
-                retry = RetryablePostError(f"{type(exc).__name__}: {exc}")
-            else:
-                gate.succeeded()
-                await self._records.record(row_id, ref)
-                return "sent"
-            if retry.retry_after is not None:
-                gate.limited(retry.retry_after)
-                rate_waited += retry.retry_after
-                if rate_waited <= self.rate_limit_budget:
-                    continue
-            else:
-                errors += 1
-                if errors < self.max_attempts:
-                    delay = min(self.max_backoff, self.backoff * 2 ** (errors - 1))
-                    await self._claims.wait(delay * random.uniform(0.5, 1.0))
-                    continue
-            await self.claims.failed(row_id, retry.reason)
-            return "failed"
+        done = await attempt(
+            lambda: item.send(poster),
+            gate=gate,
+            still_ours=lambda: self._claims.confirm(lease),
+            wait=self._claims.wait,
+            policy=RetryPolicy(
+                self.max_attempts, self.backoff, self.max_backoff, self.rate_limit_budget, self.post_timeout
+            ),
+            what=f"{item.kind} target={item.target_id}",
+        )
+        if done.outcome is Outcome.SENT and done.ref is not None:
+            await self._records.record(row_id, done.ref)
+            return "sent"
+        if done.outcome is Outcome.TAKEN:
+            return "taken"
+        if done.outcome is Outcome.REFUSED:
+            log.warning(
+                "%s refused target=%s reason=%s: pausing", item.kind, item.target_id, storable(done.reason)
+            )
+            await self.claims.given_up(row_id, done.reason)
+            await item.unreachable(done.reason)
+            return "paused"
+        await self.claims.failed(row_id, done.reason)
+        return "failed"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import socket
 import time
 import uuid
@@ -29,9 +28,10 @@ from bot.core.model.typed_text import storable
 from bot.core.ports import Clock
 from bot.core.service import StudyService
 from bot.core.texts.daily import thread_name
+from bot.schedule.attempts import Outcome, RetryPolicy, attempt
 from bot.schedule.claims import ClaimKeeper, Lease
 from bot.schedule.pacing import GroupCommit, RateGate
-from bot.schedule.poster import PermanentPostError, Poster, PostRef, RetryablePostError
+from bot.schedule.poster import Poster, PostRef
 
 log = logging.getLogger(__name__)
 
@@ -281,51 +281,33 @@ class DailyRunner:
             return PostResult(PostStatus.FAILED, f"no {channel.platform} connection", post.id)
         name = thread_name(post.local_date)
         gate = self._gates.setdefault(channel.platform, RateGate(self._claims.wait, self._monotonic))
-        errors = 0
-        rate_waited = 0.0
-        while True:
-            await gate.wait()
-            # Every attempt, the first as well as retries, and only after all waiting: if the claim was
-            # posted or taken over meanwhile, it is no longer ours to post.
-            if not await self._claims.confirm(lease):
-                return PostResult(PostStatus.TAKEN, "taken over by another instance", post.id)
-            try:
-                ref: PostRef = await asyncio.wait_for(
-                    poster.post(channel.workspace_ref, channel.channel_ref, message, name), self.post_timeout
-                )
-            except PermanentPostError as exc:
-                log.warning(
-                    "daily post refused channel=%s reason=%s: pausing", channel.id, storable(exc.reason)
-                )
-                await self.daily.pause(channel.id, exc.reason, post.id)
-                return PostResult(PostStatus.PAUSED, exc.reason, post.id)
-            except RetryablePostError as exc:
-                retry = exc
-            except TimeoutError:
-                retry = RetryablePostError(f"no answer within {self.post_timeout:g} s")
-            except Exception as exc:  # a poster bug or an unmapped error: retried like a server error
-                log.exception("daily poster raised channel=%s", channel.id)
-                retry = RetryablePostError(f"{type(exc).__name__}: {exc}")
-            else:
-                gate.succeeded()
-                await self._record_posted(post.id, ref)
-                return PostResult(PostStatus.POSTED, ref.message_ref, post.id)
-            if retry.retry_after is not None:
-                gate.limited(retry.retry_after)  # the gate makes the next attempt wait
-                rate_waited += retry.retry_after
-                if rate_waited <= self.rate_limit_budget:
-                    continue
-            else:
-                errors += 1
-                if errors < self.max_attempts:
-                    delay = min(self.max_backoff, self.backoff * 2 ** (errors - 1))
-                    await self._claims.wait(delay * random.uniform(0.5, 1.0))
-                    continue
-            log.warning(
-                "daily post failed channel=%s reason=%s: retried later", channel.id, storable(retry.reason)
-            )
-            await self.daily.failed(post.id, retry.reason)
-            return PostResult(PostStatus.FAILED, retry.reason, post.id)
+        done = await attempt(
+            lambda: poster.post(channel.workspace_ref, channel.channel_ref, message, name),
+            gate=gate,
+            still_ours=lambda: self._claims.confirm(lease),
+            wait=self._claims.wait,
+            policy=self._policy(),
+            what=f"daily post channel={channel.id}",
+        )
+        if done.outcome is Outcome.SENT and done.ref is not None:
+            await self._record_posted(post.id, done.ref)
+            return PostResult(PostStatus.POSTED, done.ref.message_ref, post.id)
+        if done.outcome is Outcome.TAKEN:
+            return PostResult(PostStatus.TAKEN, done.reason, post.id)
+        if done.outcome is Outcome.REFUSED:
+            log.warning("daily post refused channel=%s reason=%s: pausing", channel.id, storable(done.reason))
+            await self.daily.pause(channel.id, done.reason, post.id)
+            return PostResult(PostStatus.PAUSED, done.reason, post.id)
+        log.warning(
+            "daily post failed channel=%s reason=%s: retried later", channel.id, storable(done.reason)
+        )
+        await self.daily.failed(post.id, done.reason)
+        return PostResult(PostStatus.FAILED, done.reason, post.id)
+
+    def _policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            self.max_attempts, self.backoff, self.max_backoff, self.rate_limit_budget, self.post_timeout
+        )
 
     async def _record_posted(self, post_id: int, ref: PostRef) -> None:
         """A post that went out must be recorded, or its claim expires and it goes out again: on a database
