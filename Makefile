@@ -39,10 +39,12 @@ pytest:
 
 bench: install
 	$(BIN)/python bench/grade_path.py
+	$(BIN)/python bench/sustained.py
 	$(BIN)/python bench/leaderboard.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/slack_ack.py
 	$(BIN)/python bench/stats_picture.py
+	$(BIN)/python bench/cold_start.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
