@@ -7,9 +7,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.core.commandspec import Upload
 from bot.core.decks.limits import IMPORT_FILE_MAX
-from bot.core.messages import Attachment, Message, error
+from bot.core.messages import Attachment, Message, Upload, error
 
 _UNSAFE = re.compile(r"[^\w.\-]+")
 

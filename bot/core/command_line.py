@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.commandspec import Arg, Command, Kind, Upload
-from bot.core.messages import Message, Reply, error
+from bot.core.commandspec import Arg, Command, Kind
+from bot.core.messages import Message, Reply, Upload, error
 from bot.core.model.calendar import looks_like_misspelt_weekdays, looks_like_time, looks_like_weekdays
 from bot.core.model.models import Caller
 from bot.core.service import StudyService

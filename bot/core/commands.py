@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 
 from bot.core import command_line
-from bot.core.commandspec import Arg, Args, Call, Choice, Command, Kind, Upload, upload, word
-from bot.core.messages import Message, Reply
+from bot.core.commandspec import Arg, Args, Call, Choice, Command, Kind, upload, word
+from bot.core.messages import Message, Reply, Upload
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from bot.core.texts.help import help_message as help_text

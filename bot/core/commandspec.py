@@ -7,7 +7,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.core.messages import Reply
+from bot.core.messages import Reply, Upload
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 
@@ -23,15 +23,6 @@ class Kind(enum.Enum):
     WEEKDAYS = "weekdays"
     CHANNEL = "channel"  # a text channel; left out, the caller's own (Caller.channel_ref) or all
     FILE = "file"  # a file the member sends: an attachment, a Slack file_input, a path in the terminal
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file a member sent, already fetched by the adapter (from the platform's own file host, with its
-    size capped before reading). `name` is the file name as the member gave it."""
-
-    name: str
-    data: bytes
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,15 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file a member sent, already fetched by the adapter (from the platform's own file host, with its
+    size capped before reading). `name` is the file name as the member gave it."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Attachment:
     """A file sent with a reply (a deck export, a stats picture): a Discord attachment, a Slack upload,
     a file under the data directory in the terminal."""

@@ -7,10 +7,10 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from bot.core import actions
-from bot.core.messages import FormValues, Message, Reply, Section, error
+from bot.core.messages import FormValues, Message, Reply, Section, Upload, error
 from bot.core.model.daily import ClaimResult, DailyChannel, DailyClaim, PostTrigger
 from bot.core.model.models import Caller, Deck, DeckProblem, Grade
 from bot.core.model.stats_picture import StatsPicture
@@ -31,9 +31,6 @@ from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
 from bot.core.services.workspace_decks import WorkspaceDeckService
 from bot.core.texts import study as study_texts
-
-if TYPE_CHECKING:  # commandspec imports the service
-    from bot.core.commandspec import Upload
 
 R = TypeVar("R")
 # The workspace_ref of callers outside any workspace: a Discord DM (bot/adapters/discord/replies.py).

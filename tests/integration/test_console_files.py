@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.adapters.console_files import open_upload, save_files
-from bot.core.commandspec import Upload
 from bot.core.decks.limits import IMPORT_FILE_MAX
-from bot.core.messages import Attachment, Message
+from bot.core.messages import Attachment, Message, Upload
 
 
 def test_a_typed_path_is_read_with_quotes_and_home(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import build_service
-from bot.core.commands import Upload, run_text_command
-from bot.core.messages import Form, Message
+from bot.core.commands import run_text_command
+from bot.core.messages import Form, Message, Upload
 from bot.core.service import StudyService
 from tests.daily_helpers import RecordingPoster, make_runner
 from tests.fakes.memory_store import MemoryStore

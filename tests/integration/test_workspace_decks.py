@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.bootstrap import build_service
-from bot.core.commands import COMMANDS, Upload, run_text_command
+from bot.core.commands import COMMANDS, run_text_command
 from bot.core.decks.limits import CARDS_MAX, IMPORT_FILE_MAX
-from bot.core.messages import Form, Message, Reply
+from bot.core.messages import Form, Message, Reply, Upload
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from tests.db import database_urls, fresh_postgres_database

@@ -19,8 +19,8 @@ from bot.adapters.discord.render import NO_PINGS, render
 from bot.adapters.discord.replies import NEEDS_SERVER, OOPS, caller_for
 from bot.adapters.downloads import DownloadError
 from bot.core import commands as core_commands
-from bot.core.commands import GROUPS, Arg, Command, Kind, Upload
-from bot.core.messages import Reply
+from bot.core.commands import GROUPS, Arg, Command, Kind
+from bot.core.messages import Reply, Upload
 
 log = logging.getLogger(__name__)
 

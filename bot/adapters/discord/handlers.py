@@ -11,7 +11,7 @@ from bot.adapters.discord.components import submitted_values
 from bot.adapters.discord.render import FORM_PREFIX
 from bot.adapters.discord.replies import DEFER_AFTER, Replies, caller_for
 from bot.adapters.downloads import DISCORD_CDN, Downloader
-from bot.core.commandspec import Upload
+from bot.core.messages import Upload
 from bot.core.service import StudyService
 
 

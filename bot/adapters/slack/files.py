@@ -16,9 +16,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.adapters.downloads import Downloader, DownloadError
 from bot.adapters.slack.render import Block, _text, plain, truncate
 from bot.core import command_line
-from bot.core.commands import Command, Kind, Upload
+from bot.core.commands import Command, Kind
 from bot.core.commandspec import Args
-from bot.core.messages import Attachment, Message, Reply, error
+from bot.core.messages import Attachment, Message, Reply, Upload, error
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 

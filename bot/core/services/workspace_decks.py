@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING
 
 from bot.core.actions import CardForm, RemoveDeck, SuggestionForm
 from bot.core.decks.formats import export_markdown, import_deck
 from bot.core.decks.formats.fields import DeckBuilder, RawCard
 from bot.core.decks.limits import CARDS_MAX, IMPORT_FILE_MAX, SOURCE_MAX, WORKSPACE_DECKS_MAX
 from bot.core.decks.workspace import deck_name, file_deck_name, workspace_deck_id
-from bot.core.messages import Form, FormValues, Message, error
+from bot.core.messages import Form, FormValues, Message, Upload, error
 from bot.core.model.models import (
     Caller,
     CardKind,
@@ -28,9 +27,6 @@ from bot.core.refusal import refusal, refuse, refused
 from bot.core.services.decks import match_deck
 from bot.core.services.members import who
 from bot.core.texts import decks as texts
-
-if TYPE_CHECKING:  # commandspec imports the service
-    from bot.core.commandspec import Upload
 
 REVIEW_SHOWN = 1  # suggestions are reviewed one at a time: each reply shows the next
 PENDING_PER_MEMBER = 20  # a member's cards waiting for review: enough to help, too few to flood
