@@ -1,21 +1,23 @@
-"""Grade path: one self-grade through StudyService against the same statements in bare sqlite3.
+"""Grade path: one self-grade through StudyService against the same statements sent bare, on SQLite and on
+PostgreSQL, per-grade median and p99 from the same run, three runs.
 
-On the cached benchmark database (bench/build_db.py: 100,000 members, 1,000,000 reviews by default):
+On the cached benchmark database (bench/build_db.py: 100,000 members, 1,000,000 reviews by default; for
+PostgreSQL the same rows copied into a throw-away database):
 
 - service: `await service.act(caller, "grade:<ask>:good")`, the path a Discord/Slack button click takes
-  (SqlStore over SQLAlchemy + aiosqlite, the real engine set-up from bot/store/engine.py);
-- bare sqlite3: the statements the service and store issue for that grade, in the same order, on one
-  sqlite3 connection with the same PRAGMAs and the same two transactions: the grade_context SELECT (ask,
-  card, workspace timezone, member, card state, follow-up and its state) in a read transaction; then, in
-  one BEGIN IMMEDIATE transaction, the guarded UPDATE of the ask, the card state upsert, the scores upsert
-  RETURNING the new totals, the streak UPDATE RETURNING streak and team, and the three team_scores upserts
-  when the member has a team.
+  (SqlStore through the real composition root: on SQLite the grade lane, bot/store/sqlite_lane.py; on
+  PostgreSQL SQLAlchemy over asyncpg);
+- bare: the statements the store sends for that grade, taken from the store itself (bot/store/asks.py's
+  grade read and bot/store/grading.py's `grade_statements`, compiled for the dialect), in the same order and
+  the same transactions, with parameters formatted by hand: sqlite3 on one connection with the same PRAGMAs
+  (automatic checkpoints off, as the service's), or one asyncpg connection with prepared statements.
 
-Both sides run the real fsrs computation (bot.core.model.grading.review) and the same points/day arithmetic;
-only the service builds its reply Message. Each grade is on a fresh ask created by store.create_ask
-outside the timed region, for a random member and card; the two sides alternate in blocks.
+Both sides run the real fsrs computation and the same points/day arithmetic; only the service builds its
+reply. Each grade is on a fresh ask created by store.create_ask outside the timed region, for a random member
+and card; the two sides alternate in blocks. Before timing, both sides grade the same jobs on two copies of
+a small SQLite database and must leave identical rows.
 
-    .venv/bin/python bench/grade_path.py [--grades 2000] [--members 100000 --reviews 1000000] [--rebuild]
+    .venv/bin/python bench/grade_path.py [--grades 2000] [--runs 3] [--databases sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -30,16 +32,17 @@ import pstats
 import random
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-import aiosqlite.core
+import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from build_db import (
     WORKSPACE_ID,
@@ -53,212 +56,319 @@ from build_db import (
     params_from,
     working_copy,
 )
-from sqlalchemy import event
+from sqlalchemy.engine import Dialect
 
-from bot.bootstrap import open_engine
+from bot.bootstrap import build_service, open_engine
 from bot.core.messages import Message
 from bot.core.model import grading
 from bot.core.model.grading import points_for
-from bot.core.model.models import ALL_TIME_START, CardState, Grade, Period
-from bot.core.model.streaks import local_day, period_start, previous_day, zone
+from bot.core.model.models import ALL_TIME_START, CardState, Grade, Period, Streak
+from bot.core.model.streaks import extend_streak, local_day, period_start, zone
+from bot.core.model.team_activity import becomes_active
 from bot.core.service import StudyService
+from bot.store import sqlite_lane
+from bot.store.asks import _GRADE_CONTEXT
+from bot.store.db import Db
+from bot.store.grading import grade_statements
+from bot.store.migrate import upgrade
+from bot.store.tables import UTCDateTime, metadata
 
-TARGET_RATIO = 3.0
-TARGET_P99_MS = 5.0
+SQLITE_RATIO, SQLITE_P99_MS = 2.0, 3.0
+PG_RATIO, PG_P99_MS = 1.5, 5.0
+PG_SERVER = os.environ.get("STUDYBOT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-# -- the statements, as SqlStore compiles them for SQLite (captured with a before_cursor_execute hook) -----
-
-# StudyService.grade's one read (SqlStore.grade_context): ask + card, workspace timezone, the caller's member
-# row, their card state, the card's active follow-up and their state of it.
-_CARD = "id, deck_id, card_key, number, kind, question, answer, key_terms, parent_id"
-_MEMBER = (
-    "id, workspace_id, user_ref, display_name, timezone, team_id, streak_current, streak_best,"
-    " last_study_day, created_at"
-)
-_STATE = "member_id, card_id, state, step, stability, difficulty, due, last_review, reps, lapses"
-_ASK = (
-    "id, member_id, workspace_id, card_id, source, parent_ask_id, daily_post_id, created_at, typed_answer,"
-    " answered_at, skipped_at, grade, graded_at, points"
-)
+# Column positions in a grade-read row, by label (a_ ask, c_ card, w_ workspace, m_ member, s_ state,
+# f_ follow-up, fs_ its state).
+POS = {c.key: i for i, c in enumerate(_GRADE_CONTEXT.selected_columns)}
 
 
-def _labelled(table: str, columns: str, prefix: str) -> str:
-    return ", ".join(f"{table}.{c} AS {prefix}{c}" for c in columns.split(", "))
+def col(row: Sequence[Any], name: str) -> Any:
+    return row[POS[name]]
 
 
-GRADE_CONTEXT = (
-    f"SELECT {_labelled('asks', _ASK, 'a_')}, {_labelled('cards', _CARD, 'c_')},"
-    f" workspaces.timezone AS w_timezone, {_labelled('caller', _MEMBER, 'm_')},"
-    f" {_labelled('caller_state', _STATE, 's_')}, {_labelled('followup', _CARD, 'f_')},"
-    f" {_labelled('followup_state', _STATE, 'fs_')}"
-    " \nFROM asks JOIN cards ON cards.id = asks.card_id JOIN workspaces ON workspaces.id = asks.workspace_id"
-    " LEFT OUTER JOIN members AS caller ON caller.workspace_id = ? AND caller.user_ref = ?"
-    " LEFT OUTER JOIN card_states AS caller_state"
-    " ON caller_state.member_id = caller.id AND caller_state.card_id = cards.id"
-    " LEFT OUTER JOIN cards AS followup ON followup.parent_id = cards.id AND followup.active IS 1"
-    " LEFT OUTER JOIN card_states AS followup_state"
-    " ON followup_state.member_id = caller.id AND followup_state.card_id = followup.id"
-    " \nWHERE asks.id = ? ORDER BY followup.id\n LIMIT ? OFFSET ?"
-)
-# Column positions in a GRADE_CONTEXT row.
-A, C, W, M, S, F, FS = 0, 14, 23, 24, 34, 44, 53
+@dataclass(frozen=True)
+class Sql:
+    """A store statement compiled for one dialect: its text, and the names of its parameters in order."""
 
-# SqlStore.record_grade: one write transaction (BEGIN IMMEDIATE).
-CLAIM_ASK = (
-    "UPDATE asks SET skipped_at=?, grade=?, graded_at=?, points=?"
-    " WHERE asks.id = ? AND asks.member_id = ? AND asks.graded_at IS NULL"
-)
-UPSERT_CARD_STATE = (
-    "INSERT INTO card_states (member_id, card_id, state, step, stability, difficulty, due, last_review, reps,"
-    " lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, card_id) DO UPDATE SET state = ?,"
-    " step = ?, stability = ?, difficulty = ?, due = ?, last_review = ?, reps = ?, lapses = ?"
-)
-# The single-row upsert run with executemany + RETURNING: SQLAlchemy's "insertmanyvalues" sends it as
-# one three-row statement.
-UPSERT_SCORES = (
-    "INSERT INTO scores (member_id, period, period_start, workspace_id, points, reviews)"
-    " VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (member_id, period, period_start) DO UPDATE SET points = (scores.points + excluded.points),"
-    " reviews = (scores.reviews + ?) RETURNING period, period_start, points"
-)
-_NEW_STREAK = (
-    "CASE WHEN (members.last_study_day = ?) THEN members.streak_current"
-    " WHEN (members.last_study_day = ?) THEN members.streak_current + ?"
-    " WHEN (members.last_study_day > ?) THEN members.streak_current ELSE ? END"
-)
-EXTEND_STREAK = (
-    f"UPDATE members SET streak_current={_NEW_STREAK},"
-    f" streak_best=CASE WHEN ({_NEW_STREAK} > members.streak_best) THEN {_NEW_STREAK}"
-    " ELSE members.streak_best END, last_study_day=CASE WHEN (members.last_study_day > ?)"
-    " THEN members.last_study_day ELSE ? END WHERE members.id = ? RETURNING streak_current, team_id"
-)
-# Run with executemany over the three periods, in (period, period_start) order, when the member has a team.
-UPSERT_TEAM_SCORES = (
-    "INSERT INTO team_scores (team_id, period, period_start, workspace_id, points, active)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, period, period_start) DO UPDATE SET"
-    " points = (team_scores.points + excluded.points), active = (team_scores.active + excluded.active)"
-)
+    text: str
+    order: tuple[str, ...]
+    defaults: dict[str, Any]
+
+    @classmethod
+    def of(cls, statement: Any, dialect: Dialect) -> Sql:
+        compiled = statement.compile(dialect=dialect)
+        names = compiled.positiontup or []
+        if dialect.name == "postgresql":  # $n parameters: each name once, in order of first use
+            names = list(dict.fromkeys(names))
+        return cls(compiled.string, tuple(names), {k: b.value for k, b in compiled.binds.items()})
+
+    def args(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[k] if k in values else self.defaults[k] for k in self.order)
 
 
-def _stamp(moment: datetime) -> str:
-    """SQLAlchemy's SQLite DATETIME storage format, naive UTC."""
+def store_sql(dialect: Dialect, engine: Any) -> dict[str, Sql]:
+    """The store's own statements: the grade read and every statement a grade may send."""
+    statements = {"grade_context": _GRADE_CONTEXT, **grade_statements(Db(engine))}
+    return {name: Sql.of(s, dialect) for name, s in statements.items()}
+
+
+# -- the bare grade: hand-formatted values, the store's statements ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Formats:
+    """How values go to and come from the database: SQLite keeps text, asyncpg native naive UTC."""
+
+    stamp: Callable[[datetime], Any]
+    day: Callable[[date], Any]
+    read_stamp: Callable[[Any], datetime | None]
+    read_day: Callable[[Any], date | None]
+
+
+def _sqlite_stamp(moment: datetime) -> str:
     m = moment.astimezone(UTC)
-    day = f"{m.year:04d}-{m.month:02d}-{m.day:02d}"
-    return f"{day} {m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}"
+    return f"{m:%Y-%m-%d %H:%M:%S}.{m.microsecond:06d}"
 
 
-def _utc(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+SQLITE_FORMATS = Formats(
+    stamp=_sqlite_stamp,
+    day=date.isoformat,
+    read_stamp=lambda v: None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC),
+    read_day=lambda v: None if v is None else date.fromisoformat(v),
+)
+PG_FORMATS = Formats(
+    stamp=lambda m: m.astimezone(UTC).replace(tzinfo=None),
+    day=lambda d: d,
+    read_stamp=lambda v: None if v is None else v.replace(tzinfo=UTC),
+    read_day=lambda v: v,
+)
+
+Write = Generator[tuple[str, Any], tuple[int, list[Any]], bool]
 
 
-def _decode_state(row: tuple[Any, ...], at: int) -> CardState | None:
-    if row[at] is None:
+def _state(row: Sequence[Any], prefix: str, f: Formats) -> CardState | None:
+    if col(row, f"{prefix}member_id") is None:
         return None
-    due = _utc(row[at + 6])
+    due = f.read_stamp(col(row, f"{prefix}due"))
     assert due is not None
     return CardState(
-        row[at + 2], row[at + 3], row[at + 4], row[at + 5], due, _utc(row[at + 7]), row[at + 8], row[at + 9]
+        col(row, f"{prefix}state"),
+        col(row, f"{prefix}step"),
+        col(row, f"{prefix}stability"),
+        col(row, f"{prefix}difficulty"),
+        due,
+        f.read_stamp(col(row, f"{prefix}last_review")),
+        col(row, f"{prefix}reps"),
+        col(row, f"{prefix}lapses"),
     )
 
 
-class BareGrader:
-    """The grade path with nothing but sqlite3: same statements, same PRAGMAs, the same two transactions
-    per grade as SqlStore (the read, then the write)."""
+def bare_check(ctx: Sequence[Any] | None, workspace_id: str) -> str | None:
+    if ctx is None or col(ctx, "a_workspace_id") != workspace_id:
+        return "no such ask in this workspace"
+    if col(ctx, "m_id") is None:
+        return "not a member yet (the service would take the long way)"
+    if col(ctx, "m_id") != col(ctx, "a_member_id") or col(ctx, "a_grade") is not None:
+        return "someone else's ask, or already graded"
+    return None
 
-    def __init__(self, path: str) -> None:
+
+def bare_write(ctx: Sequence[Any], workspace_id: str, grade: Grade, now: datetime, f: Formats) -> Write:
+    """The grade's write transaction as a plain program would send it: (statement name, values) in turn."""
+    ask_id, member_id, card_id = col(ctx, "a_id"), col(ctx, "m_id"), col(ctx, "c_id")
+    # Decode what the service decodes: both cards' key terms and both card states.
+    if isinstance(col(ctx, "c_key_terms"), str):
+        json.loads(col(ctx, "c_key_terms"))
+    if col(ctx, "f_id") is not None and isinstance(col(ctx, "f_key_terms"), str):
+        json.loads(col(ctx, "f_key_terms"))
+    _state(ctx, "fs_", f)
+    new = grading.review(_state(ctx, "s_", f), card_id, grade, now)
+    workspace_tz = col(ctx, "w_timezone")
+    member_tz = col(ctx, "m_timezone") or workspace_tz
+    board_today = local_day(now, zone(workspace_tz))
+    points = points_for(grade, wrote_answer=bool(col(ctx, "a_typed_answer")))
+    day = local_day(now, zone(member_tz))
+    periods = (
+        ("week", f.day(period_start(Period.WEEK, board_today))),
+        ("month", f.day(period_start(Period.MONTH, board_today))),
+        ("all", f.day(ALL_TIME_START)),
+    )
+    claim = {"b_ask_id": ask_id, "b_member_id": member_id, "b_grade": int(grade), "b_graded_at": f.stamp(now)}
+    rowcount, _ = yield "claim_ask", {**claim, "b_points": points}
+    if rowcount != 1:
+        return False
+    if points > 0:
+        ids = {"b_member_id": member_id, "b_card_id": card_id, "b_ask_id": ask_id}
+        _, taken = yield "take_card_points", {**ids, "b_local_day": f.day(day)}
+        if not taken:
+            yield "no_points", {"b_ask_id": ask_id}
+            points = 0
+    yield (
+        "card_state",
+        {
+            "b_member_id": member_id,
+            "b_card_id": card_id,
+            "s_state": new.state,
+            "s_step": new.step,
+            "s_stability": new.stability,
+            "s_difficulty": new.difficulty,
+            "s_due": f.stamp(new.due),
+            "s_last_review": f.stamp(new.last_review) if new.last_review else None,
+            "s_reps": new.reps,
+            "s_lapses": new.lapses,
+        },
+    )
+    scores: dict[str, Any] = {}
+    for i, (period, start) in enumerate(periods):
+        row = {"member_id": member_id, "period": period, "period_start": start, "workspace_id": workspace_id}
+        scores.update({f"r{i}_{k}": v for k, v in {**row, "points": points, "reviews": 1}.items()})
+    _, totals = yield "add_scores", scores
+    if points > 0:
+        moves: dict[tuple[Any, Any, int], int] = {}
+        for period, start, total in totals:
+            if total - points > 0:
+                moves[(period, start, total - points)] = -1
+            moves[(period, start, total)] = 1
+        yield (
+            "move_on_boards",
+            [
+                {
+                    "bc_workspace_id": workspace_id,
+                    "bc_period": period,
+                    "bc_period_start": start,
+                    "bc_points": total,
+                    "bc_members": delta,
+                }
+                for (period, start, total), delta in sorted(moves.items())
+            ],
+        )
+    seen = Streak(
+        col(ctx, "m_streak_current"),
+        col(ctx, "m_streak_best"),
+        f.read_day(col(ctx, "m_last_study_day")),
+        col(ctx, "m_streak_freezes"),
+        col(ctx, "m_streak_saved"),
+    )
+    after = extend_streak(seen, day)
+    streak = {"b_current": after.current, "b_best": after.best, "b_last": f.day(after.last_day)}
+    seen_values = {"b_seen_current": seen.current, "b_seen_best": seen.best}
+    seen_values["b_seen_last"] = None if seen.last_day is None else f.day(seen.last_day)
+    _, written = yield "write_seen_streak", {"b_member_id": member_id, **seen_values, **streak}
+    team_id = written[0][0] if written else None
+    if not written:
+        raise RuntimeError("a bench member's streak changed under the grade (no concurrent grades here)")
+    if (after.freezes, after.saved) != (seen.freezes, seen.saved):
+        yield "write_freezes", {"b_member_id": member_id, "b_freezes": after.freezes, "b_saved": after.saved}
+    if team_id is not None and points > 0:
+        mine: dict[str, Any] = {}
+        for i, (period, start) in enumerate(periods):
+            row = {"team_id": team_id, "member_id": member_id, "period": period, "period_start": start}
+            mine.update({f"r{i}_{k}": v for k, v in {**row, "points": points}.items()})
+        _, totals = yield "add_team_member_scores", mine
+        team: dict[str, Any] = {}
+        for i, (period, start, total) in enumerate(sorted(totals)):
+            active = 1 if becomes_active(total - points, total) else 0
+            row = {"team_id": team_id, "period": period, "period_start": start, "workspace_id": workspace_id}
+            team.update({f"r{i}_{k}": v for k, v in {**row, "points": points, "active": active}.items()})
+        yield "add_team_scores", team
+    return True
+
+
+class BareGrader:
+    """The grade path with nothing but sqlite3: the store's statements, the same PRAGMAs as the grade lane,
+    the read alone, then the write transaction."""
+
+    def __init__(self, path: str, sql: dict[str, Sql] | None = None) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.failure: str | None = None  # why the last grade wrote nothing
         for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
             self.conn.execute(f"PRAGMA {pragma}")
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")  # as every connection of the service
+        self.sql = sql or store_sql(open_engine(f"sqlite+aiosqlite:///{path}").dialect, _sqlite_engine())
 
     def close(self) -> None:
         self.conn.close()
 
     def grade(self, workspace_id: str, user_ref: str, ask_id: int, grade: Grade, now: datetime) -> bool:
-        c = self.conn
-        # The read: its own read transaction, as grade_context's connection checkout does.
-        c.execute("BEGIN")
-        try:
-            ctx = c.execute(GRADE_CONTEXT, (workspace_id, user_ref, ask_id, 1, 0)).fetchone()
-        finally:
-            c.execute("ROLLBACK")
-        self.failure = self._check(ctx, workspace_id)
+        c, sql = self.conn, self.sql
+        read = sql["grade_context"]
+        # fetchall, as the lane does: a statement left unfinished keeps its read snapshot, and the WAL
+        # cannot start again while any connection reads an old one.
+        rows = c.execute(
+            read.text, read.args({"workspace_id": workspace_id, "user_ref": user_ref, "ask_id": ask_id})
+        ).fetchall()
+        ctx = rows[0] if rows else None
+        self.failure = bare_check(ctx, workspace_id)
         if self.failure is not None:
             return False
         c.execute("BEGIN IMMEDIATE")
         try:
-            self.failure = self._write(c, ctx, workspace_id, grade, now)
+            steps = bare_write(ctx, workspace_id, grade, now, SQLITE_FORMATS)
+            step = next(steps)
+            while True:
+                name, values = step
+                if isinstance(values, list):
+                    c.executemany(sql[name].text, [sql[name].args(v) for v in values])
+                    step = steps.send((len(values), []))
+                    continue
+                cursor = c.execute(sql[name].text, sql[name].args(values))
+                rows = cursor.fetchall()
+                step = steps.send((cursor.rowcount, rows))
+        except StopIteration as stop:
+            ok = bool(stop.value)
+            c.execute("COMMIT" if ok else "ROLLBACK")
+            self.failure = None if ok else "the ask was already graded (UPDATE matched no row)"
+            return ok
         except BaseException:
             c.execute("ROLLBACK")
             raise
-        c.execute("ROLLBACK" if self.failure else "COMMIT")
-        return self.failure is None
 
-    @staticmethod
-    def _check(ctx: tuple[Any, ...] | None, workspace_id: str) -> str | None:
-        if ctx is None or ctx[A + 2] != workspace_id:
-            return "no such ask in this workspace"
-        if ctx[M] is None:
-            return "not a member yet (the service would take the long way)"
-        if ctx[M] != ctx[A + 1] or ctx[A + 11] is not None:
-            return "someone else's ask, or already graded"
-        return None
 
-    def _write(
-        self, c: sqlite3.Connection, ctx: tuple[Any, ...], workspace_id: str, grade: Grade, now: datetime
-    ) -> str | None:
-        ask_id, member_id, card_id = ctx[A], ctx[M], ctx[C]
-        # Decode what the service decodes: both cards' JSON key terms and both card states.
-        tuple(json.loads(ctx[C + 7]))
-        if ctx[F] is not None:
-            tuple(json.loads(ctx[F + 7]))
-        _decode_state(ctx, FS)
-        state = _decode_state(ctx, S)
-        new = grading.review(state, card_id, grade, now)
-        workspace_tz = ctx[W]
-        member_tz = ctx[M + 4] or workspace_tz
-        board_today = local_day(now, zone(workspace_tz))
-        points = points_for(grade, wrote_answer=bool(ctx[A + 8]))
-        day = local_day(now, zone(member_tz))
-        week = period_start(Period.WEEK, board_today).isoformat()
-        month = period_start(Period.MONTH, board_today).isoformat()
-        graded_at = _stamp(now)
-        if c.execute(CLAIM_ASK, (None, int(grade), graded_at, points, ask_id, member_id)).rowcount != 1:
-            return "the ask was already graded (UPDATE matched no row)"
-        values = (
-            new.state,
-            new.step,
-            new.stability,
-            new.difficulty,
-            _stamp(new.due),
-            _stamp(new.last_review) if new.last_review else None,
-            new.reps,
-            new.lapses,
-        )
-        c.execute(UPSERT_CARD_STATE, (member_id, card_id, *values, *values))
-        totals = c.execute(
-            UPSERT_SCORES,
-            (
-                *(member_id, "week", week, workspace_id, points, 1),
-                *(member_id, "month", month, workspace_id, points, 1),
-                *(member_id, "all", ALL_TIME_START.isoformat(), workspace_id, points, 1),
-                1,
-            ),
-        ).fetchall()
-        today, yesterday = day.isoformat(), previous_day(day).isoformat()
-        streak = (today, yesterday, 1, today, 1)
-        _streak, team_id = c.execute(
-            EXTEND_STREAK, (*streak, *streak, *streak, today, today, member_id)
-        ).fetchone()
-        if team_id is not None:
-            c.executemany(
-                UPSERT_TEAM_SCORES,
-                [
-                    (team_id, period, start, workspace_id, points, 1 if 0 < total <= points else 0)
-                    for period, start, total in sorted(totals)
-                ],
-            )
-        return None
+def _sqlite_engine() -> Any:
+    return open_engine("sqlite+aiosqlite:///:memory:")
+
+
+class BarePgGrader:
+    """The grade path with nothing but asyncpg: the store's statements prepared once on one connection, the
+    read alone (autocommit, as the store's), then the write transaction."""
+
+    def __init__(self, conn: asyncpg.Connection, sql: dict[str, Sql]) -> None:
+        self.conn = conn
+        self.sql = sql
+        self.prepared: dict[str, Any] = {}
+
+    @classmethod
+    async def connect(cls, dsn: str, sql: dict[str, Sql]) -> BarePgGrader:
+        bare = cls(await asyncpg.connect(dsn), sql)
+        for name, statement in sql.items():
+            bare.prepared[name] = await bare.conn.prepare(statement.text)
+        return bare
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def grade(self, workspace_id: str, user_ref: str, ask_id: int, grade: Grade, now: datetime) -> bool:
+        read = self.sql["grade_context"]
+        args = read.args({"workspace_id": workspace_id, "user_ref": user_ref, "ask_id": ask_id})
+        ctx = await self.prepared["grade_context"].fetchrow(*args)
+        if bare_check(ctx, workspace_id) is not None:
+            return False
+        async with self.conn.transaction():
+            steps = bare_write(tuple(ctx), workspace_id, grade, now, PG_FORMATS)
+            try:
+                step = next(steps)
+                while True:
+                    name, values = step
+                    if isinstance(values, list):
+                        await self.prepared[name].executemany([self.sql[name].args(v) for v in values])
+                        step = steps.send((len(values), []))
+                        continue
+                    statement = self.prepared[name]
+                    rows = await statement.fetch(*self.sql[name].args(values))
+                    rowcount = int((statement.get_statusmsg() or "0").split()[-1])
+                    step = steps.send((rowcount, [tuple(r) for r in rows]))
+            except StopIteration as stop:
+                return bool(stop.value)
 
 
 # -- measuring ------------------------------------------------------------------------------------------
@@ -281,18 +391,14 @@ class Series:
     def mean_ms(self) -> float:
         return sum(self.ns) / len(self.ns) / 1e6
 
-    @property
-    def per_second(self) -> float:
-        return len(self.ns) / (sum(self.ns) / 1e9)
-
     def row(self) -> str:
         return (
-            f"{self.name:<28} {self.per_second:>9,.0f} {self.mean_ms:>8.2f} {self.pct_ms(0.5):>8.2f}"
-            f" {self.pct_ms(0.99):>8.2f} {max(self.ns) / 1e6:>8.2f}"
+            f"{self.name:<30} {self.pct_ms(0.5):>8.3f} {self.pct_ms(0.99):>8.3f} {max(self.ns) / 1e6:>8.2f}"
+            f" {self.mean_ms:>8.3f}"
         )
 
 
-HEADER = f"{'':<28} {'grades/s':>9} {'mean ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+HEADER = f"{'':<30} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'mean ms':>8}"
 
 
 @dataclass(frozen=True)
@@ -333,141 +439,21 @@ async def bare_grade(service: StudyService, bare: BareGrader, job: Job, series: 
         series.add(elapsed)
 
 
-def fsrs_cost_us(samples: int = 2000) -> float:
-    state = CardState(
-        2, None, 8.5, 5.2, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 2, 20, tzinfo=UTC), 4, 0
-    )
-    now = datetime(2026, 3, 4, 12, tzinfo=UTC)
+async def bare_pg_grade(service: StudyService, bare: BarePgGrader, job: Job, series: Series | None) -> None:
+    ask_id = await _new_ask(service, job, service.clock.now())
+    now = service.clock.now()
     started = time.perf_counter_ns()
-    for _ in range(samples):
-        grading.review(state, 1, Grade.GOOD, now)
-    return (time.perf_counter_ns() - started) / samples / 1e3
+    ok = await bare.grade(WORKSPACE_ID, f"u{job.member_id}", ask_id, Grade.GOOD, now)
+    elapsed = time.perf_counter_ns() - started
+    if not ok:
+        raise RuntimeError(f"bare asyncpg grading of ask {ask_id} (member {job.member_id}) failed")
+    if series is not None:
+        series.add(elapsed)
 
 
 async def set_wal_autocheckpoint(service: StudyService, bare: BareGrader, pages: int) -> None:
-    """An experiment: SQLite's automatic WAL checkpoint (default every 1000 pages) runs inside whichever
-    COMMIT crosses the threshold; 0 turns it off on both sides to show what it adds to the tail."""
-    engine = service.store.engine  # type: ignore[attr-defined]
-    await engine.dispose()  # pooled connections are re-opened with the listener below
-
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA wal_autocheckpoint={pages}")
-        cursor.close()
-
-    event.listen(engine.sync_engine, "connect", on_connect)
+    """Kept for bench/grade_variants.py: the service sets wal_autocheckpoint=0 itself now."""
     bare.conn.execute(f"PRAGMA wal_autocheckpoint={pages}")
-
-
-async def hop_cost_us(path: str, samples: int = 2000) -> float:
-    """One aiosqlite round trip (event loop -> worker thread -> event loop) running a trivial SELECT."""
-    async with aiosqlite.connect(path) as db:
-        for _ in range(100):
-            await db.execute_fetchall("SELECT 1")
-        started = time.perf_counter_ns()
-        for _ in range(samples):
-            await db.execute_fetchall("SELECT 1")
-        return (time.perf_counter_ns() - started) / samples / 1e3
-
-
-async def sa_costs_us(url: str, samples: int = 1000) -> tuple[float, float]:
-    """`SELECT 1` through the store's engine: on an open connection, and with checkout + BEGIN + rollback
-    around it (what each read-only store call pays)."""
-    engine = open_engine(url)
-    query = sa.text("SELECT 1")
-    try:
-        async with engine.connect() as conn:
-            for _ in range(100):
-                (await conn.execute(query)).all()
-            started = time.perf_counter_ns()
-            for _ in range(samples):
-                (await conn.execute(query)).all()
-            open_us = (time.perf_counter_ns() - started) / samples / 1e3
-        started = time.perf_counter_ns()
-        for _ in range(samples):
-            async with engine.connect() as conn:
-                (await conn.execute(query)).all()
-        call_us = (time.perf_counter_ns() - started) / samples / 1e3
-    finally:
-        await engine.dispose()
-    return open_us, call_us
-
-
-@dataclass
-class Breakdown:
-    """What one service grade costs in round trips, counted with SQLAlchemy events and an aiosqlite hook."""
-
-    grades: int = 0
-    checkouts: int = 0
-    statements: int = 0
-    hops: int = 0
-    sqlite_ns: int = 0
-    total_ns: int = 0
-
-
-async def breakdown(service: StudyService, jobs: list[Job]) -> Breakdown:
-    engine = service.store.engine.sync_engine  # type: ignore[attr-defined]
-    result = Breakdown()
-    counting = False
-
-    def on_checkout(*_args: Any) -> None:
-        if counting:
-            result.checkouts += 1
-
-    def on_execute(*_args: Any) -> None:
-        if counting:
-            result.statements += 1
-
-    original: Callable[..., Awaitable[Any]] = aiosqlite.core.Connection._execute
-
-    async def timed_execute(
-        self: aiosqlite.core.Connection, fn: Callable[..., Any], *args: Any, **kw: Any
-    ) -> Any:
-        if not counting:
-            return await original(self, fn, *args, **kw)
-        result.hops += 1
-
-        def run() -> Any:
-            started = time.perf_counter_ns()
-            try:
-                return fn(*args, **kw)
-            finally:
-                result.sqlite_ns += time.perf_counter_ns() - started
-
-        return await original(self, run)
-
-    event.listen(engine.pool, "checkout", on_checkout)
-    event.listen(engine, "before_cursor_execute", on_execute)
-    aiosqlite.core.Connection._execute = timed_execute  # type: ignore[method-assign]
-    try:
-        for job in jobs:
-            ask_id = await _new_ask(service, job, service.clock.now())
-            caller = caller_for(job.member_id)
-            counting = True
-            started = time.perf_counter_ns()
-            await service.act(caller, f"grade:{ask_id}:good")
-            result.total_ns += time.perf_counter_ns() - started
-            counting = False
-            result.grades += 1
-    finally:
-        aiosqlite.core.Connection._execute = original  # type: ignore[method-assign,assignment]
-        event.remove(engine.pool, "checkout", on_checkout)
-        event.remove(engine, "before_cursor_execute", on_execute)
-    return result
-
-
-async def profile(service: StudyService, jobs: list[Job], top: int) -> str:
-    profiler = cProfile.Profile()
-    for job in jobs:
-        ask_id = await _new_ask(service, job, service.clock.now())
-        caller = caller_for(job.member_id)
-        profiler.enable()
-        await service.act(caller, f"grade:{ask_id}:good")
-        profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue()
 
 
 def _card_ids(path: str) -> list[int]:
@@ -491,6 +477,8 @@ DUMPS = {
         "SELECT * FROM team_scores WHERE team_id IN (SELECT team_id FROM members"
         " WHERE id IN (SELECT member_id FROM asks WHERE id > ?)) ORDER BY team_id, period, period_start"
     ),
+    "card_points": "SELECT * FROM card_points WHERE ask_id > ? ORDER BY ask_id",
+    "board_counts": "SELECT * FROM board_counts WHERE ? IS NOT NULL ORDER BY 1, 2, 3, 4",
 }
 
 
@@ -544,98 +532,294 @@ async def verify_bare(jobs: int = 120) -> None:
             raise AssertionError(f"the bare side writes {table} differently from the service")
 
 
-async def run(args: argparse.Namespace) -> int:
-    await verify_bare()
-    print("verified: the bare side writes the same rows as the service")
-    params = params_from(args)
-    cached = await ensure_db(params, args.db, args.rebuild)
-    with working_copy(cached) as db:
-        return await run_on(db, args)
+# -- PostgreSQL: the same rows, copied into a throw-away database ---------------------------------------
 
 
-async def run_on(db: BenchDb, args: argparse.Namespace) -> int:
-    params = db.params
-    built = f"built in {db.build_seconds:.1f} s" if db.built else "cached"
-    print(f"database: {db.path.name} ({built}; {params.members:,} members, {params.reviews:,} reviews)")
+def _pg_value(column: sa.Column[Any]) -> Callable[[Any], Any]:
+    kind = column.type
+    if isinstance(kind, UTCDateTime | sa.DateTime):
+        return lambda v: None if v is None else datetime.fromisoformat(v)
+    if isinstance(kind, sa.Date):
+        return lambda v: None if v is None else date.fromisoformat(v)
+    if isinstance(kind, sa.Boolean):
+        return lambda v: None if v is None else bool(v)
+    return lambda v: v
+
+
+async def copy_to_postgres(sqlite_path: Path, dsn: str) -> None:
+    """The schema through the migrations, then every table's rows copied over (COPY), sequences moved on."""
+    url = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
+    engine = open_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    src = sqlite3.connect(sqlite_path)
+    conn = await asyncpg.connect(dsn)
+    try:
+        for table in metadata.sorted_tables:
+            columns = list(table.columns)
+            names = [c.name for c in columns]
+            convert = [_pg_value(c) for c in columns]
+            cursor = src.execute(f"SELECT {', '.join(names)} FROM {table.name}")
+            while batch := cursor.fetchmany(50_000):
+                records = [tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in batch]
+                await conn.copy_records_to_table(table.name, records=records, columns=names)
+            for column in columns:
+                if column.primary_key and isinstance(column.type, sa.Integer) and column.autoincrement:
+                    await conn.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
+                        f" greatest(1, (SELECT max({column.name}) FROM {table.name})))"
+                    )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+        src.close()
+
+
+# -- runs ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    ours: Series
+    bare: Series
+    load: tuple[float, float, float]
+
+    @property
+    def p50_ratio(self) -> float:
+        return self.ours.pct_ms(0.5) / self.bare.pct_ms(0.5)
+
+
+async def one_run(
+    service: StudyService,
+    bare_fn: Callable[[Job, Series | None], Awaitable[None]],
+    jobs: Callable[[int], list[Job]],
+    grades: int,
+    rounds: int,
+    label: str,
+) -> Run:
+    ours, theirs = Series(f"service ({label})"), Series(f"bare ({label})")
+    block = max(1, grades // rounds)
+    remaining = grades
+    while remaining > 0:
+        n = min(block, remaining)
+        for job in jobs(n):
+            await service_grade(service, job, ours)
+        for job in jobs(n):
+            await bare_fn(job, theirs)
+        remaining -= n
+    return Run(ours, theirs, os.getloadavg())
+
+
+def report(label: str, runs: list[Run], ratio_goal: float, p99_goal: float) -> None:
+    print(f"\n{label}: {len(runs[0].ours.ns):,} sequential grades a side per run, fsrs on both")
+    for i, run in enumerate(runs, 1):
+        load = ", ".join(f"{x:.2f}" for x in run.load)
+        print(f"run {i} (load average {load})")
+        print(f"  {HEADER}")
+        print(f"  {run.ours.row()}")
+        print(f"  {run.bare.row()}")
+        print(f"  {'ratio service / bare (p50)':<30} {run.p50_ratio:>7.2f}x")
+
+    def spread(values: list[float], unit: str) -> str:
+        return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f} {unit}"
+
+    ratios = [r.p50_ratio for r in runs]
+    p99s = [r.ours.pct_ms(0.99) for r in runs]
+    print(f"  over {len(runs)} runs, min / median / max:")
+    print(f"    service p50   {spread([r.ours.pct_ms(0.5) for r in runs], 'ms')}")
+    print(f"    bare p50      {spread([r.bare.pct_ms(0.5) for r in runs], 'ms')}")
+    print(f"    ratio p50     {spread(ratios, 'x')}")
+    print(f"    service p99   {spread(p99s, 'ms')}")
+    print(f"    bare p99      {spread([r.bare.pct_ms(0.99) for r in runs], 'ms')}")
+    ratio, p99 = statistics.median(ratios), statistics.median(p99s)
+    verdict = "met" if ratio <= ratio_goal else "MISSED"
+    print(f"  goal service <= {ratio_goal}x bare by median: {verdict} ({ratio:.2f}x)")
+    print(f"  goal service p99 <= {p99_goal} ms: {'met' if p99 <= p99_goal else 'MISSED'} ({p99:.2f} ms)")
+
+
+async def run_sqlite(db: BenchDb, args: argparse.Namespace) -> None:
+    if args.checkpoint_every is not None:  # an experiment: how much of the tail the checkpointer adds
+        sqlite_lane.CHECKPOINT_EVERY = args.checkpoint_every
     service = await open_service(db, BenchClock())
     bare = BareGrader(str(db.path))
-    if args.wal_autocheckpoint is not None:
-        await set_wal_autocheckpoint(service, bare, args.wal_autocheckpoint)
     rng = random.Random(args.job_seed)
     card_ids = _card_ids(str(db.path))
-    ours, theirs = Series("StudyService.act(grade)"), Series("bare sqlite3, read + write")
+
+    def jobs(n: int) -> list[Job]:
+        return _jobs(rng, db.params.members, card_ids, n)
+
+    async def bare_fn(job: Job, series: Series | None) -> None:
+        await bare_grade(service, bare, job, series)
+
     try:
-        for job in _jobs(rng, params.members, card_ids, args.warmup):
+        for job in jobs(args.warmup):
             await service_grade(service, job, None)
-            await bare_grade(service, bare, job, None)
-        block = max(1, args.grades // args.rounds)
-        remaining = args.grades
-        while remaining > 0:
-            n = min(block, remaining)
-            for job in _jobs(rng, params.members, card_ids, n):
-                await service_grade(service, job, ours)
-            for job in _jobs(rng, params.members, card_ids, n):
-                await bare_grade(service, bare, job, theirs)
-            remaining -= n
-
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(
-            f"\ngrade path, {len(ours.ns):,} sequential grades each side, fsrs on both; load average {load}"
-        )
-        print(HEADER)
-        print(ours.row())
-        print(theirs.row())
-        ratio = ours.mean_ms / theirs.mean_ms
-        p50_ratio = ours.pct_ms(0.5) / theirs.pct_ms(0.5)
-        p99_ratio = ours.pct_ms(0.99) / theirs.pct_ms(0.99)
-        name = "ratio service / bare"
-        print(f"{name:<28} {ratio:>8.1f}x {ratio:>7.1f}x {p50_ratio:>7.1f}x {p99_ratio:>7.1f}x")
-        print(f"fsrs review alone: {fsrs_cost_us():.0f} µs per grade (in both rows)")
-        p99 = ours.pct_ms(0.99)
-        ratio_verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
-        p99_verdict = "met" if p99 <= TARGET_P99_MS else "MISSED"
-        print(f"target service <= {TARGET_RATIO:.0f}x bare (throughput): {ratio_verdict} ({ratio:.1f}x)")
-        print(f"target service p99 <= {TARGET_P99_MS:.0f} ms: {p99_verdict} ({p99:.2f} ms)")
-
-        if args.breakdown:
-            b = await breakdown(service, _jobs(rng, params.members, card_ids, args.breakdown))
-            per = b.grades
-            print(f"\nwhere a service grade goes (instrumented, {per} grades; the hooks add some overhead):")
-            print(f"  connection checkouts  {b.checkouts / per:6.1f} per grade")
-            print(f"  SQL statements        {b.statements / per:6.1f} per grade (including BEGIN)")
-            print(f"  aiosqlite thread hops {b.hops / per:6.1f} per grade")
-            print(f"  inside sqlite3 calls  {b.sqlite_ns / per / 1e6:6.2f} ms per grade (worker thread)")
-            print(f"  everything else       {(b.total_ns - b.sqlite_ns) / per / 1e6:6.2f} ms per grade")
-            print(f"  one aiosqlite round trip alone: {await hop_cost_us(str(db.path)):.0f} µs")
-            open_us, call_us = await sa_costs_us(db.url)
-            print(f"  SQLAlchemy+aiosqlite SELECT 1: {open_us:.0f} µs on an open connection,")
-            print(f"    {call_us:.0f} µs with connect/BEGIN/rollback around it (one read-only store call)")
+            await bare_fn(job, None)
+        runs = [
+            await one_run(service, bare_fn, jobs, args.grades, args.rounds, "SQLite")
+            for _ in range(args.runs)
+        ]
+        report("grade path, SQLite (aiosqlite grade lane vs bare sqlite3)", runs, SQLITE_RATIO, SQLITE_P99_MS)
+        if args.tail:
+            print(await tail(service, jobs(args.tail), SQLITE_P99_MS))
         if args.profile:
-            print(
-                await profile(service, _jobs(rng, params.members, card_ids, args.profile), args.profile_top)
-            )
+            print(await profile(service, jobs(args.profile), args.profile_top))
     finally:
         bare.close()
         await service.store.close()  # type: ignore[attr-defined]
+
+
+async def run_postgres(db: BenchDb, args: argparse.Namespace) -> None:
+    name = args.pg_database or f"studybot_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_SERVER)
+    dsn = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        if not args.pg_database:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            started = time.perf_counter()
+            await copy_to_postgres(db.path, dsn)
+            print(f"\nPostgreSQL: copied the database into {name} in {time.perf_counter() - started:.1f} s")
+        url = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
+        service = await build_service(url, [db.path.parent.parent / "content"], clock=BenchClock())
+        engine = service.store.engine  # type: ignore[attr-defined]
+        bare = await BarePgGrader.connect(dsn, store_sql(engine.dialect, engine))
+        rng = random.Random(args.job_seed)
+        card_ids = _card_ids(str(db.path))
+
+        def jobs(n: int) -> list[Job]:
+            return _jobs(rng, db.params.members, card_ids, n)
+
+        async def bare_fn(job: Job, series: Series | None) -> None:
+            await bare_pg_grade(service, bare, job, series)
+
+        try:
+            for job in jobs(args.warmup):
+                await service_grade(service, job, None)
+                await bare_fn(job, None)
+            runs = [
+                await one_run(service, bare_fn, jobs, args.grades, args.rounds, "PostgreSQL")
+                for _ in range(args.runs)
+            ]
+            report("grade path, PostgreSQL (SQLAlchemy + asyncpg vs bare asyncpg)", runs, PG_RATIO, PG_P99_MS)
+            if args.profile:
+                print(await profile(service, jobs(args.profile), args.profile_top))
+        finally:
+            await bare.close()
+            await service.store.close()  # type: ignore[attr-defined]
+    finally:
+        if args.pg_keep:
+            print(f"kept PostgreSQL database {name} (--pg-database {name} reuses it; drop it when done)")
+        else:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def tail(service: StudyService, jobs: list[Job], slow_ms: float) -> str:
+    """Where the slow grades' time goes, hand-off by hand-off on the grade lane: waiting to start in the
+    worker thread (behind another call, or for the thread to be scheduled), running there, and waiting
+    for the event loop to resume the grade afterwards."""
+    calls: list[tuple[int, int, int, str]] = []
+    original = sqlite_lane.in_thread
+
+    async def timed(conn: Any, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        marks: dict[str, int] = {}
+
+        def run(c: sqlite3.Connection) -> Any:
+            marks["start"] = time.perf_counter_ns()
+            try:
+                return fn(c)
+            finally:
+                marks["end"] = time.perf_counter_ns()
+
+        queued = time.perf_counter_ns()
+        result = await original(conn, run)
+        resumed = time.perf_counter_ns()
+        kind = "checkpoint" if fn in (sqlite_lane._restart, sqlite_lane._truncate) else "grade"
+        calls.append((marks["start"] - queued, marks["end"] - marks["start"], resumed - marks["end"], kind))
+        return result
+
+    sqlite_lane.in_thread = timed  # type: ignore[assignment]
+    slow: list[tuple[int, list[tuple[int, int, int, str]]]] = []
+    try:
+        for job in jobs:
+            ask_id = await _new_ask(service, job, service.clock.now())
+            calls.clear()
+            started = time.perf_counter_ns()
+            await service.act(caller_for(job.member_id), f"grade:{ask_id}:good")
+            elapsed = time.perf_counter_ns() - started
+            if elapsed > slow_ms * 1e6:
+                slow.append((elapsed, list(calls)))
+    finally:
+        sqlite_lane.in_thread = original
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [f"\ntail: {len(slow)} of {len(jobs)} grades over {slow_ms} ms (load average {load})"]
+    behind_checkpoint = sum(1 for _, cs in slow if any(k == "checkpoint" for *_, k in cs))
+    ms = 1e6
+    late_start = sum(1 for _, cs in slow if any(a > ms and k == "grade" for a, _, _, k in cs))
+    long_run = sum(1 for _, cs in slow if any(b > ms and k == "grade" for _, b, _, k in cs))
+    late_resume = sum(1 for _, cs in slow if any(c > ms for _, _, c, _ in cs))
+    lines.append(f"  behind a lane checkpoint (WAL restart):          {behind_checkpoint}")
+    lines.append(f"  a grade call waited > 1 ms to start in the thread: {late_start}")
+    lines.append(f"  a grade call ran > 1 ms in the thread (SQLite/IO): {long_run}")
+    lines.append(f"  the loop resumed > 1 ms after the thread finished: {late_resume}")
+    lines.append("  slowest (ms; per lane call: wait to start / in thread / wait to resume):")
+    for elapsed, cs in sorted(slow, reverse=True)[:8]:
+        parts = "  ".join(f"{k} {a / ms:.2f}/{b / ms:.2f}/{c / ms:.2f}" for a, b, c, k in cs)
+        lines.append(f"    {elapsed / ms:6.2f}  {parts}")
+    return "\n".join(lines)
+
+
+async def profile(service: StudyService, jobs: list[Job], top: int) -> str:
+    profiler = cProfile.Profile()
+    for job in jobs:
+        ask_id = await _new_ask(service, job, service.clock.now())
+        caller = caller_for(job.member_id)
+        profiler.enable()
+        await service.act(caller, f"grade:{ask_id}:good")
+        profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+async def run(args: argparse.Namespace) -> int:
+    await verify_bare()
+    print("verified: the bare side writes the same rows as the service")
+    cached = await ensure_db(params_from(args), args.db, args.rebuild)
+    built = f"built in {cached.build_seconds:.1f} s" if cached.built else "cached"
+    size = f"{cached.params.members:,} members, {cached.params.reviews:,} reviews"
+    print(f"database: {cached.path.name} ({built}; {size})")
+    databases = args.databases.split(",")
+    if "sqlite" in databases:
+        with working_copy(cached) as db:
+            await run_sqlite(db, args)
+    if "postgres" in databases:
+        await run_postgres(cached, args)
     return 0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     add_db_arguments(parser)
-    parser.add_argument("--grades", type=int, default=2000, help="timed grades on each side")
+    parser.add_argument("--grades", type=int, default=2000, help="timed grades on each side, per run")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=100, help="untimed grades on each side first")
     parser.add_argument("--rounds", type=int, default=4, help="alternate the two sides in this many blocks")
     parser.add_argument("--job-seed", type=int, default=1, help="which members and cards are graded")
-    parser.add_argument("--breakdown", type=int, default=300, help="grades to count round trips on (0: skip)")
+    parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument(
+        "--checkpoint-every", type=float, default=None, help="experiment: the SQLite checkpointer's tick (s)"
+    )
+    parser.add_argument("--pg-keep", action="store_true", help="keep the PostgreSQL copy after the run")
+    parser.add_argument(
+        "--pg-database", default="", help="reuse a kept PostgreSQL copy (its rows have grown)"
+    )
+    parser.add_argument("--tail", type=int, default=0, help="SQLite: grades to trace hand-offs of (0: skip)")
     parser.add_argument("--profile", type=int, default=0, help="grades to run under cProfile (0: skip)")
     parser.add_argument("--profile-top", type=int, default=30)
-    parser.add_argument(
-        "--wal-autocheckpoint",
-        type=int,
-        default=None,
-        help="experiment: PRAGMA wal_autocheckpoint on both sides",
-    )
     args = parser.parse_args()
     raise SystemExit(asyncio.run(run(args)))
 

@@ -124,6 +124,7 @@ async def open_core(
         async with startup_lock(engine):
             await upgrade(engine)
             owned = SqlStore(engine)
+            await owned.open()
             metered = _metered(owned, metrics)
             service = make_service(metered or owned, settings, clock)
             await service.library.reload()

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.core.model.models import AskRow, CardState, GradeContext
+from bot.store.compiled import CompiledStatement
 from bot.store.db import Db
 from bot.store.rows import CARD_COLUMNS, ask_row, card_row, member_row, state_row
 from bot.store.tables import asks, card_states, cards, members, workspaces
@@ -57,6 +58,8 @@ _GRADE_CONTEXT = (
 class SqlAsks:
     def __init__(self, db: Db) -> None:
         self.db = db
+        # Compiled once; on SQLite it runs on the grade lane (one hand-off), on PostgreSQL on asyncpg itself.
+        self._grade_context = CompiledStatement("grade_context", _GRADE_CONTEXT, db.engine.dialect)
 
     async def create_ask(
         self,
@@ -117,8 +120,12 @@ class SqlAsks:
     ) -> GradeContext | None:
         del now  # everything is read as stored; the core compares due dates itself
         params = {"ask_id": ask_id, "workspace_id": workspace_id, "user_ref": user_ref}
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(_GRADE_CONTEXT, params)).first()
+        compiled = self._grade_context
+        if self.db.lane is not None:
+            rows = await self.db.lane.run(lambda conn: compiled.run(conn, params)[1])
+            row = rows[0] if rows else None
+        else:
+            row = await self.db.read_retried(compiled, params)
         if row is None:
             return None
         return GradeContext(

@@ -14,6 +14,9 @@ from bot.config import normalise_url, sqlite_url
 __all__ = ["create_engine", "is_sqlite", "normalise_url", "sqlite_url", "writer"]
 
 
+POOL_RECYCLE_SECONDS = 300
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -21,7 +24,10 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        # No pre-ping (a round trip on every checkout): connections are recycled before servers and
+        # proxies drop idle ones, and the grade and its read retry once on a connection found dropped.
+        kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+        return create_async_engine(url, **kwargs)
 
     database = make_url(url).database
     if database and database != ":memory:":
@@ -37,6 +43,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # No checkpoint inside a COMMIT: the store's checkpointer does them (bot/store/sqlite_lane.py).
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -1,22 +1,31 @@
 """A grade's one write transaction: the ask (exactly once), the card's state, the member's and team's
 scores and the member's streak. The streak and team-activity rules are the core's (bot/core/streaks.py,
 team_activity.py); this writes their results. Which grade of a card earns its day's points is settled by a
-unique row, so that concurrent grades cannot both earn them."""
+unique row, so that concurrent grades cannot both earn them.
+
+The transaction is written once, as `grade_steps`: a generator that yields (statement name, parameters)
+and is sent each statement's result. Its statements are built once, by name, in `grade_statements`. On
+SQLite the whole transaction runs in one hand-off to the grade lane's thread on precompiled statements
+(bot/store/sqlite_lane.py); on PostgreSQL it runs over SQLAlchemy, retried once if the connection was
+found dropped before any of its statements ran. Adding a statement to every grade is one entry in
+`grade_statements` and one `yield` in `grade_steps`."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Generator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Executable
 
 from bot.core.model.models import ALL_TIME_START, GradeOutcome, GradeRecord, Period, Streak
 from bot.core.model.streaks import extend_streak
 from bot.core.model.team_activity import becomes_active
-from bot.store.db import Db
+from bot.store.compiled import CompiledStatement
+from bot.store.db import ConnectionDropped, Db
 from bot.store.tables import (
     asks,
     board_counts,
@@ -28,21 +37,19 @@ from bot.store.tables import (
     team_scores,
 )
 
-# The exactly-once guard of a grade: only the UPDATE that finds the ask ungraded writes anything.
-_CLAIM_ASK = (
-    sa.update(asks)
-    .where(
-        asks.c.id == sa.bindparam("b_ask_id"),
-        asks.c.member_id == sa.bindparam("b_member_id"),
-        asks.c.graded_at.is_(None),
-    )
-    .values(
-        grade=sa.bindparam("b_grade", type_=asks.c.grade.type),
-        graded_at=sa.bindparam("b_graded_at", type_=asks.c.graded_at.type),
-        points=sa.bindparam("b_points", type_=asks.c.points.type),
-        skipped_at=None,
-    )
-)
+
+class Done(NamedTuple):
+    """What a statement of the grade gave back: rows it matched and rows it returned."""
+
+    rowcount: int
+    rows: list[Any]
+
+
+# A statement's name and its values; a list of values runs it once for each (executemany, no rows back).
+Step = tuple[str, Mapping[str, Any] | list[dict[str, Any]]]
+Steps = Generator[Step, Done, GradeOutcome | None]
+
+_PERIODS = 3  # week, month, all time: the rows a grade adds to each score table
 
 _DAY = members.c.last_study_day.type
 _STREAK_VALUES = {
@@ -50,182 +57,153 @@ _STREAK_VALUES = {
     "streak_best": sa.bindparam("b_best"),
     "last_study_day": sa.bindparam("b_last", type_=_DAY),
 }
-# The streak the core extended, written only if the member's row still holds the streak the grade read;
-# updating the row locks it, so a team join or leave of the member runs wholly before or after the grade.
-_WRITE_SEEN_STREAK = (
-    sa.update(members)
-    .where(
-        members.c.id == sa.bindparam("b_member_id"),
-        members.c.streak_current == sa.bindparam("b_seen_current"),
-        members.c.streak_best == sa.bindparam("b_seen_best"),
-        members.c.last_study_day.is_not_distinct_from(sa.bindparam("b_seen_last", type_=_DAY)),
+_BOARD_COLUMNS = ("workspace_id", "period", "period_start", "points", "members")
+_STATE_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
+
+
+def _rows(table: sa.Table, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """VALUES for one row a period, bound as `r<i>_<column>`: one statement compiled once, not executemany."""
+    return [{c: sa.bindparam(f"r{i}_{c}", type_=table.c[c].type) for c in columns} for i in range(_PERIODS)]
+
+
+def grade_statements(db: Db) -> dict[str, Executable]:
+    """Every statement a grade may send, by the name `grade_steps` yields."""
+    ins_scores = db.upsert(scores).values(
+        _rows(scores, ("member_id", "period", "period_start", "workspace_id", "points", "reviews"))
     )
-    .values(**_STREAK_VALUES)
-    .returning(members.c.team_id)
-)
-# Otherwise (a grade of theirs was written in between): read the row locked, decide again, write.
-_READ_STREAK = (
-    sa.select(members.c.streak_current, members.c.streak_best, members.c.last_study_day, members.c.team_id)
-    .where(members.c.id == sa.bindparam("b_member_id"))
-    # FOR NO KEY UPDATE, the lock an UPDATE takes: FOR UPDATE would wait for the key-share locks other
-    # grades of the member take by inserting rows that refer to it, and deadlock with them.
-    .with_for_update(key_share=True)
-)
-_WRITE_STREAK = sa.update(members).where(members.c.id == sa.bindparam("b_member_id")).values(**_STREAK_VALUES)
-# Streak freezes move only with the streak written just before, on the row that write locked.
-_WRITE_FREEZES = (
-    sa.update(members)
-    .where(members.c.id == sa.bindparam("b_member_id"))
-    .values(streak_freezes=sa.bindparam("b_freezes"), streak_saved=sa.bindparam("b_saved"))
-)
-_READ_FREEZES = sa.select(members.c.streak_freezes, members.c.streak_saved).where(
-    members.c.id == sa.bindparam("b_member_id")
-)
-
-
-class SqlGrading:
-    def __init__(self, db: Db) -> None:
-        self.db = db
-        # Single-row upserts run with executemany: one cacheable statement instead of a multi-row VALUES
-        # built (and compiled) again on every grade.
-        ins = db.upsert(scores)
-        self._add_scores = ins.on_conflict_do_update(
+    ins_team_member = db.upsert(team_member_scores).values(
+        _rows(team_member_scores, ("team_id", "member_id", "period", "period_start", "points"))
+    )
+    ins_team = db.upsert(team_scores).values(
+        _rows(team_scores, ("team_id", "period", "period_start", "workspace_id", "points", "active"))
+    )
+    state = {c: sa.bindparam(f"s_{c}", type_=card_states.c[c].type) for c in _STATE_COLUMNS}
+    ins_boards = db.upsert(board_counts).values(
+        {c: sa.bindparam(f"bc_{c}", type_=board_counts.c[c].type) for c in _BOARD_COLUMNS}
+    )
+    return {
+        # The exactly-once guard of a grade: only the UPDATE that finds the ask ungraded writes anything.
+        "claim_ask": sa.update(asks)
+        .where(
+            asks.c.id == sa.bindparam("b_ask_id"),
+            asks.c.member_id == sa.bindparam("b_member_id"),
+            asks.c.graded_at.is_(None),
+        )
+        .values(
+            grade=sa.bindparam("b_grade", type_=asks.c.grade.type),
+            graded_at=sa.bindparam("b_graded_at", type_=asks.c.graded_at.type),
+            points=sa.bindparam("b_points", type_=asks.c.points.type),
+            skipped_at=None,
+        ),
+        # The card's points of the member's day are taken once: the row that goes in earns them.
+        "take_card_points": db.upsert(card_points)
+        .values(
+            member_id=sa.bindparam("b_member_id"),
+            card_id=sa.bindparam("b_card_id"),
+            local_day=sa.bindparam("b_local_day", type_=card_points.c.local_day.type),
+            ask_id=sa.bindparam("b_ask_id"),
+        )
+        .on_conflict_do_nothing(index_elements=["member_id", "card_id", "local_day"])
+        .returning(card_points.c.ask_id),
+        "no_points": sa.update(asks).where(asks.c.id == sa.bindparam("b_ask_id")).values(points=0),
+        "card_state": db.upsert(card_states)
+        .values(member_id=sa.bindparam("b_member_id"), card_id=sa.bindparam("b_card_id"), **state)
+        .on_conflict_do_update(index_elements=["member_id", "card_id"], set_=state),
+        "add_scores": ins_scores.on_conflict_do_update(
             index_elements=["member_id", "period", "period_start"],
-            set_={"points": scores.c.points + ins.excluded.points, "reviews": scores.c.reviews + 1},
-        ).returning(scores.c.period, scores.c.period_start, scores.c.points)
-        ins = db.upsert(team_member_scores)
-        self._add_team_member_scores = ins.on_conflict_do_update(
+            set_={"points": scores.c.points + ins_scores.excluded.points, "reviews": scores.c.reviews + 1},
+        ).returning(scores.c.period, scores.c.period_start, scores.c.points),
+        # The member moves from their old score to the new one on each board's histogram (rank counts).
+        "move_on_boards": ins_boards.on_conflict_do_update(
+            index_elements=["workspace_id", "period", "period_start", "points"],
+            set_={"members": board_counts.c.members + ins_boards.excluded.members},
+        ),
+        # The streak the core extended, written only if the member's row still holds the streak the grade
+        # read; updating the row locks it, so a team join or leave runs wholly before or after the grade.
+        "write_seen_streak": sa.update(members)
+        .where(
+            members.c.id == sa.bindparam("b_member_id"),
+            members.c.streak_current == sa.bindparam("b_seen_current"),
+            members.c.streak_best == sa.bindparam("b_seen_best"),
+            members.c.last_study_day.is_not_distinct_from(sa.bindparam("b_seen_last", type_=_DAY)),
+        )
+        .values(**_STREAK_VALUES)
+        .returning(members.c.team_id),
+        # Otherwise (a grade of theirs was written in between): read the row locked, decide again, write.
+        "read_streak": sa.select(
+            members.c.streak_current,
+            members.c.streak_best,
+            members.c.last_study_day,
+            members.c.streak_freezes,
+            members.c.streak_saved,
+            members.c.team_id,
+        )
+        .where(members.c.id == sa.bindparam("b_member_id"))
+        # FOR NO KEY UPDATE, the lock an UPDATE takes: FOR UPDATE would wait for the key-share locks other
+        # grades of the member take by inserting rows that refer to it, and deadlock with them.
+        .with_for_update(key_share=True),
+        "write_streak": sa.update(members)
+        .where(members.c.id == sa.bindparam("b_member_id"))
+        .values(**_STREAK_VALUES),
+        # Streak freezes move only with the streak written just before, on the row that write locked.
+        "write_freezes": sa.update(members)
+        .where(members.c.id == sa.bindparam("b_member_id"))
+        .values(streak_freezes=sa.bindparam("b_freezes"), streak_saved=sa.bindparam("b_saved")),
+        "add_team_member_scores": ins_team_member.on_conflict_do_update(
             index_elements=["team_id", "member_id", "period", "period_start"],
-            set_={"points": team_member_scores.c.points + ins.excluded.points},
+            set_={"points": team_member_scores.c.points + ins_team_member.excluded.points},
         ).returning(
             team_member_scores.c.period, team_member_scores.c.period_start, team_member_scores.c.points
-        )
-        # The card's points of the member's day are taken once: the row that goes in earns them.
-        self._take_card_points = (
-            db.upsert(card_points)
-            .on_conflict_do_nothing(index_elements=["member_id", "card_id", "local_day"])
-            .returning(card_points.c.ask_id)
-        )
-        # The member moves from their old score to the new one on each board's histogram (rank counts).
-        ins = db.upsert(board_counts)
-        self._move_on_boards = ins.on_conflict_do_update(
-            index_elements=["workspace_id", "period", "period_start", "points"],
-            set_={"members": board_counts.c.members + ins.excluded.members},
-        )
-        ins = db.upsert(team_scores)
-        self._add_team_scores = ins.on_conflict_do_update(
+        ),
+        "add_team_scores": ins_team.on_conflict_do_update(
             index_elements=["team_id", "period", "period_start"],
             set_={
-                "points": team_scores.c.points + ins.excluded.points,
-                "active": team_scores.c.active + ins.excluded.active,
+                "points": team_scores.c.points + ins_team.excluded.points,
+                "active": team_scores.c.active + ins_team.excluded.active,
             },
-        )
+        ),
+    }
 
-    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
-        async with self.db.writer.begin() as conn:
-            claimed = await conn.execute(
-                _CLAIM_ASK,
-                {
-                    "b_ask_id": record.ask_id,
-                    "b_member_id": record.member_id,
-                    "b_grade": int(record.grade),
-                    "b_graded_at": record.graded_at,
-                    "b_points": record.points,
-                },
-            )
-            if claimed.rowcount != 1:
-                return None
-            if record.points > 0 and not await self._first_points_today(conn, record):
-                record = dataclasses.replace(record, points=0)
-            state = record.new_state
-            state_values = {
-                "state": state.state,
-                "step": state.step,
-                "stability": state.stability,
-                "difficulty": state.difficulty,
-                "due": state.due,
-                "last_review": state.last_review,
-                "reps": state.reps,
-                "lapses": state.lapses,
-            }
-            await conn.execute(
-                self.db.upsert(card_states)
-                .values(member_id=record.member_id, card_id=record.card_id, **state_values)
-                .on_conflict_do_update(index_elements=["member_id", "card_id"], set_=state_values)
-            )
-            await self._add_points(conn, record)
-            streak, team_id = await _extend_streak(conn, record)
-            if team_id is not None and record.points > 0:
-                await self._add_team_points(conn, team_id, record)
-            return GradeOutcome(streak=streak.current, points=record.points)
 
-    async def _first_points_today(self, conn: AsyncConnection, record: GradeRecord) -> bool:
-        """Whether this grade is the first of the card to earn points on the member's local day; if not,
-        its ask keeps 0 points. Concurrent grades of one card: the unique row lets exactly one through."""
-        taken = await conn.execute(
-            self._take_card_points,
-            {
-                "member_id": record.member_id,
-                "card_id": record.card_id,
-                "local_day": record.local_day,
-                "ask_id": record.ask_id,
-            },
-        )
-        if taken.first() is not None:
-            return True
-        await conn.execute(sa.update(asks).where(asks.c.id == record.ask_id).values(points=0))
-        return False
-
-    async def _add_points(self, conn: AsyncConnection, record: GradeRecord) -> None:
-        """Add the grade to the member's week, month and all-time scores."""
-        rows = [
-            {
-                "member_id": record.member_id,
-                "period": period.value,
-                "period_start": start,
-                "workspace_id": record.workspace_id,
-                "points": record.points,
-                "reviews": 1,
-            }
-            for period, start in _periods(record)
-        ]
-        totals = (await conn.execute(self._add_scores, rows)).all()
-        if record.points > 0:
-            await self._move_on_board_counts(conn, record, totals)
-
-    async def _move_on_board_counts(
-        self, conn: AsyncConnection, record: GradeRecord, totals: Sequence[sa.Row[Any]]
-    ) -> None:
-        """Keep `board_counts` (the rank histogram) in step with the scores just added: one statement."""
-        await conn.execute(self._move_on_boards, board_count_moves(record, totals))
-
-    async def _add_team_points(self, conn: AsyncConnection, team_id: int, record: GradeRecord) -> None:
-        """Add the grade to the team it was earned in: to the member's points for that team, and to the
-        team's totals, counting the member active where the core's rule says this grade makes them so."""
-        mine = [
-            {
-                "team_id": team_id,
-                "member_id": record.member_id,
-                "period": period.value,
-                "period_start": start,
-                "points": record.points,
-            }
-            for period, start in _periods(record)
-        ]
-        totals = (await conn.execute(self._add_team_member_scores, mine)).all()
-        rows = [
-            {
-                "team_id": team_id,
-                "period": row.period,
-                "period_start": row.period_start,
-                "workspace_id": record.workspace_id,
-                "points": record.points,
-                "active": 1 if becomes_active(row.points - record.points, row.points) else 0,
-            }
-            # Always the same order of rows, so concurrent writers of one team lock them in one order.
-            for row in sorted(totals, key=lambda r: (r.period, r.period_start))
-        ]
-        await conn.execute(self._add_team_scores, rows)
+def grade_steps(record: GradeRecord) -> Steps:
+    """The grade's write transaction, statement by statement; its outcome, or None if the ask was graded."""
+    claimed = yield (
+        "claim_ask",
+        {
+            "b_ask_id": record.ask_id,
+            "b_member_id": record.member_id,
+            "b_grade": int(record.grade),
+            "b_graded_at": record.graded_at,
+            "b_points": record.points,
+        },
+    )
+    if claimed.rowcount != 1:
+        return None
+    if record.points > 0:
+        # Whether this grade is the first of the card to earn points on the member's local day; if not,
+        # its ask keeps 0 points. Concurrent grades of one card: the unique row lets exactly one through.
+        ids = {"b_member_id": record.member_id, "b_card_id": record.card_id, "b_ask_id": record.ask_id}
+        taken = yield "take_card_points", {**ids, "b_local_day": record.local_day}
+        if not taken.rows:
+            yield "no_points", {"b_ask_id": record.ask_id}
+            record = dataclasses.replace(record, points=0)
+    state = record.new_state
+    yield (
+        "card_state",
+        {
+            "b_member_id": record.member_id,
+            "b_card_id": record.card_id,
+            **{f"s_{c}": getattr(state, c) for c in _STATE_COLUMNS},
+        },
+    )
+    totals = (yield "add_scores", _score_rows(record)).rows
+    if record.points > 0:
+        moves = board_count_moves(record, totals)
+        yield "move_on_boards", [{f"bc_{k}": v for k, v in move.items()} for move in moves]
+    streak, team_id = yield from _extend_streak(record)
+    if team_id is not None and record.points > 0:
+        yield from _add_team_points(team_id, record)
+    return GradeOutcome(streak=streak.current, points=record.points)
 
 
 def board_count_moves(record: GradeRecord, totals: Sequence[Any]) -> list[dict[str, Any]]:
@@ -258,17 +236,67 @@ def _periods(record: GradeRecord) -> tuple[tuple[Period, date], ...]:
     )
 
 
+def _bound(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {f"r{i}_{k}": v for i, row in enumerate(rows) for k, v in row.items()}
+
+
+def _score_rows(record: GradeRecord) -> dict[str, Any]:
+    """Add the grade to the member's week, month and all-time scores."""
+    return _bound(
+        [
+            {
+                "member_id": record.member_id,
+                "period": period.value,
+                "period_start": start,
+                "workspace_id": record.workspace_id,
+                "points": record.points,
+                "reviews": 1,
+            }
+            for period, start in _periods(record)
+        ]
+    )
+
+
+def _add_team_points(team_id: int, record: GradeRecord) -> Generator[Step, Done, None]:
+    """Add the grade to the team it was earned in: to the member's points for that team, and to the
+    team's totals, counting the member active where the core's rule says this grade makes them so."""
+    mine = [
+        {
+            "team_id": team_id,
+            "member_id": record.member_id,
+            "period": period.value,
+            "period_start": start,
+            "points": record.points,
+        }
+        for period, start in _periods(record)
+    ]
+    totals = (yield "add_team_member_scores", _bound(mine)).rows
+    rows = [
+        {
+            "team_id": team_id,
+            "period": row.period,
+            "period_start": row.period_start,
+            "workspace_id": record.workspace_id,
+            "points": record.points,
+            "active": 1 if becomes_active(row.points - record.points, row.points) else 0,
+        }
+        # Always the same order of rows, so concurrent writers of one team lock them in one order.
+        for row in sorted(totals, key=lambda r: (r.period, r.period_start))
+    ]
+    yield "add_team_scores", _bound(rows)
+
+
 def _streak_values(streak: Streak) -> dict[str, Any]:
     return {"b_current": streak.current, "b_best": streak.best, "b_last": streak.last_day}
 
 
-async def _extend_streak(conn: AsyncConnection, record: GradeRecord) -> tuple[Streak, int | None]:
+def _extend_streak(record: GradeRecord) -> Generator[Step, Done, tuple[Streak, int | None]]:
     """Write the member's streak extended by the grade's local day (bot/core/streaks.py decides); the
     streak after it and the member's team. Both ways lock the member row until the transaction ends."""
     seen = record.streak_seen
     after = extend_streak(seen, record.local_day)
-    written = await conn.execute(
-        _WRITE_SEEN_STREAK,
+    written = yield (
+        "write_seen_streak",
         {
             "b_member_id": record.member_id,
             "b_seen_current": seen.current,
@@ -277,24 +305,115 @@ async def _extend_streak(conn: AsyncConnection, record: GradeRecord) -> tuple[St
             **_streak_values(after),
         },
     )
-    team = written.first()
-    if team is not None:
-        await _write_freezes(conn, record.member_id, seen, after)
-        return after, team.team_id
+    if written.rows:
+        yield from _write_freezes(record.member_id, seen, after)
+        return after, written.rows[0].team_id
     # Rare: another grade of the member's was written since this one read the streak. Its row is now
     # locked (PostgreSQL; SQLite writers hold the database lock), so the decision holds.
-    row = (await conn.execute(_READ_STREAK, {"b_member_id": record.member_id})).one()
-    held = (await conn.execute(_READ_FREEZES, {"b_member_id": record.member_id})).one()
-    now_seen = Streak(row.streak_current, row.streak_best, row.last_study_day, *held)
+    (row,) = (yield "read_streak", {"b_member_id": record.member_id}).rows
+    now_seen = Streak(
+        row.streak_current, row.streak_best, row.last_study_day, row.streak_freezes, row.streak_saved
+    )
     after = extend_streak(now_seen, record.local_day)
-    await conn.execute(_WRITE_STREAK, {"b_member_id": record.member_id, **_streak_values(after)})
-    await _write_freezes(conn, record.member_id, now_seen, after)
+    yield "write_streak", {"b_member_id": record.member_id, **_streak_values(after)}
+    yield from _write_freezes(record.member_id, now_seen, after)
     return after, row.team_id
 
 
-async def _write_freezes(conn: AsyncConnection, member_id: int, seen: Streak, after: Streak) -> None:
+def _write_freezes(member_id: int, seen: Streak, after: Streak) -> Generator[Step, Done, None]:
     """Streak freezes earned or used by the grade (bot/core/model/streaks.py decides)."""
     if (after.freezes, after.saved) != (seen.freezes, seen.saved):
-        await conn.execute(
-            _WRITE_FREEZES, {"b_member_id": member_id, "b_freezes": after.freezes, "b_saved": after.saved}
-        )
+        yield "write_freezes", {"b_member_id": member_id, "b_freezes": after.freezes, "b_saved": after.saved}
+
+
+# -- running the steps -----------------------------------------------------------------------------------
+
+
+def run_on_sqlite(
+    conn: sqlite3.Connection, statements: Mapping[str, CompiledStatement], steps: Steps
+) -> GradeOutcome | None:
+    """The whole transaction on a raw sqlite3 connection (in the grade lane's thread)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        step = next(steps)
+        while True:
+            name, values = step
+            if isinstance(values, list):
+                cursor = conn.executemany(statements[name].sql, [statements[name].params(v) for v in values])
+                step = steps.send(Done(cursor.rowcount, []))
+                continue
+            rowcount, rows = statements[name].run(conn, values)
+            step = steps.send(Done(rowcount, rows))
+    except StopIteration as stop:
+        outcome: GradeOutcome | None = stop.value
+        conn.execute("COMMIT" if outcome is not None else "ROLLBACK")
+        return outcome
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+class _Progress:
+    """Whether any statement of a grade has run: until then a dropped connection may be retried."""
+
+    ran = False
+
+
+async def run_on_asyncpg(
+    driver: Any, statements: Mapping[str, CompiledStatement], steps: Steps, progress: _Progress
+) -> GradeOutcome | None:
+    """The whole transaction on a pooled connection's asyncpg connection: each statement's precompiled
+    text (asyncpg prepares it once per connection), one round trip each, BEGIN and COMMIT."""
+    async with driver.transaction():
+        try:
+            step = next(steps)
+            while True:
+                name, values = step
+                statement = statements[name]
+                if isinstance(values, list):
+                    await driver.executemany(statement.sql, [statement.params(v) for v in values])
+                    progress.ran = True
+                    step = steps.send(Done(len(values), []))
+                    continue
+                args = statement.params(values)
+                if statement.returns_rows:
+                    raw = await driver.fetch(statement.sql, *args)
+                    done = Done(len(raw), [statement.row(r) for r in raw])
+                else:
+                    status = await driver.execute(statement.sql, *args)  # e.g. "UPDATE 1"
+                    done = Done(int(status.rsplit(" ", 1)[-1]), [])
+                progress.ran = True
+                step = steps.send(done)
+        except StopIteration as stop:
+            outcome: GradeOutcome | None = stop.value
+            return outcome
+
+
+class SqlGrading:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        dialect = db.engine.dialect
+        self._compiled = {
+            n: CompiledStatement(n, s, dialect)
+            for n, s in grade_statements(db).items()
+            if isinstance(s, sa.ClauseElement)
+        }
+
+    async def record_grade(self, record: GradeRecord) -> GradeOutcome | None:
+        if self.db.lane is not None:
+            compiled = self._compiled
+            return await self.db.lane.run(lambda conn: run_on_sqlite(conn, compiled, grade_steps(record)))
+        progress = _Progress()
+        try:
+            return await self._record_on_connection(record, progress)
+        except ConnectionDropped:
+            # A pooled connection the server dropped (restart, idle timeout) is found by the grade's BEGIN
+            # or first statement: nothing of the grade ran, so it runs once more on a new connection.
+            # After any statement ran, a COMMIT may have happened: never again.
+            if progress.ran:
+                raise
+        return await self._record_on_connection(record, _Progress())
+
+    async def _record_on_connection(self, record: GradeRecord, progress: _Progress) -> GradeOutcome | None:
+        async with self.db.driver() as driver:
+            return await run_on_asyncpg(driver, self._compiled, grade_steps(record), progress)

@@ -34,7 +34,8 @@ class SqlOutreach:
             return [(member_row(row), row.w_timezone) for row in await conn.execute(query)]
 
     async def outreach_done(self, kind: str, items: Sequence[tuple[int, date]]) -> set[tuple[int, date]]:
-        """Which of (target, local date) already have a row: sent, or claimed by someone."""
+        """Which of (target, local date) were already sent. One claimed and not yet sent is not among them:
+        the claim then finds it taken, so it is still sent once."""
         if not items:
             return set()
         days = sorted({day for _target, day in items})

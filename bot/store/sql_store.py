@@ -30,7 +30,7 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        db = Db(engine)
+        self._db = db = Db(engine)
         self._members = SqlMembers(db)
         self._decks = SqlDecks(db)
         self._asks = SqlAsks(db)
@@ -119,7 +119,12 @@ class SqlStore:
         self.mark_daily_posted = self._daily_claims.mark_daily_posted
         self.record_daily_failure = self._daily_claims.record_daily_failure
 
+    async def open(self) -> None:
+        """Start what runs beside the store (on SQLite: the grade lane and its WAL checkpointer)."""
+        await self._db.open()
+
     async def close(self) -> None:
+        await self._db.close()
         await self.engine.dispose()
 
     async def sync_decks(self, deck_list: Sequence[Deck], now: datetime) -> list[DeckProblem]:

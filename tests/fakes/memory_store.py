@@ -194,6 +194,9 @@ class MemoryStore:
         self._ids[table] = self._ids.get(table, 0) + 1
         return self._ids[table]
 
+    async def open(self) -> None:
+        """Nothing runs beside a memory store (the SQL store starts its SQLite grade lane here)."""
+
     async def close(self) -> None:
         self.closed = True
 

@@ -93,10 +93,12 @@ class DiscordDriver:
             "app_permissions": str(discord.Permissions.all_channel().value),
         }
         if dm:
+            # The DM channel the bot opened with them (POST /users/@me/channels), if it did.
+            dm_channel = self.fake.dm_channels.get(user.id, 9_000_000 + user.id)
             payload |= {
-                "channel_id": str(9_000_000 + user.id),
+                "channel_id": str(dm_channel),
                 "channel": {
-                    "id": str(9_000_000 + user.id),
+                    "id": str(dm_channel),
                     "type": 1,
                     "flags": 0,
                     "recipients": [user.payload()],
