@@ -20,7 +20,6 @@ from bot.core.model.stats_picture import StatsPicture
 from bot.core.ports import Clock, Store
 from bot.core.service import StudyService
 from bot.core.services.study import ANSWER_LIMIT
-from bot.ops.metrics import MeteredPoster, MeteredStore, Metrics
 from bot.schedule.poster import Poster
 from bot.store.engine import create_engine
 from bot.store.migrate import startup_lock, upgrade
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from bot.adapters.console import ConsoleBot
     from bot.adapters.slack.app import SlackAdapter
     from bot.ops.health import HealthServer
+    from bot.ops.metrics import MeteredStore, Metrics
     from bot.schedule.outreach import OutreachRunner
     from bot.schedule.runner import DailyRunner
 
@@ -114,7 +114,7 @@ async def open_core(
     """Migrate the database, wire the store and the services, load the decks (valid ones served, broken
     ones reported). With `store`, a test's own store is used as it is: no engine, no migrations."""
     if store is not None:
-        metered = MeteredStore(store, metrics) if metrics is not None else None
+        metered = _metered(store, metrics)
         service = make_service(metered or store, settings, clock)
         await service.library.reload()
         return Core(service, service.store, metered=metered)
@@ -125,13 +125,23 @@ async def open_core(
             await upgrade(engine)
             owned = SqlStore(engine)
             await owned.open()
-            metered = MeteredStore(owned, metrics) if metrics is not None else None
+            metered = _metered(owned, metrics)
             service = make_service(metered or owned, settings, clock)
             await service.library.reload()
     except BaseException:
         await engine.dispose()
         raise
     return Core(service, service.store, engine, metered, owned)
+
+
+def _metered(store: Store, metrics: Metrics | None) -> MeteredStore | None:
+    """The store counted for /metrics (`studybot run`); without metrics (the console) prometheus_client is
+    not imported at all."""
+    if metrics is None:
+        return None
+    from bot.ops.metrics import MeteredStore
+
+    return MeteredStore(store, metrics)
 
 
 async def build_service(
@@ -202,6 +212,8 @@ def assemble(settings: Settings, core: Core, metrics: Metrics) -> Process:
         raise NoChatPlatform(
             "no chat platform configured: set DISCORD_TOKEN or SLACK_BOT_TOKEN (see .env.example)"
         )
+    from bot.ops.metrics import MeteredPoster
+
     posters = {p.platform: MeteredPoster(p, metrics) for _c, p in chats if p is not None}
     components: list[Component] = [c for c, _p in chats]
     components.append(daily_runner(core.service, posters, settings))

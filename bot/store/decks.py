@@ -49,7 +49,12 @@ class SqlDecks:
             .values(id=deck.id, **values)
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
-        await conn.execute(sa.update(cards).where(cards.c.deck_id == deck.id).values(active=False))
+        # Read the deck's cards once and write only those that changed: an everyday start (the same files)
+        # writes no card at all.
+        stored = {
+            row.card_key: row
+            for row in await conn.execute(sa.select(cards).where(cards.c.deck_id == deck.id))
+        }
         # Main cards first, so follow-ups can point at their parent's id.
         ordered = sorted(deck.cards, key=lambda c: c.kind is CardKind.FOLLOWUP)
         ids: dict[str, int] = {}
@@ -64,6 +69,10 @@ class SqlDecks:
                 "position": position,
                 "active": True,
             }
+            row = stored.get(card.key)
+            if row is not None and all(getattr(row, name) == value for name, value in card_values.items()):
+                ids[card.key] = row.id
+                continue
             await conn.execute(
                 self.db.upsert(cards)
                 .values(deck_id=deck.id, card_key=card.key, **card_values)
@@ -74,6 +83,9 @@ class SqlDecks:
                     sa.select(cards.c.id).where(cards.c.deck_id == deck.id, cards.c.card_key == card.key)
                 )
             ).scalar_one()
+        gone = [row.id for key, row in stored.items() if key not in ids and row.active]
+        if gone:
+            await conn.execute(sa.update(cards).where(cards.c.id.in_(gone)).values(active=False))
 
     async def deck_ids(self) -> list[str]:
         async with self.db.engine.connect() as conn:

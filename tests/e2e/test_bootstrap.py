@@ -60,7 +60,9 @@ def _imported(*args: str, code: str | None = None, env: dict[str, str] | None = 
     """The modules a fresh interpreter imports for `python -X importtime <args>` (or `-c code`)."""
     command = [sys.executable, "-X", "importtime", *(["-c", code] if code else args)]
     environ = {**os.environ, **(env or {})}
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=environ, timeout=60)
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO, env=environ, stdin=subprocess.DEVNULL, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
     return {line.rsplit("|", 1)[-1].strip() for line in lines}
@@ -94,6 +96,33 @@ async def test_a_database_already_at_head_starts_without_alembic(tmp_path: Path)
     modules = _imported(code=code, env=env)
     assert "bot.bootstrap" in modules and "sqlalchemy" in modules
     assert not any(m.split(".")[0] == "alembic" for m in modules)
+
+
+# Off the console's path to its first prompt, each imported where it is first used: the metrics (`studybot
+# run` only), fsrs (the first grade), the stemmer and the typo distance (the first typed answer), Pillow (the
+# first /stats picture), the migrations (a database behind), the chat platforms.
+NOT_BEFORE_THE_PROMPT = (
+    *("prometheus_client", "fsrs", "snowballstemmer", "rapidfuzz", "PIL", "alembic"),
+    *("discord", "slack_bolt", "slack_sdk", "aiohttp"),
+)
+NOT_BEFORE_THE_PROMPT_OURS = (
+    *("bot.ops.metrics", "bot.ops.health", "bot.pictures", "bot.adapters.discord", "bot.adapters.slack"),
+)
+
+
+async def test_the_console_reaches_its_prompt_without_what_it_does_not_use_yet(tmp_path: Path) -> None:
+    db = tmp_path / "studybot.db"
+    await migrate(f"sqlite+aiosqlite:///{db}")
+    env = {"STUDYBOT_DATA_DIR": str(tmp_path / "data"), "STUDYBOT_CONTENT": str(CONTENT)}
+    # Input ends at once: the console starts, shows its prompt, reads end of input and leaves.
+    modules = _imported("-m", "bot.cli", "console", "--db", str(db), "--user", "ada", env=env)
+    assert "bot.adapters.console" in modules and "bot.core.service" in modules
+    loaded = sorted(
+        m
+        for m in modules
+        if m.split(".")[0] in NOT_BEFORE_THE_PROMPT or m.startswith(NOT_BEFORE_THE_PROMPT_OURS)
+    )
+    assert loaded == []
 
 
 async def test_a_store_passed_in_is_used_and_no_database_is_made(tmp_path: Path) -> None:

@@ -153,3 +153,36 @@ async def test_a_deck_at_every_limit_loads(db_url: str, tmp_path: Path, clock: F
         assert not quiz.is_error and "What is an atom?" in quiz.plain_text()
     finally:
         await service.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_question_taken_out_and_put_back_keeps_its_progress(
+    db_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Reloading the same files changes nothing; a question gone from its file is retired, and put back it
+    is the same card again, with the progress made on it (SQLite and PostgreSQL)."""
+    deck = tmp_path / "chem.md"
+    deck.write_text(GOOD, encoding="utf-8")
+    service = await build_service(db_url, [tmp_path], clock=clock)
+    alice = member("alice")
+
+    async def shown() -> str:
+        return (await service.decks(alice)).sections[0].text
+
+    try:
+        ask = int((await service.quiz(alice)).actions[0].id.split(":")[1])
+        await service.act(alice, f"grade:{ask}:good")  # question 1, the atom
+        await service.library.reload()
+        assert "2 questions + 1 follow-up · you've learned 1" in await shown()
+
+        deck.write_text(GOOD.split("### **2.")[0], encoding="utf-8")
+        await service.library.reload()
+        assert "1 question + 1 follow-up · you've learned 1" in await shown()
+
+        deck.write_text(GOOD.replace("What is an atom?", "What is an atom, briefly?"), encoding="utf-8")
+        await service.library.reload()
+        assert "2 questions + 1 follow-up · you've learned 1" in await shown()
+        clock.advance(days=30)
+        review = await service.quiz(alice)
+        assert review.title.startswith("Review · chem #1") and "briefly" in review.plain_text()
+    finally:
+        await service.store.close()  # type: ignore[attr-defined]

@@ -12,11 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
-import snowballstemmer
 from markdown_it.tree import SyntaxTreeNode
-from rapidfuzz.distance import OSA
 
 from bot.core.cardtext import parse
 
@@ -42,7 +41,6 @@ _UNIT = re.compile(r"[^\W_]+(?:['’.\-‐‑][^\W_]+)*")
 _INNER = re.compile(r"['’.\-‐‑]")
 _PARENTHESISED = re.compile(r"\((?P<inner>[^()]*)\)")
 _STOPWORDS = frozenset("a an and as at by for from in into of on or the to with".split())
-_STEMMER = snowballstemmer.stemmer("english")
 MAX_JOINED = 3  # "mini batch" typed as two units still matches the unit "mini-batch"
 GAP = 3  # words allowed in between a term's words ("problem of vanishing gradients")
 FUZZY_MIN = 5  # shorter words (ReLU, PCA, K) only match exactly
@@ -99,12 +97,21 @@ class _Unit:
     keys: frozenset[str]  # stems it answers to
 
 
+@cache
+def _stemmer() -> Any:
+    # Imported on the first typed answer: loading the decks at start-up needs no stemmer.
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
 @lru_cache(maxsize=4096)
 def _keys(joined: str) -> frozenset[str]:
-    keys = {joined, _STEMMER.stemWord(joined)}
+    stemmer = _stemmer()
+    keys = {joined, stemmer.stemWord(joined)}
     # Snowball keeps the "s" of acronyms ("cnns", "grus"): a plain "s" plural counts as the singular.
     if len(joined) >= 4 and joined.endswith("s") and not joined.endswith("ss"):
-        keys.add(_STEMMER.stemWord(joined[:-1]))
+        keys.add(stemmer.stemWord(joined[:-1]))
     return frozenset(keys)
 
 
@@ -125,6 +132,8 @@ def _same(want: _Unit, have: _Unit) -> bool:
     if any(c.isdigit() for c in want.joined + have.joined):
         return False  # "F1" and "F2" are different things, not a typo
     allowed = 1 if len(want.joined) < 10 else 2
+    from rapidfuzz.distance import OSA  # here, not at start-up: only a near miss needs it
+
     return OSA.distance(want.joined, have.joined, score_cutoff=allowed) <= allowed
 
 

@@ -4,33 +4,41 @@ and the points rule (points reward practice, never claimed correctness; see READ
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-import fsrs
+from functools import cache
+from typing import TYPE_CHECKING
 
 from bot.core.model.models import CardState, Grade
 
-# No learning steps: in a chat bot a card coming back in 10 minutes is noise; the smallest interval is a day.
-# No fuzzing: the interval printed on a button must be the interval the member gets.
-_SCHEDULER = fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+if TYPE_CHECKING:
+    import fsrs
 
 
-def _to_fsrs(state: CardState | None, card_id: int) -> fsrs.Card:
-    if state is None:
-        return fsrs.Card(card_id=card_id)
-    return fsrs.Card(
-        card_id=card_id,
-        state=fsrs.State(state.state),
-        step=state.step,
-        stability=state.stability,
-        difficulty=state.difficulty,
-        due=state.due,
-        last_review=state.last_review,
-    )
+@cache
+def _scheduler() -> fsrs.Scheduler:
+    import fsrs
+
+    # No learning steps: in a chat bot a card coming back in 10 minutes is noise; the smallest interval is a
+    # day. No fuzzing: the interval printed on a button must be the interval the member gets.
+    return fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 
 
 def review(state: CardState | None, card_id: int, grade: Grade, now: datetime) -> CardState:
     """The card's state after grading it now."""
-    card, _log = _SCHEDULER.review_card(_to_fsrs(state, card_id), fsrs.Rating(int(grade)), now)
+    import fsrs  # on the first grade, not at start-up: `studybot console` reaches its prompt without it
+
+    if state is None:
+        before = fsrs.Card(card_id=card_id)
+    else:
+        before = fsrs.Card(
+            card_id=card_id,
+            state=fsrs.State(state.state),
+            step=state.step,
+            stability=state.stability,
+            difficulty=state.difficulty,
+            due=state.due,
+            last_review=state.last_review,
+        )
+    card, _log = _scheduler().review_card(before, fsrs.Rating(int(grade)), now)
     reps = (state.reps if state else 0) + 1
     lapses = (state.lapses if state else 0) + (1 if grade is Grade.AGAIN and state is not None else 0)
     return CardState(
