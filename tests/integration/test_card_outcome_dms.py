@@ -151,10 +151,16 @@ async def test_told_on_a_command_first_no_dm_and_paused_reminders_do_not_stop_it
     await approve(service, "First?")
     assert "“First?” was approved" in text_of(await run_text_command(service, ANN, "/decks"))
     assert sum((await run.sweep()).values()) == 0 and dms.calls["ann"] == 0
+    # Told by a command between the sweep's finding and its sending: still no DM.
+    await reject(service, "Between?")
+    found = await run.outcomes_due()
+    assert "“Between?” was not added" in text_of(await run_text_command(service, ANN, "/decks"))
+    await run._fan_out(found)
+    assert dms.calls["ann"] == 0
     # Reminders paused (another kind of outreach) hold back nothing here.
     assert "19:00" in text_of(await run_text_command(service, ANN, "/settings reminders 19:00"))
     await reject(service, "Second?")
-    second = await service.store.get_suggestion(2)
+    second = await service.store.get_suggestion(3)
     assert second is not None
     await service.store.pause_reminders(second.member_id, "Discord would not deliver a direct message.")
     assert (await run.sweep())["sent"] == 1
