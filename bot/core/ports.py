@@ -207,10 +207,26 @@ class WorkspaceDeckStore(Protocol):
     async def get_suggestion(self, suggestion_id: int) -> Suggestion | None: ...
 
     async def decide_suggestion(
-        self, suggestion_id: int, status: SuggestionStatus, decided_by: str, now: datetime
+        self,
+        suggestion_id: int,
+        status: SuggestionStatus,
+        decided_by: str,
+        now: datetime,
+        deck_id: str | None = None,
     ) -> bool:
-        """Decide a pending suggestion once; False when it was decided already."""
+        """Decide a pending suggestion once (an approved one records the deck it went into); False when
+        it was decided already."""
         ...
+
+    async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
+        """Suggestions decided since `since` and not yet told, each with its member's user ref."""
+        ...
+
+    async def mark_told(self, suggestion_id: int, now: datetime) -> bool:
+        """Mark a decided suggestion told; False when it was told already."""
+        ...
+
+    async def unmark_told(self, suggestion_id: int) -> None: ...
 
     async def take_outcomes(self, workspace_id: str, user_ref: str, now: datetime) -> list[Suggestion]:
         """The member's decided suggestions not yet told to them, now marked told."""

@@ -18,6 +18,7 @@ from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DailyStore, Store, SystemClock
 from bot.core.refusal import Refusal, refusal, refuse
 from bot.core.services import members
+from bot.core.services.card_outcomes import CardOutcomeService
 from bot.core.services.daily_admin import DailyAdminService
 from bot.core.services.daily_hooks import DailyHooks
 from bot.core.services.daily_posting import DailyPostingService
@@ -66,6 +67,7 @@ class StudyService:
         self.digests = DigestService(store, self.clock)
         self.outreach = OutreachClaims(store, self.clock)
         self.own_decks = WorkspaceDeckService(store, self.clock)
+        self.card_outcomes = CardOutcomeService(store, self.clock)
         hooks = DailyHooks()
         self.daily = DailyDesk(
             DailyAdminService(store, self.clock, hooks),
@@ -93,6 +95,7 @@ class StudyService:
             self.digests,
             self.outreach,
             self.own_decks,
+            self.card_outcomes,
             self.daily.admin,
             self.daily.posting,
         ):

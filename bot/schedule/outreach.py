@@ -1,5 +1,6 @@
-"""OutreachRunner: every sweep, due-card reminders (one direct message per member and local day) and weekly
-digests (one public post per daily channel and week) go out.
+"""OutreachRunner: every sweep, due-card reminders (one direct message per member and local day), weekly
+digests (one public post per daily channel and week) and what admins decided on suggested cards (one direct
+message per decision) go out.
 
 As with the daily post, the database decides who sends (one `outreach` row per kind, target and local
 date, bot/store/outreach.py): restarts, misfires and extra instances cannot send twice; a sweep on start and
@@ -24,6 +25,8 @@ from bot.core.model.digest import DIGEST
 from bot.core.model.reminders import REMINDER
 from bot.core.model.typed_text import storable
 from bot.core.service import StudyService
+from bot.core.services.card_outcomes import CARD_OUTCOME, OutcomeNews
+from bot.core.services.card_outcomes import message as outcome_message
 from bot.core.services.reminders import message as reminder_message
 from bot.schedule.attempts import Outcome, RetryPolicy, attempt
 from bot.schedule.claims import ClaimKeeper, Lease
@@ -122,10 +125,11 @@ class OutreachRunner:
             self._spawn(self.sweep())
 
     async def sweep(self) -> Counter[str]:
-        """Send every reminder and digest due now and not yet sent; how many went which way."""
+        """Send every reminder, digest and card outcome due now and not yet sent; how many went which way."""
         async with self._sweeping:
             outcome = await self._fan_out(await self.reminders_due())
             outcome.update(await self._fan_out(await self.digests_due()))
+            outcome.update(await self._fan_out(await self.outcomes_due()))
             return outcome
 
     async def reminders_due(self) -> list[Outgoing]:
@@ -161,6 +165,29 @@ class OutreachRunner:
                 await self.service.digests.unreachable(channel, reason)
 
             found.append(Outgoing(DIGEST, channel.id, monday, channel.platform, send, unreachable))
+        return found
+
+    async def outcomes_due(self) -> list[Outgoing]:
+        """Suggested cards decided and not yet told. Not held back by paused reminders (another kind)."""
+        told = self.service.card_outcomes
+        found = []
+        for news in await told.due(self.grace, set(self.posters)):
+            platform, _, workspace_ref = news.suggestion.workspace_id.partition(":")
+
+            async def send(poster: Any, news: OutcomeNews = news, ws: str = workspace_ref) -> PostRef:
+                if not await told.telling(news):
+                    return PostRef("")  # the member's last command told them already: nothing to send
+                try:
+                    return await poster.dm(ws, news.user_ref, outcome_message(news))  # type: ignore[no-any-return]
+                except BaseException:  # refused, failed or timed out: untold, for a retry or the next command
+                    await told.not_told(news)
+                    raise
+
+            async def unreachable(reason: str) -> None:
+                return None  # untold already (above); their next command tells them
+
+            key = (news.suggestion.id, news.local_date)
+            found.append(Outgoing(CARD_OUTCOME, *key, platform, send, unreachable))
         return found
 
     async def _fan_out(self, items: list[Outgoing]) -> Counter[str]:

@@ -82,6 +82,9 @@ class SqlStore:
         self.get_suggestion = self._workspace_decks.get_suggestion
         self.decide_suggestion = self._workspace_decks.decide_suggestion
         self.take_outcomes = self._workspace_decks.take_outcomes
+        self.untold_outcomes = self._workspace_decks.untold_outcomes
+        self.mark_told = self._workspace_decks.mark_told
+        self.unmark_told = self._workspace_decks.unmark_told
         # AskStore
         self.create_ask = self._asks.create_ask
         self.find_open_ask = self._asks.find_open_ask

@@ -199,9 +199,18 @@ class SqlWorkspaceDecks:
         return _suggestion(row) if row is not None else None
 
     async def decide_suggestion(
-        self, suggestion_id: int, status: SuggestionStatus, decided_by: str, now: datetime
+        self,
+        suggestion_id: int,
+        status: SuggestionStatus,
+        decided_by: str,
+        now: datetime,
+        deck_id: str | None = None,
     ) -> bool:
-        """Approve or reject a pending suggestion, once: False when it was decided already."""
+        """Approve or reject a pending suggestion, once: False when it was decided already. `deck_id`: the
+        deck the admin put the card into (it may differ from the one the member asked for)."""
+        values: dict[str, Any] = {"status": status.value, "decided_by": decided_by, "decided_at": now}
+        if deck_id is not None:
+            values["deck_id"] = deck_id
         async with self.db.queued_write() as conn:
             result = await conn.execute(
                 sa.update(card_suggestions)
@@ -209,9 +218,41 @@ class SqlWorkspaceDecks:
                     card_suggestions.c.id == suggestion_id,
                     card_suggestions.c.status == SuggestionStatus.PENDING.value,
                 )
-                .values(status=status.value, decided_by=decided_by, decided_at=now)
+                .values(**values)
             )
         return bool(result.rowcount)
+
+    async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
+        """Suggestions decided at or after `since` and not yet told, each with its member's user ref."""
+        query = (
+            sa.select(card_suggestions, members.c.user_ref.label("m_user_ref"))
+            .join(members, members.c.id == card_suggestions.c.member_id)
+            .where(
+                card_suggestions.c.told_at.is_(None),
+                card_suggestions.c.status != SuggestionStatus.PENDING.value,
+                card_suggestions.c.decided_at >= since,
+            )
+            .order_by(card_suggestions.c.id)
+        )
+        async with self.db.engine.connect() as conn:
+            return [(_suggestion(row), str(row.m_user_ref)) for row in await conn.execute(query)]
+
+    async def mark_told(self, suggestion_id: int, now: datetime) -> bool:
+        """Mark one decided suggestion told; False when it was told already (by a command's reply)."""
+        async with self.db.queued_write() as conn:
+            result = await conn.execute(
+                sa.update(card_suggestions)
+                .where(card_suggestions.c.id == suggestion_id, card_suggestions.c.told_at.is_(None))
+                .values(told_at=now)
+            )
+        return bool(result.rowcount)
+
+    async def unmark_told(self, suggestion_id: int) -> None:
+        """Untold again: the direct message did not go, so the member's next command tells them."""
+        async with self.db.queued_write() as conn:
+            await conn.execute(
+                sa.update(card_suggestions).where(card_suggestions.c.id == suggestion_id).values(told_at=None)
+            )
 
     async def take_outcomes(self, workspace_id: str, user_ref: str, now: datetime) -> list[Suggestion]:
         """The member's decided suggestions not yet told, marked told (a read alone when there are none)."""
@@ -311,4 +352,5 @@ def _suggestion(row: Any) -> Suggestion:
         status=SuggestionStatus(row.status),
         created_at=row.created_at,
         decided_by=row.decided_by,
+        decided_at=row.decided_at,
     )

@@ -548,16 +548,44 @@ class MemoryStore:
         return found[0] if found is not None else None
 
     async def decide_suggestion(
-        self, suggestion_id: int, status: SuggestionStatus, decided_by: str, now: datetime
+        self,
+        suggestion_id: int,
+        status: SuggestionStatus,
+        decided_by: str,
+        now: datetime,
+        deck_id: str | None = None,
     ) -> bool:
         found = self.suggestions.get(suggestion_id)
         if found is None or found[0].status is not SuggestionStatus.PENDING:
             return False
-        self.suggestions[suggestion_id] = (
-            dataclasses.replace(found[0], status=status, decided_by=decided_by),
-            None,
-        )
+        decided = dataclasses.replace(found[0], status=status, decided_by=decided_by, decided_at=now)
+        if deck_id is not None:
+            decided = dataclasses.replace(decided, deck_id=deck_id)
+        self.suggestions[suggestion_id] = (decided, None)
         return True
+
+    async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
+        refs = {m.id: m.user_ref for m in self.members.values()}
+        return [
+            (s, refs[s.member_id])
+            for s, told_at in sorted(self.suggestions.values(), key=lambda st: st[0].id)
+            if told_at is None
+            and s.status is not SuggestionStatus.PENDING
+            and s.decided_at is not None
+            and s.decided_at >= since
+        ]
+
+    async def mark_told(self, suggestion_id: int, now: datetime) -> bool:
+        found = self.suggestions.get(suggestion_id)
+        if found is None or found[1] is not None:
+            return False
+        self.suggestions[suggestion_id] = (found[0], now)
+        return True
+
+    async def unmark_told(self, suggestion_id: int) -> None:
+        found = self.suggestions.get(suggestion_id)
+        if found is not None:
+            self.suggestions[suggestion_id] = (found[0], None)
 
     async def take_outcomes(self, workspace_id: str, user_ref: str, now: datetime) -> list[Suggestion]:
         member = self._member_by_ref(workspace_id, user_ref)

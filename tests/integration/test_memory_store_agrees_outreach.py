@@ -11,7 +11,7 @@ import pytest
 
 from bot.bootstrap import build_service
 from bot.core.commands import run_text_command
-from bot.core.messages import Message
+from bot.core.messages import Form, Message
 from bot.core.service import StudyService
 from bot.schedule.outreach import OutreachRunner
 from bot.schedule.poster import PostRef
@@ -76,6 +76,8 @@ async def session(build: Build, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
                 yield str(sorted(outcome.items()))
             if rng.random() < 0.02:
                 yield render(await service.stats(rng.choice(PEOPLE)))
+        async for shown in suggestions(service, runner, clock):
+            yield shown
         for who in PEOPLE:
             yield render(await service.settings_show(who))
             yield render(await service.stats(who))
@@ -83,6 +85,29 @@ async def session(build: Build, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
             yield sent
     finally:
         await service.store.close()  # type: ignore[attr-defined]
+
+
+async def suggestions(service: StudyService, runner: OutreachRunner, clock: FakeClock) -> AsyncIterator[str]:
+    """Suggested cards approved and rejected: told by DM at the next sweep, or by a command before it."""
+    ada = member("ada", admin=True)
+    start = await service.deck_add(ada, "team")
+    yield render(start)
+    yield render(await service.submit(ada, start.id, {"question": "Who deploys?", "answer": "Us."}))
+    for who, verb in (("ann", "Approve"), ("ben", "Reject"), ("cat", "Reject")):
+        form = await service.deck_add(member(who), "team")
+        yield render(await service.submit(member(who), form.id, {"question": f"{who}?", "answer": "a"}))
+        review = await service.deck_review(ada)
+        yield render(review)
+        decided = await service.act(ada, next(a.id for a in review.actions if a.label == verb))
+        yield render(decided)
+        if isinstance(decided, Form):
+            yield render(await service.submit(ada, decided.id, {"deck": "team"}))
+        clock.advance(minutes=1)
+        if who == "cat":
+            yield render(await run_text_command(service, member(who), "/decks"))  # told before the sweep
+        yield str(sorted((await runner.sweep()).items()))  # one at a time: the outbox's order is fixed
+    for who in PEOPLE:
+        yield render(await run_text_command(service, who, "/decks"))
 
 
 async def test_the_memory_store_agrees_on_reminders_digests_and_freezes(
@@ -99,6 +124,7 @@ async def test_the_memory_store_agrees_on_reminders_digests_and_freezes(
     expected = [r async for r in session(on_database, monkeypatch)]
     got = [r async for r in session(in_memory, monkeypatch)]
     assert any(r.startswith("@ann") for r in expected) and any("Last week in review" in r for r in expected)
+    assert sum(r.startswith("@") and "Your suggested card" in r for r in expected) == 2  # ann's, ben's
     assert len(got) == len(expected)
     for step, (mine, theirs) in enumerate(zip(got, expected, strict=True)):
         assert mine == theirs, step

@@ -346,3 +346,4 @@ class Suggestion:
     status: SuggestionStatus
     created_at: datetime
     decided_by: str | None = None
+    decided_at: datetime | None = None

@@ -241,7 +241,11 @@ class WorkspaceDeckService:
         }
         info = await self._add_card(caller, name, _raw(merged))
         decided = await self.store.decide_suggestion(
-            suggestion.id, SuggestionStatus.APPROVED, caller.display_name or caller.user_ref, self.clock.now()
+            suggestion.id,
+            SuggestionStatus.APPROVED,
+            caller.display_name or caller.user_ref,
+            self.clock.now(),
+            info.id,
         )
         if not decided:  # another admin decided it meanwhile; the card is in the deck once either way
             raise refusal("Someone already decided that suggestion.", "Use /deck review for the next one.")

@@ -261,6 +261,23 @@ def outcomes(told: Sequence[Suggestion], names: dict[str, str]) -> Message:
     )
 
 
+def outcome_told(s: Suggestion, deck: str | None) -> Message:
+    """A member's direct message about one decision (names as plain text: no one is pinged)."""
+    first = s.question.split("\n", 1)[0][:80]
+    admin = s.decided_by or "an admin"
+    if s.status is SuggestionStatus.APPROVED:
+        into = f"the deck “{deck}”" if deck else "its deck"
+        line = f"Your card “{first}” was approved into {into} by {admin}."
+    else:
+        line = f"Your card “{first}” was not taken: {admin} rejected it."
+    return Message(
+        title="Your suggested card",
+        sections=(Section(cardtext.escape(line), markdown=True),),
+        private=False,
+        footer="Suggest another with /deck add DECK.",
+    )
+
+
 def confirm_remove(name: str, action_id: str) -> Message:
     return Message(
         title=f"Remove the deck “{name}”?",
