@@ -251,8 +251,13 @@ class OutreachRunner:
         if done.outcome is Outcome.TAKEN:
             return "taken"
         if done.outcome is Outcome.REFUSED:
+            # Not retried: what follows (a member's reminders paused, a digest's channel paused, an
+            # outcome told on the next command instead) is the item's own `unreachable`.
             log.warning(
-                "%s refused target=%s reason=%s: pausing", item.kind, item.target_id, storable(done.reason)
+                "%s refused target=%s reason=%s: not retried",
+                item.kind,
+                item.target_id,
+                storable(done.reason),
             )
             await self.claims.given_up(row_id, done.reason)
             await item.unreachable(done.reason)
