@@ -11,7 +11,17 @@ import sqlalchemy as sa
 from bot.core.model.models import ALL_TIME_START, Board, BoardRow, Grade, MemberStats, Period, TeamRow
 from bot.store.db import Db
 from bot.store.engine import single_reads
-from bot.store.tables import asks, board_counts, card_states, members, scores, team_scores, teams
+from bot.store.tables import (
+    asks,
+    board_counts,
+    card_states,
+    cards,
+    decks,
+    members,
+    scores,
+    team_scores,
+    teams,
+)
 
 _WS = sa.bindparam("b_workspace", type_=scores.c.workspace_id.type)
 _PERIOD = sa.bindparam("b_period", type_=scores.c.period.type)
@@ -108,12 +118,20 @@ class SqlBoards:
 
     async def member_stats(self, member_id: int, now: datetime, week_start: date) -> MemberStats:
         async with self.db.engine.connect() as conn:
+            # Due: only what can be studied, as a reminder counts it (a removed deck's cards are not).
+            studyable = sa.and_(card_states.c.due <= now, cards.c.active.is_(True), decks.c.active.is_(True))
             learned, due = (
                 await conn.execute(
                     sa.select(
                         sa.func.count(),
-                        sa.func.coalesce(sa.func.sum(sa.case((card_states.c.due <= now, 1), else_=0)), 0),
-                    ).where(card_states.c.member_id == member_id)
+                        sa.func.coalesce(sa.func.sum(sa.case((studyable, 1), else_=0)), 0),
+                    )
+                    .select_from(
+                        card_states.join(cards, cards.c.id == card_states.c.card_id).join(
+                            decks, decks.c.id == cards.c.deck_id
+                        )
+                    )
+                    .where(card_states.c.member_id == member_id)
                 )
             ).one()
             grade_rows = await conn.execute(

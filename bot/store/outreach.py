@@ -128,16 +128,19 @@ class SqlOutreach:
             await conn.execute(sa.update(outreach).where(outreach.c.id == row_id).values(last_error=reason))
 
     async def due_counts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
-        """Cards due now, per member (members with none left out)."""
+        """Cards due now, per member (members with none left out): active cards of active decks only, as
+        the picking of a due card (a removed deck's cards can't be studied, so aren't due)."""
         if not member_ids:
             return {}
         query = (
             sa.select(card_states.c.member_id, sa.func.count())
             .join(cards, cards.c.id == card_states.c.card_id)
+            .join(decks, decks.c.id == cards.c.deck_id)
             .where(
                 card_states.c.member_id.in_(list(member_ids)),
                 card_states.c.due <= now,
                 cards.c.active.is_(True),
+                decks.c.active.is_(True),
             )
             .group_by(card_states.c.member_id)
         )

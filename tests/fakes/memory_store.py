@@ -339,7 +339,7 @@ class MemoryStore:
         wanted = set(member_ids)
         counts: dict[int, int] = {}
         for (member_id, card_id), state in self.card_states.items():
-            if member_id in wanted and state.due <= now and self.cards[card_id].active:
+            if member_id in wanted and state.due <= now and self._studyable(card_id):
                 counts[member_id] = counts.get(member_id, 0) + 1
         return counts
 
@@ -614,6 +614,11 @@ class MemoryStore:
             and (deck_id is None or stored.card.deck_id == deck_id)
         )
 
+    def _studyable(self, card_id: int) -> bool:
+        """An active card of an active deck: what counts as due."""
+        deck = self.decks.get(self.cards[card_id].card.deck_id)
+        return self.cards[card_id].active and deck is not None and deck.active
+
     def _workspace_of(self, member_id: int) -> str | None:
         member = self.members.get(member_id)
         return member.workspace_id if member is not None else None
@@ -835,7 +840,7 @@ class MemoryStore:
         ever = self.scores.get((member_id, Period.ALL, ALL_TIME_START))
         return MemberStats(
             cards_learned=len(states),
-            cards_due=sum(1 for s in states.values() if s.due <= now),
+            cards_due=sum(1 for c, s in states.items() if s.due <= now and self._studyable(c)),
             grade_counts=grade_counts,
             points_week=week.points if week else 0,
             points_all=ever.points if ever else 0,

@@ -15,11 +15,12 @@ import pytest
 from bot.bootstrap import Core, open_core
 from bot.config import Settings
 from bot.core.commands import run_text_command
-from bot.core.messages import Message
+from bot.core.messages import Message, Upload
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from bot.schedule.outreach import OutreachRunner
 from bot.schedule.poster import PermanentPostError, PostRef
+from tests.fakes.memory_store import MemoryStore
 from tests.support.callers import CONTENT, member
 from tests.support.clock import FakeClock
 
@@ -192,3 +193,35 @@ async def test_start_review_from_a_dm_leads_to_a_graded_card_and_stop_reminders_
     assert isinstance(stopped, Message) and stopped.title == "Reminders are off."
     clock.set(datetime(2026, 3, 5, 19, 0, tzinfo=TOKYO))
     assert sum((await runner(service, dms, "one").sweep()).values()) == 0
+
+
+async def removed_deck_is_not_due(service: StudyService, clock: FakeClock) -> None:
+    """Cards of a removed deck are no longer due: not in the reminder's count, nor in /stats' due now."""
+    kenji, ann = member("kenji"), member("ann", admin=True)
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=TOKYO))
+    imported = await service.deck_import(ann, Upload("team.csv", b"question,answer\nWho deploys?,Us\n"))
+    assert not imported.is_error, imported.title
+    card = await service.quiz(kenji, "team")
+    await service.act(kenji, f"grade:{card.actions[0].id.split(':')[1]}:again")
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    clock.set(datetime(2026, 3, 4, 18, 0, tzinfo=TOKYO))
+    assert "1 learned, 1 due now" in (await service.stats(kenji)).plain_text()
+    confirm = await service.deck_remove(ann, "team")
+    removed = await service.act(ann, confirm.actions[0].id)
+    assert isinstance(removed, Message) and not removed.is_error, removed.title
+    assert "1 learned, 0 due now" in (await service.stats(kenji)).plain_text()
+    clock.set(datetime(2026, 3, 4, 19, 0, tzinfo=TOKYO))
+    dms = DirectMessages()
+    await runner(service, dms, "one").sweep()
+    (reminder,) = dms.to("kenji")  # the streak is still at stake
+    assert reminder.title == "Keep your streak" and "due" not in reminder.plain_text()
+
+
+async def test_a_removed_decks_cards_are_not_counted_due(service: StudyService, clock: FakeClock) -> None:
+    await removed_deck_is_not_due(service, clock)
+
+
+async def test_a_removed_decks_cards_are_not_counted_due_in_memory(clock: FakeClock) -> None:
+    service = StudyService(MemoryStore(), clock, content=[CONTENT])
+    await service.library.reload()
+    await removed_deck_is_not_due(service, clock)
