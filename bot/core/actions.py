@@ -66,12 +66,16 @@ class GradeAsk:
 
 @dataclass(frozen=True)
 class Next:
-    """The next question, from one deck or from all."""
+    """The next question, from one deck or from all. `member_id`, the member who was studying, lets a
+    click in a direct message go on in their workspace (`nextfor:<member>[:<deck>]`)."""
 
     deck: str | None = None
+    member_id: int | None = None
 
     @property
     def id(self) -> str:
+        if self.member_id is not None:
+            return f"nextfor:{self.member_id}:{self.deck}" if self.deck else f"nextfor:{self.member_id}"
         return f"next:{self.deck}" if self.deck else "next"
 
 
@@ -212,6 +216,8 @@ def decode_button(text: str) -> ButtonId | None:
     number = _number(first)
     if number is None:
         return None
+    if verb == "nextfor":
+        return Next(extra or None, number)
     if verb == "grade":
         grade = _GRADES.get(extra)
         return GradeAsk(number, grade) if grade is not None else None

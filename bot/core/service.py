@@ -164,7 +164,7 @@ class StudyService:
                 return await caught(self._study_card(caller, card_id))
             case actions.StopReminders(member_id):
                 return await caught(self.settings.stop_reminders(caller, member_id))
-            case actions.Next(deck):
+            case actions.Next(deck, _member_id):
                 return await self.quiz(caller, deck)
             case actions.Reveal(ask_id):
                 return await self.reveal(caller, ask_id)
@@ -200,16 +200,23 @@ class StudyService:
             ask_id = await self.store.create_ask(me.member.id, card.id, "digest", now)
         return study_texts.question(ask_id, card, "Hardest last week")
 
-    async def _home(self, caller: Caller, button: actions.ButtonId) -> Caller:
-        """A click in a direct message (no workspace: Discord's `dm-<user>`) on a reminder or on a card it
-        led to acts in the workspace the member studies in, when the clicker is that member."""
+    async def _home(self, caller: Caller, action: actions.ButtonId | actions.FormId) -> Caller:
+        """A click or a form in a direct message (no workspace: Discord's `dm-<user>`) on a reminder or on
+        anything it led to (a card, its answer form, Next) acts in the workspace of the member it names,
+        when the clicker is that member; so the whole review goes on there, as in the server."""
         member_id: int | None = None
-        if isinstance(button, actions.StartReview | actions.StopReminders):
-            member_id = button.member_id
+        if isinstance(action, actions.StartReview | actions.StopReminders | actions.Next):
+            member_id = action.member_id
         elif isinstance(
-            button, actions.Reveal | actions.Write | actions.Skip | actions.FollowUp | actions.GradeAsk
+            action,
+            actions.Reveal
+            | actions.Write
+            | actions.Skip
+            | actions.FollowUp
+            | actions.GradeAsk
+            | actions.AnswerForm,
         ):
-            ask = await self.store.get_ask(button.ask_id)
+            ask = await self.store.get_ask(action.ask_id)
             member_id = ask.member_id if ask is not None else None
         member = await self.store.get_member(member_id) if member_id is not None else None
         platform, _, workspace_ref = (member.workspace_id if member else "").partition(":")
@@ -221,7 +228,10 @@ class StudyService:
         """A submitted form, its values keyed by field name; a one-field form may be given as its text."""
         if isinstance(values, str):
             values = {ANSWER_FIELD: values}
-        match actions.decode_form(form_id):
+        form = actions.decode_form(form_id)
+        if caller.workspace_ref.startswith(DM_PREFIX) and form is not None:
+            caller = await self._home(caller, form)
+        match form:
             case actions.AnswerForm(ask_id):
                 return await self.answer(caller, ask_id, values.get(ANSWER_FIELD, ""))
             case actions.CardForm(deck):

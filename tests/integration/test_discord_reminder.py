@@ -56,6 +56,17 @@ async def test_a_reminder_dm_leads_to_a_graded_card(
     assert reveal.callback.type == UPDATE_MESSAGE
     graded = await bot.click(reveal.message, button(reveal.message, "Good"), ALICE, dm=True)
     assert graded.callback.title.startswith("Good — next review")
+    # Next, then a written answer typed in the form: all in the DM, all on her server member.
+    second = await bot.click(graded.message, button(graded.message, "Next question"), ALICE, dm=True)
+    opened = await bot.click(second.message, button(second.message, "write:"), ALICE, dm=True)
+    shown = await bot.submit(opened.callback, "layers of features", ALICE, message=second.message, dm=True)
+    assert "layers of features" in shown.callback.text(), shown.callback.title
+    regraded = await bot.click(shown.message, button(shown.message, "Hard"), ALICE, dm=True)
+    assert "2-day streak" in regraded.callback.text()  # her server streak, not a new one in the DM
+    in_server = await service.stats(Caller("discord", str(GUILD_ID), str(ALICE.id), "Alice"))
+    assert "3 reviews" in in_server.plain_text()
+    in_dm = await service.stats(Caller("discord", f"dm-{ALICE.id}", str(ALICE.id), "Alice"))
+    assert "no reviews yet" in in_dm.plain_text()
     # The next evening her 2-day streak is at stake: one more reminder, in the DM channel already open.
     clock.set(datetime(2026, 3, 5, 19, 0, tzinfo=TOKYO))
     assert (await runner.sweep())["sent"] == 1

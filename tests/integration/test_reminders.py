@@ -15,7 +15,7 @@ import pytest
 from bot.bootstrap import Core, open_core
 from bot.config import Settings
 from bot.core.commands import run_text_command
-from bot.core.messages import Message, Upload
+from bot.core.messages import Form, Message, Upload
 from bot.core.model.models import Caller
 from bot.core.service import StudyService
 from bot.schedule.outreach import OutreachRunner
@@ -193,6 +193,41 @@ async def test_start_review_from_a_dm_leads_to_a_graded_card_and_stop_reminders_
     assert isinstance(stopped, Message) and stopped.title == "Reminders are off."
     clock.set(datetime(2026, 3, 5, 19, 0, tzinfo=TOKYO))
     assert sum((await runner(service, dms, "one").sweep()).values()) == 0
+
+
+async def test_a_whole_review_from_a_reminder_dm_goes_on_in_the_members_server(
+    service: StudyService, clock: FakeClock
+) -> None:
+    """Start review, Write and its form, grade, Next, Reveal, grade: every step clicked in the DM acts
+    on the server member (their progress and streak), none on a separate DM member."""
+    kenji = member("kenji")
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=TOKYO))
+    await study(service, kenji)
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    dms = DirectMessages()
+    clock.set(datetime(2026, 3, 4, 19, 0, tzinfo=TOKYO))
+    await runner(service, dms, "one").sweep()
+    (reminder,) = dms.to("kenji")
+    assert reminder.footer == "Change the time or zone with /settings in your server or workspace."
+    in_dm = Caller(platform="test", workspace_ref="dm-kenji", user_ref="kenji", display_name="kenji")
+
+    async def click(message: Message, prefix: str) -> Message:
+        reply = await service.act(in_dm, next(a.id for a in message.actions if a.id.startswith(prefix)))
+        assert isinstance(reply, Message) and not reply.is_error, reply.title
+        return reply
+
+    card = await click(reminder, "review:")
+    form = await service.act(in_dm, next(a.id for a in card.actions if a.id.startswith("write:")))
+    assert isinstance(form, Form), form.title
+    answered = await service.submit(in_dm, form.id, "layers of features")
+    assert not answered.is_error and "layers of features" in answered.plain_text(), answered.title
+    graded = await click(answered, "grade:")
+    second_card = await click(graded, "next")
+    revealed = await click(second_card, "reveal:")
+    again = await click(revealed, "grade:")
+    assert "2-day streak" in again.plain_text()
+    assert "3 reviews" in (await service.stats(kenji)).plain_text()
+    assert "no reviews yet" in (await service.stats(in_dm)).plain_text()
 
 
 async def removed_deck_is_not_due(service: StudyService, clock: FakeClock) -> None:

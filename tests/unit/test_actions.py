@@ -39,6 +39,8 @@ POSTED = [
     ("grade:42:easy", GradeAsk(42, Grade.EASY)),
     ("next", Next()),
     ("next:ml-interview-questions", Next("ml-interview-questions")),
+    ("nextfor:5", Next(member_id=5)),
+    ("nextfor:5:ml-interview-questions", Next("ml-interview-questions", 5)),
     ("daily:7", DailyReveal(7)),
     ("review:5", StartReview(5)),
     ("reminders-off:5", StopReminders(5)),
@@ -60,6 +62,8 @@ FORGED = [
     "review:",
     "reminders-off:5:5",
     "study:-1",
+    "nextfor:",
+    "nextfor:x",
     "flip:42",
     "",
     ":",
@@ -96,6 +100,7 @@ ids = st.one_of(
             "grade",
             "daily",
             "next",
+            "nextfor",
             "answer",
             "review",
             "reminders-off",
@@ -147,4 +152,8 @@ async def test_the_ids_the_core_builds_are_the_ones_it_reads(service: StudyServi
     assert isinstance(revealed, Message)
     assert all(isinstance(decode_button(a.id), GradeAsk) for a in revealed.actions)
     graded = await service.act(ann, revealed.actions[2].id)
-    assert isinstance(graded, Message) and decode_button(graded.actions[-1].id) == Next()
+    ask = await service.store.get_ask(int(question.actions[0].id.split(":")[1]))
+    assert ask is not None  # Next names the member, so a click in a DM goes on in their workspace
+    assert isinstance(graded, Message) and decode_button(graded.actions[-1].id) == Next(
+        member_id=ask.member_id
+    )

@@ -83,5 +83,6 @@ def message(job: ReminderJob) -> Message:
             Action(StopReminders(job.member.id).id, "Stop reminders", Style.SECONDARY),
         ),
         private=False,
-        footer="Change the time or zone with /settings.",
+        # Not "here": /settings typed in a Discord DM sets that DM's own member, not this reminder's.
+        footer="Change the time or zone with /settings in your server or workspace.",
     )

@@ -97,7 +97,7 @@ def graded(
     elif ask.typed_answer:
         lines.append("Includes a bonus for writing your answer first.")
     actions = [followup_action] if followup_action else []
-    actions.append(Action(Next().id, "Next question", Style.SECONDARY))
+    actions.append(Action(Next(member_id=ask.member_id).id, "Next question", Style.SECONDARY))
     return Message(
         title=f"{grade.label} — next review {when(due, now, tz)}.",
         sections=(Section("\n".join(lines)),),

@@ -266,9 +266,11 @@ class DiscordDriver:
         user: User,
         *,
         message: dict[str, Any] | None = None,
+        dm: bool = False,
     ) -> Response:
         """Submit a modal the bot opened (a type 9 callback), with `value` typed in its text input; or,
-        with several inputs, a value per custom id (the others keep what the bot filled in)."""
+        with several inputs, a value per custom id (the others keep what the bot filled in); `dm`: from
+        the bot's DM with the user."""
         assert modal.type == MODAL
 
         def typed(c: dict[str, Any]) -> str:
@@ -291,7 +293,7 @@ class DiscordDriver:
                     out.append({"type": c["type"], "id": c.get("id", 3)})
             return out
 
-        payload = self._base(5, user)
+        payload = self._base(5, user, dm=dm)
         payload["data"] = {
             "custom_id": modal.data["custom_id"],
             "components": filled(modal.data["components"]),
