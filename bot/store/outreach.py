@@ -152,7 +152,8 @@ class SqlOutreach:
     async def week_activity(
         self, workspace_id: str, start: datetime, end: datetime, limit: int
     ) -> tuple[int, list[HardCard]]:
-        """Members who graded a card in [start, end), and the cards with most Again/Hard grades then."""
+        """Members who graded a card in [start, end), and the studyable cards with most Again/Hard grades
+        then."""
         graded = sa.and_(
             asks.c.workspace_id == workspace_id,
             asks.c.graded_at >= start,
@@ -162,7 +163,10 @@ class SqlOutreach:
         hard = sa.func.sum(sa.case((asks.c.grade.in_([int(Grade.AGAIN), int(Grade.HARD)]), 1), else_=0))
         counted = (
             sa.select(asks.c.card_id, hard.label("hard"), sa.func.count().label("reviews"))
-            .where(graded)
+            .join(cards, cards.c.id == asks.c.card_id)
+            .join(decks, decks.c.id == cards.c.deck_id)
+            # Only cards Study it can still ask: not those of a removed deck.
+            .where(graded, cards.c.active.is_(True), decks.c.active.is_(True))
             .group_by(asks.c.card_id)
             .having(hard > 0)
             .order_by(hard.desc(), sa.func.count().desc(), asks.c.card_id)

@@ -374,6 +374,8 @@ class MemoryStore:
         hard: dict[int, int] = {}
         reviews: dict[int, int] = {}
         for a in graded:
+            if not self._studyable(a.card_id):
+                continue
             reviews[a.card_id] = reviews.get(a.card_id, 0) + 1
             if a.grade in (Grade.AGAIN, Grade.HARD):
                 hard[a.card_id] = hard.get(a.card_id, 0) + 1

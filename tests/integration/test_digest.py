@@ -13,10 +13,11 @@ import pytest
 from bot.bootstrap import Core, open_core
 from bot.config import Settings
 from bot.core.commands import run_text_command
-from bot.core.messages import Message
+from bot.core.messages import Message, Upload
 from bot.core.service import StudyService
 from bot.schedule.outreach import OutreachRunner
 from tests.daily_helpers import RecordingPoster
+from tests.fakes.memory_store import MemoryStore
 from tests.support.callers import CONTENT, member
 from tests.support.clock import FakeClock
 
@@ -120,3 +121,37 @@ async def test_a_digest_missed_while_down_goes_out_late_once_and_admins_can_turn
     assert sum((await run.sweep()).values()) == 0
     refused = await run_text_command(service, member("ann"), "/daily digest on general")
     assert isinstance(refused, Message) and refused.is_error
+
+
+async def removed_deck_not_in_the_digest(service: StudyService, clock: FakeClock) -> None:
+    """A removed deck's cards are not among the hardest: their Study it could only say it is gone."""
+    clock.set(datetime(2026, 3, 4, 10, 0, tzinfo=BERLIN))
+    await cmd(service, "/daily set general 09:00 Europe/Berlin")
+    imported = await service.deck_import(ADMIN, Upload("team.csv", b"question,answer\nWho deploys?,Us\n"))
+    assert not imported.is_error, imported.title
+    ann = member("ann")
+    for deck in ("team", None):
+        card = await service.quiz(ann, deck)
+        await service.act(ann, f"grade:{card.actions[0].id.split(':')[1]}:again")
+    confirm = await service.deck_remove(ADMIN, "team")
+    assert not (await service.act(ADMIN, confirm.actions[0].id)).is_error  # type: ignore[union-attr]
+    poster = RecordingPoster()
+    clock.set(MONDAY_9)
+    await runner(service, poster, "one").sweep()
+    (post,) = poster.posts
+    assert "Who deploys?" not in post.message.plain_text()
+    (study_it,) = post.message.actions
+    asked = await service.act(member("ben"), study_it.id)
+    assert isinstance(asked, Message) and not asked.is_error, asked.title
+
+
+async def test_a_removed_decks_cards_are_not_among_the_hardest(
+    service: StudyService, clock: FakeClock
+) -> None:
+    await removed_deck_not_in_the_digest(service, clock)
+
+
+async def test_a_removed_decks_cards_are_not_among_the_hardest_in_memory(clock: FakeClock) -> None:
+    service = StudyService(MemoryStore(), clock, content=[CONTENT])
+    await service.library.reload()
+    await removed_deck_not_in_the_digest(service, clock)
