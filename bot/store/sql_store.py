@@ -149,6 +149,16 @@ class SqlStore:
         finally:
             self._daily_claims.forget_cards()
 
+    async def create_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> bool | None:
+        try:
+            return await self._workspace_decks.create_workspace_deck(
+                workspace_id, name, deck, added_by, now, decks_max
+            )
+        finally:
+            self._daily_claims.forget_cards()
+
     async def add_cards(self, deck_id: str, new_cards: Sequence[Card]) -> None:
         try:
             await self._workspace_decks.add_cards(deck_id, new_cards)

@@ -485,6 +485,15 @@ class MemoryStore:
             restored=sum(1 for k in keys if before.get(k) is False),
         )
 
+    async def create_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> bool | None:
+        existing = self.decks.get(deck.id)
+        if existing is not None and existing.active:
+            return False
+        change = await self.save_workspace_deck(workspace_id, name, deck, added_by, now, decks_max)
+        return None if change is None else True
+
     async def deck_cards(self, deck_id: str) -> Deck | None:
         stored = self.decks.get(deck_id)
         if stored is None or not stored.active:

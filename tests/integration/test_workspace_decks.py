@@ -459,3 +459,85 @@ async def test_daily_posts_and_deck_reloads_know_workspace_decks(service: StudyS
         m.sections for m in mine
     ]
     assert not any("team-notes" in m.plain_text() or "w." in m.plain_text() for m in theirs)
+
+
+async def test_an_admins_card_joins_the_deck_its_typed_name_means(service: StudyService) -> None:
+    await imported(service, "team-notes.csv", b"question,answer\nQ one?,A one\nQ two?,A two\n")
+    form = await service.card_from_message(ADMIN, "Paris")  # the deck typed as members see it in prose
+    assert isinstance(form, Form)
+    added = await service.submit(
+        ADMIN, form.id, {"deck": "Team Notes", "question": "Capital of France?", "answer": "Paris"}
+    )
+    assert "Added to “team-notes”" in added.title, text_of(added)
+    assert "3 questions + 0 follow-ups" in text_of(await service.decks(ANN))  # nothing retired
+    exported = (await service.deck_export(ADMIN, "Team Notes")).files[0].data.decode()
+    assert "Q one?" in exported and "Q two?" in exported and "Capital of France?" in exported
+    # /deck add knows the deck by that text too, and its form goes to the deck itself.
+    again = await service.deck_add(ADMIN, "Team Notes")
+    assert isinstance(again, Form) and again.id == "card:team-notes"
+    # Typed and file names are made alike: the deck of Español.csv is the deck "Español".
+    await imported(service, "Español.csv", b"question,answer\nHola?,Hello\n")
+    spanish = await service.submit(ADMIN, form.id, {"deck": "Español", "question": "Gato?", "answer": "Cat"})
+    assert "Added to “espanol”" in spanish.title, text_of(spanish)
+    names = await service.deck_names(ADMIN)
+    assert "espanol" in names and not any(n.startswith("espa-") for n in names)
+
+
+async def test_an_admins_card_never_shadows_a_bundled_deck(service: StudyService) -> None:
+    form = await service.card_from_message(ADMIN, "Paris")
+    assert isinstance(form, Form)
+    for typed in ("ML Interview Questions", "ml interview questions!"):
+        refused = await service.submit(ADMIN, form.id, {"deck": typed, "question": "Q?", "answer": "A"})
+        assert refused.is_error and "bundled deck" in refused.title, typed
+        assert (await service.deck_add(ADMIN, typed)).is_error  # type: ignore[union-attr]
+    own = [d for d in await service.store.deck_infos(ADMIN.workspace_id) if d.workspace_id]
+    assert own == []
+    quiz = await service.quiz(ANN, "ml-interview-questions")
+    assert not quiz.is_error and "Q?" not in quiz.sections[0].text
+
+
+async def test_starting_a_deck_never_replaces_one(service: StudyService) -> None:
+    from bot.core.decks.workspace import workspace_deck_id
+    from bot.core.model.models import Card, CardKind, Deck
+
+    await imported(service, "team-notes.csv", b"question,answer\nQ one?,A one\nQ two?,A two\n")
+    deck_id = workspace_deck_id(ADMIN.workspace_id, "team-notes")
+    card = Card(key="9", number=9, kind=CardKind.MAIN, question="New?", answer="x", key_terms=(), line=0)
+    one = Deck(id=deck_id, title="team-notes", cards=(card,), source="chat")
+    store = service.store
+    assert (
+        await store.create_workspace_deck(ADMIN.workspace_id, "team-notes", one, "ada", START, 100) is False
+    )
+    kept = await store.deck_cards(deck_id)
+    assert kept is not None and [c.question for c in kept.cards] == ["Q one?", "Q two?"]
+    # A removed deck can be started again: with the new card only.
+    confirm = await service.deck_remove(ADMIN, "team-notes")
+    await service.act(ADMIN, confirm.actions[0].id)
+    assert await store.create_workspace_deck(ADMIN.workspace_id, "team-notes", one, "ada", START, 100) is True
+    started = await store.deck_cards(deck_id)
+    assert started is not None and [c.question for c in started.cards] == ["New?"]
+    other = Deck(id=workspace_deck_id(ADMIN.workspace_id, "other"), title="other", cards=(card,))
+    assert await store.create_workspace_deck(ADMIN.workspace_id, "other", other, "ada", START, 1) is None
+    assert "other" not in {d.name for d in await store.deck_infos(ADMIN.workspace_id)}
+
+
+async def test_a_deck_named_with_an_underscore_can_be_removed_and_added_to(service: StudyService) -> None:
+    await imported(service, "_draft.csv", b"question,answer\nQ?,A\n")
+    form = await service.deck_add(ADMIN, "_draft")
+    assert isinstance(form, Form)
+    added = await service.submit(ADMIN, form.id, {"question": "Q2?", "answer": "A2"})
+    assert "Added to “_draft”" in added.title, text_of(added)
+    confirm = await service.deck_remove(ADMIN, "_draft")
+    done = await service.act(ADMIN, confirm.actions[0].id)
+    assert isinstance(done, Message) and done.title == "Removed the deck “_draft”.", text_of(done)
+
+
+@given(text=st.text(max_size=120))
+def test_every_deck_name_survives_the_button_and_form_ids(text: str) -> None:
+    from bot.core.actions import CardForm, RemoveDeck, decode_button, decode_form
+    from bot.core.decks.workspace import deck_name, file_deck_name
+
+    for name in (deck_name(text), file_deck_name(text + ".csv"), file_deck_name(text)):
+        if name:
+            assert decode_button(RemoveDeck(name).id) == RemoveDeck(name), name
+            assert decode_form(CardForm(name).id) == CardForm(name), name

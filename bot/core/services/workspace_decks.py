@@ -73,7 +73,7 @@ class WorkspaceDeckService:
             WORKSPACE_DECKS_MAX,
         )
         if change is None:
-            raise _too_many_decks()
+            raise _too_many_decks("Nothing was imported.")
         return texts.imported(name, result, change)
 
     async def export(self, caller: Caller, name: str | None) -> Message:
@@ -103,9 +103,7 @@ class WorkspaceDeckService:
                     + (", ".join(d.name for d in infos if d.workspace_id) or "none yet")
                     + ". See /decks.",
                 )
-            plain = deck_name(name)  # an admin's card starts a new deck of that name
-            if not plain:
-                raise refusal("A deck's name needs a letter or a digit.", "For example: /deck add team-notes")
+            plain = _new_name(name)  # an admin's card starts a new deck of that name
             return texts.card_form(CardForm(plain).id, plain, new=True)
         return texts.card_form(CardForm(found.name).id, found.name)
 
@@ -158,20 +156,17 @@ class WorkspaceDeckService:
         return texts.suggested(target.name if target is not None else None)
 
     async def _add_card(self, caller: Caller, name: str, raw: RawCard) -> DeckInfo:
-        """Add one card (and its follow-up) to a workspace deck, starting the deck if it is new."""
+        """Add one card (and its follow-up) to a workspace deck, starting the deck if it is new. Never
+        replaces a deck: a new deck is started only if no deck has that name (else the card joins it)."""
         infos = await self.store.deck_infos(caller.workspace_id)
         found = match_deck(infos, name)
-        if found is not None and found.workspace_id is None:
-            raise _bundled(found.name)
         if found is None:
-            plain = deck_name(name)
-            if not plain:
-                raise refusal("A deck's name needs a letter or a digit.", "For example: team-notes")
+            plain = _new_name(name)
             deck_id = workspace_deck_id(caller.workspace_id, plain)
             card = _check_card(raw, deck_id)
             me = await who(self.store, caller)
             deck = Deck(id=deck_id, title=plain, cards=card.cards, source="chat")
-            change = await self.store.save_workspace_deck(
+            started = await self.store.create_workspace_deck(
                 caller.workspace_id,
                 plain,
                 deck,
@@ -179,9 +174,17 @@ class WorkspaceDeckService:
                 self.clock.now(),
                 WORKSPACE_DECKS_MAX,
             )
-            if change is None:
-                raise _too_many_decks()
-            return DeckInfo(deck_id, plain, plain, caller.workspace_id, me.member.display_name, None)
+            if started is None:
+                raise _too_many_decks("The card was not added.")
+            if started:
+                return DeckInfo(deck_id, plain, plain, caller.workspace_id, me.member.display_name, None)
+            # Another admin started it this moment: the card joins it.
+            infos = await self.store.deck_infos(caller.workspace_id)
+            found = next((d for d in infos if d.id == deck_id), None)
+            if found is None:
+                raise refusal(f"The deck “{plain}” changed meanwhile.", "Send the card again.")
+        if found.workspace_id is None:
+            raise _bundled(found.name)
         current = await self.store.deck_cards(found.id)
         existing = current.cards if current is not None else ()
         card = _check_card(raw, found.id)
@@ -332,11 +335,20 @@ def _bundled(name: str) -> Exception:
     )
 
 
-def _too_many_decks() -> Exception:
+def _too_many_decks(nothing_done: str) -> Exception:
     return refusal(
         f"This workspace has {WORKSPACE_DECKS_MAX} decks already, the most it can have.",
-        "Nothing was imported. Remove one with /deck remove DECK first.",
+        f"{nothing_done} Remove one with /deck remove DECK first.",
     )
+
+
+def _new_name(typed: str) -> str:
+    """A new deck's name from what an admin typed, made as a file's name is (bot/core/decks/workspace.py);
+    only once `match_deck` found no deck by that text or by this name."""
+    plain = deck_name(typed.strip())
+    if not plain:
+        raise refusal("A deck's name needs a letter or a digit.", "For example: /deck add team-notes")
+    return plain
 
 
 def _raw(values: FormValues) -> RawCard:
