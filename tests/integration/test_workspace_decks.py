@@ -541,3 +541,27 @@ def test_every_deck_name_survives_the_button_and_form_ids(text: str) -> None:
         if name:
             assert decode_button(RemoveDeck(name).id) == RemoveDeck(name), name
             assert decode_form(CardForm(name).id) == CardForm(name), name
+
+
+def _csv_of(rows: int, answer_words: int) -> bytes:
+    lines = [f"Question number {i}?,{'Answer text word ' * answer_words}{i}" for i in range(rows)]
+    return ("question,answer\n" + "\n".join(lines) + "\n").encode()
+
+
+async def test_an_export_over_2_mb_imports_back(service: StudyService) -> None:
+    await imported(service, "big.csv", _csv_of(1500, 90))
+    exported = await service.deck_export(ADMIN, "big")
+    data = exported.files[0].data
+    assert 2_000_000 < len(data) <= IMPORT_FILE_MAX
+    again = await imported(service, "big.md", data, ELSEWHERE_ADMIN)
+    assert not again.is_error and "1,500 cards" in text_of(again), text_of(again)[:300]
+
+
+async def test_an_export_too_big_to_import_is_refused(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await imported(service, "big.csv", _csv_of(300, 90))
+    monkeypatch.setattr("bot.core.services.workspace_decks.IMPORT_FILE_MAX", 100_000)
+    refused = await service.deck_export(ADMIN, "big")
+    assert refused.is_error and not refused.files
+    assert "imported only up to" in refused.title and "Nothing was exported" in text_of(refused)

@@ -83,6 +83,12 @@ class WorkspaceDeckService:
         if deck is None:
             raise refusal(f"There is no deck called “{echo(info.name)}”.", "See /decks.")
         data = export_markdown(deck).encode("utf-8")
+        if len(data) > IMPORT_FILE_MAX:  # a file that could not be imported again is no export
+            raise refusal(
+                f"The deck “{info.name}” is {len(data) / 1_000_000:.1f} MB as a Markdown file; a deck file "
+                f"can be imported only up to {IMPORT_FILE_MAX // 1_000_000} MB.",
+                "Nothing was exported. Remove some cards, or import its cards as two smaller decks.",
+            )
         return texts.exported(info.name, deck, data)
 
     # -- making cards ---------------------------------------------------------------------------
