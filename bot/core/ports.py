@@ -226,6 +226,10 @@ class WorkspaceDeckStore(Protocol):
         it was decided already."""
         ...
 
+    async def reopen_suggestion(self, suggestion_id: int, deck_id: str | None) -> None:
+        """An approved suggestion pending again (its deck the member's `deck_id`): its card was refused."""
+        ...
+
     async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
         """Suggestions decided since `since` and not yet told, each with its member's user ref."""
         ...

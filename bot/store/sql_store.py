@@ -81,6 +81,7 @@ class SqlStore:
         self.pending_suggestions = self._workspace_decks.pending_suggestions
         self.get_suggestion = self._workspace_decks.get_suggestion
         self.decide_suggestion = self._workspace_decks.decide_suggestion
+        self.reopen_suggestion = self._workspace_decks.reopen_suggestion
         self.take_outcomes = self._workspace_decks.take_outcomes
         self.untold_outcomes = self._workspace_decks.untold_outcomes
         self.mark_told = self._workspace_decks.mark_told

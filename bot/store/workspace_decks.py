@@ -266,6 +266,24 @@ class SqlWorkspaceDecks:
             )
         return bool(result.rowcount)
 
+    async def reopen_suggestion(self, suggestion_id: int, deck_id: str | None) -> None:
+        """Pending again, for the deck the member asked for: an approval whose card could not be added."""
+        async with self.db.queued_write() as conn:
+            await conn.execute(
+                sa.update(card_suggestions)
+                .where(
+                    card_suggestions.c.id == suggestion_id,
+                    card_suggestions.c.status == SuggestionStatus.APPROVED.value,
+                )
+                .values(
+                    status=SuggestionStatus.PENDING.value,
+                    decided_by=None,
+                    decided_at=None,
+                    told_at=None,
+                    deck_id=deck_id,
+                )
+            )
+
     async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
         """Suggestions decided at or after `since` and not yet told, each with its member's user ref."""
         query = (

@@ -573,6 +573,14 @@ class MemoryStore:
         self.suggestions[suggestion_id] = (decided, None)
         return True
 
+    async def reopen_suggestion(self, suggestion_id: int, deck_id: str | None) -> None:
+        found = self.suggestions.get(suggestion_id)
+        if found is not None and found[0].status is SuggestionStatus.APPROVED:
+            reopened = dataclasses.replace(
+                found[0], status=SuggestionStatus.PENDING, decided_by=None, decided_at=None, deck_id=deck_id
+            )
+            self.suggestions[suggestion_id] = (reopened, None)
+
     async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
         refs = {m.id: m.user_ref for m in self.members.values()}
         return [

@@ -565,3 +565,63 @@ async def test_an_export_too_big_to_import_is_refused(
     refused = await service.deck_export(ADMIN, "big")
     assert refused.is_error and not refused.files
     assert "imported only up to" in refused.title and "Nothing was exported" in text_of(refused)
+
+
+async def _suggested(service: StudyService) -> int:
+    await imported(service, "team-notes.md", MARKDOWN.encode())
+    form = await service.deck_add(ANN, "team-notes")
+    assert isinstance(form, Form)
+    await service.submit(ANN, form.id, {"question": "Where do we test?", "answer": "Staging."})
+    return (await service.store.pending_suggestions(ADMIN.workspace_id, 5))[0].id
+
+
+def _decided_meanwhile(service: StudyService, monkeypatch: pytest.MonkeyPatch, status: str) -> None:
+    """Another admin's decision lands just after this one read the suggestion as pending."""
+    from bot.core.model.models import SuggestionStatus
+
+    store = service.store
+    read, decide = store.get_suggestion, store.decide_suggestion
+
+    async def then_decided(suggestion_id: int) -> object:
+        found = await read(suggestion_id)
+        await decide(suggestion_id, SuggestionStatus(status), "bob", START)
+        return found
+
+    monkeypatch.setattr(store, "get_suggestion", then_decided)
+
+
+async def test_approving_a_card_rejected_that_moment_adds_nothing(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suggestion_id = await _suggested(service)
+    _decided_meanwhile(service, monkeypatch, "rejected")
+    approved = await service.submit(ADMIN, f"suggform:{suggestion_id}", {"deck": "team-notes"})
+    assert approved.is_error and "already decided" in approved.title
+    assert all("Where do we test?" not in q for q in await questions(service, ANN, "team-notes"))
+    decided = await service.store.get_suggestion(suggestion_id)
+    assert decided is not None and decided.status.value == "rejected" and decided.decided_by == "bob"
+
+
+async def test_rejecting_a_card_approved_that_moment_says_so(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suggestion_id = await _suggested(service)
+    _decided_meanwhile(service, monkeypatch, "approved")
+    rejected = await service.act(ADMIN, f"sugg:{suggestion_id}:reject")
+    assert isinstance(rejected, Message) and rejected.is_error and "already decided" in rejected.title
+
+
+async def test_an_approval_whose_card_is_refused_leaves_it_waiting(service: StudyService) -> None:
+    suggestion_id = await _suggested(service)
+    direct = await service.deck_add(ADMIN, "team-notes")  # an admin added the same card meanwhile
+    assert isinstance(direct, Form)
+    await service.submit(ADMIN, direct.id, {"question": "Where do we test?", "answer": "Staging."})
+    duplicate = await service.submit(ADMIN, f"suggform:{suggestion_id}", {"deck": "team-notes"})
+    assert duplicate.is_error and "already has that question" in duplicate.title
+    waiting = await service.store.get_suggestion(suggestion_id)
+    assert waiting is not None and waiting.status.value == "pending" and waiting.decided_by is None
+    assert "From ann, for “team-notes”" in text_of(await service.deck_review(ADMIN))
+    fixed = await service.submit(
+        ADMIN, f"suggform:{suggestion_id}", {"deck": "team-notes", "question": "Where do we test it?"}
+    )
+    assert "Added the card from ann" in fixed.title, text_of(fixed)

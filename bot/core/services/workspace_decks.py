@@ -219,12 +219,13 @@ class WorkspaceDeckService:
         _admin_only(caller, "review suggested cards")
         suggestion = await self._pending(caller, suggestion_id)
         if verb == "reject":
-            await self.store.decide_suggestion(
+            if not await self.store.decide_suggestion(
                 suggestion.id,
                 SuggestionStatus.REJECTED,
                 caller.display_name or caller.user_ref,
                 self.clock.now(),
-            )
+            ):
+                raise _decided_meanwhile()
             return await self._then_next(caller, f"Rejected the card from {suggestion.suggester}.")
         infos = await self.store.deck_infos(caller.workspace_id)
         own = [d for d in infos if d.workspace_id is not None]
@@ -248,16 +249,26 @@ class WorkspaceDeckService:
             texts.FOLLOWUP_ANSWER_FIELD: suggestion.followup_answer,
             **{k: v for k, v in values.items() if k != texts.DECK_FIELD},
         }
-        info = await self._add_card(caller, name, _raw(merged))
-        decided = await self.store.decide_suggestion(
+        raw = _raw(merged)
+        _check_card(raw, "new")  # refused before the decision is claimed, as much as can be
+        target = match_deck(await self.store.deck_infos(caller.workspace_id), name)
+        if target is not None and target.workspace_id is None:
+            raise _bundled(target.name)
+        # Claim the decision first, so an admin rejecting it this moment cannot be overruled by a card
+        # already added; it is pending again if the card is refused after all.
+        if not await self.store.decide_suggestion(
             suggestion.id,
             SuggestionStatus.APPROVED,
             caller.display_name or caller.user_ref,
             self.clock.now(),
-            info.id,
-        )
-        if not decided:  # another admin decided it meanwhile; the card is in the deck once either way
-            raise refusal("Someone already decided that suggestion.", "Use /deck review for the next one.")
+            target.id if target is not None else workspace_deck_id(caller.workspace_id, _new_name(name)),
+        ):
+            raise _decided_meanwhile()
+        try:
+            info = await self._add_card(caller, name, raw)
+        except Exception:
+            await self.store.reopen_suggestion(suggestion.id, suggestion.deck_id)
+            raise
         return await self._then_next(caller, f"Added the card from {suggestion.suggester} to “{info.name}”.")
 
     async def _pending(self, caller: Caller, suggestion_id: int) -> Suggestion:
@@ -339,6 +350,10 @@ def _bundled(name: str) -> Exception:
         f"“{name}” is a bundled deck: its cards come from the bot's content folder.",
         "Add the card to one of this workspace's decks, or give a new deck's name to start one.",
     )
+
+
+def _decided_meanwhile() -> Exception:
+    return refusal("Someone already decided that suggestion.", "Use /deck review for the next one.")
 
 
 def _too_many_decks(nothing_done: str) -> Exception:
