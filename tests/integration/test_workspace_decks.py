@@ -625,3 +625,16 @@ async def test_an_approval_whose_card_is_refused_leaves_it_waiting(service: Stud
         ADMIN, f"suggform:{suggestion_id}", {"deck": "team-notes", "question": "Where do we test it?"}
     )
     assert "Added the card from ann" in fixed.title, text_of(fixed)
+
+
+async def test_cards_are_not_made_in_a_direct_message(service: StudyService) -> None:
+    in_dm = member("bob", workspace="dm-bob")  # Discord's DMs: a "workspace" of one, with no admins
+    made = await service.card_from_message(in_dm, "Paris")
+    assert isinstance(made, Message) and made.is_error and "not in a direct message" in made.title
+    submitted = await service.submit(
+        in_dm, "card:", {"deck": "", "question": "Capital of France?", "answer": "Paris"}
+    )
+    assert submitted.is_error and "not in a direct message" in submitted.title
+    added = await service.deck_add(in_dm, "team-notes")
+    assert isinstance(added, Message) and added.is_error
+    assert await service.store.pending_suggestions(in_dm.workspace_id, 5) == []

@@ -23,7 +23,7 @@ from bot.core.model.models import (
 )
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DecksStore
-from bot.core.refusal import refusal, refuse, refused
+from bot.core.refusal import Refusal, refusal, refuse, refused
 from bot.core.services.decks import match_deck
 from bot.core.services.members import who
 from bot.core.texts import decks as texts
@@ -95,6 +95,7 @@ class WorkspaceDeckService:
 
     async def add_form(self, caller: Caller, name: str | None) -> Form:
         refuse(caller, deck_name=name)
+        _in_workspace(caller)
         if not name or not name.strip():
             raise refusal("Which deck is the card for?", "For example: /deck add team-notes")
         infos = await self.store.deck_infos(caller.workspace_id)
@@ -118,11 +119,14 @@ class WorkspaceDeckService:
         problem = refused_text(caller, text)
         if problem is not None:
             return problem
+        if caller.workspace_ref.startswith(DM_PREFIX):
+            return _NEEDS_WORKSPACE
         return texts.card_form(CardForm().id, None, answer=text.strip(), ask_deck=True)
 
     async def submit_card(self, caller: Caller, deck: str | None, values: FormValues) -> Message:
         """A filled-in card: an admin's goes into the deck, a member's to the review queue."""
         refuse(caller, **{k: v for k, v in values.items() if k in texts.CARD_FIELDS})
+        _in_workspace(caller)
         name = (deck or values.get(texts.DECK_FIELD, "")).strip() or None
         raw = _raw(values)
         if caller.is_admin:
@@ -335,6 +339,20 @@ def refused_text(caller: Caller, text: str) -> Message | None:
     if not text.strip():
         return error("That message has no text to make a card from.", "Pick a message with text in it.")
     return None
+
+
+# Discord's direct messages: `dm-<user>`, a workspace of one with no admins (bot/core/service.py DM_PREFIX).
+DM_PREFIX = "dm-"
+_NEEDS_WORKSPACE = error(
+    "Cards are made in a server, not in a direct message.",
+    "Use “Make a study card” or /deck add in a server channel: the card goes into that server's decks.",
+)
+
+
+def _in_workspace(caller: Caller) -> None:
+    """Refuse a deck's card in a DM: it would wait for a review no admin can give."""
+    if caller.workspace_ref.startswith(DM_PREFIX):
+        raise Refusal(_NEEDS_WORKSPACE)
 
 
 def _admin_only(caller: Caller, what: str) -> None:
