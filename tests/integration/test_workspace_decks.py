@@ -638,3 +638,23 @@ async def test_cards_are_not_made_in_a_direct_message(service: StudyService) -> 
     added = await service.deck_add(in_dm, "team-notes")
     assert isinstance(added, Message) and added.is_error
     assert await service.store.pending_suggestions(in_dm.workspace_id, 5) == []
+
+
+async def test_an_admins_card_without_a_deck_is_kept_for_review(service: StudyService) -> None:
+    await imported(service, "team-notes.md", MARKDOWN.encode())
+    form = await service.card_from_message(ADMIN, "Paris")
+    assert isinstance(form, Form)
+    assert next(f for f in form.fields if f.name == "deck").required  # an admin names the deck
+    member_form = await service.card_from_message(ANN, "Paris")
+    assert isinstance(member_form, Form) and not member_form.fields[0].required
+    # The role was not known when the form opened (Slack looks it up only on submit): nothing is lost.
+    kept = await service.submit(
+        ADMIN, "card:", {"deck": " ", "question": "Capital of France?", "answer": "Paris"}
+    )
+    assert not kept.is_error and "waits in /deck review" in kept.title, text_of(kept)
+    review = await service.deck_review(ADMIN)
+    assert "Capital of France?" in text_of(review)
+    approval = await service.act(ADMIN, next(a.id for a in review.actions if a.label == "Approve"))
+    assert isinstance(approval, Form)
+    done = await service.submit(ADMIN, approval.id, {"deck": "team-notes"})
+    assert "to “team-notes”" in done.title, text_of(done)

@@ -121,7 +121,7 @@ class WorkspaceDeckService:
             return problem
         if caller.workspace_ref.startswith(DM_PREFIX):
             return _NEEDS_WORKSPACE
-        return texts.card_form(CardForm().id, None, answer=text.strip(), ask_deck=True)
+        return texts.card_form(CardForm().id, None, answer=text.strip(), ask_deck=True, admin=caller.is_admin)
 
     async def submit_card(self, caller: Caller, deck: str | None, values: FormValues) -> Message:
         """A filled-in card: an admin's goes into the deck, a member's to the review queue."""
@@ -129,13 +129,11 @@ class WorkspaceDeckService:
         _in_workspace(caller)
         name = (deck or values.get(texts.DECK_FIELD, "")).strip() or None
         raw = _raw(values)
-        if caller.is_admin:
-            if name is None:
-                raise refusal(
-                    "Which deck is the card for?", "Fill in the deck's name, or use /deck add DECK."
-                )
+        if caller.is_admin and name is not None:
             info = await self._add_card(caller, name, raw)
             return texts.card_added(info.name, raw.question)
+        # A member's card, or an admin's with no deck named (a form's role can be unknown when it opens,
+        # and a submitted Discord modal cannot be answered with the form again): queued, not lost.
         _check_card(raw, "new")  # a card that could never be approved is refused now, not at review
         infos = await self.store.deck_infos(caller.workspace_id)
         target = match_deck(infos, name) if name else None
@@ -163,6 +161,8 @@ class WorkspaceDeckService:
                 f"You have {PENDING_PER_MEMBER} cards waiting for review already.",
                 "Send more once an admin has reviewed them.",
             )
+        if caller.is_admin:
+            return texts.kept_for_review()
         return texts.suggested(target.name if target is not None else None)
 
     async def _add_card(self, caller: Caller, name: str, raw: RawCard) -> DeckInfo:
