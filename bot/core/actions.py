@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bot.core.decks.workspace import is_deck_name
 from bot.core.model.models import Grade
 
 ID_LIMIT = 100  # Discord's custom_id limit, the smallest of the platforms'
@@ -130,7 +131,6 @@ class AnswerForm(_OnAsk):
 
 
 SUGGESTION_VERBS = ("approve", "edit", "reject")
-_DECK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")  # bot/core/decks/workspace.py's deck_name
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def decode_button(text: str) -> ButtonId | None:
     if verb == "next":
         return Next(rest or None)
     if verb == "deckrm":
-        return RemoveDeck(rest) if _DECK_NAME.fullmatch(rest) else None
+        return RemoveDeck(rest) if is_deck_name(rest) else None
     first, _, extra = rest.partition(":")
     number = _number(first)
     if number is None:
@@ -243,7 +243,7 @@ def decode_form(text: str) -> FormId | None:
         return None
     verb, _, rest = text.partition(":")
     if verb == "card":
-        return CardForm(rest) if _DECK_NAME.fullmatch(rest) else (CardForm() if not rest else None)
+        return CardForm(rest) if is_deck_name(rest) else (CardForm() if not rest else None)
     number = _number(rest)
     if number is None:
         return None

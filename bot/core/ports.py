@@ -190,6 +190,14 @@ class WorkspaceDeckStore(Protocol):
         None, with nothing written, when the workspace would have more than `decks_max` decks."""
         ...
 
+    async def create_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> bool | None:
+        """Start a workspace deck with its cards only if it is not served already (a card's new deck, never
+        a re-import): True when started, False when it is served already, None when the workspace would
+        have more than `decks_max` decks; nothing is written unless True."""
+        ...
+
     async def deck_cards(self, deck_id: str) -> Deck | None:
         """A served deck and its cards that are not retired, in deck order."""
         ...
@@ -216,6 +224,10 @@ class WorkspaceDeckStore(Protocol):
     ) -> bool:
         """Decide a pending suggestion once (an approved one records the deck it went into); False when
         it was decided already."""
+        ...
+
+    async def reopen_suggestion(self, suggestion_id: int, deck_id: str | None) -> None:
+        """An approved suggestion pending again (its deck the member's `deck_id`): its card was refused."""
         ...
 
     async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:

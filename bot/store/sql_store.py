@@ -81,6 +81,7 @@ class SqlStore:
         self.pending_suggestions = self._workspace_decks.pending_suggestions
         self.get_suggestion = self._workspace_decks.get_suggestion
         self.decide_suggestion = self._workspace_decks.decide_suggestion
+        self.reopen_suggestion = self._workspace_decks.reopen_suggestion
         self.take_outcomes = self._workspace_decks.take_outcomes
         self.untold_outcomes = self._workspace_decks.untold_outcomes
         self.mark_told = self._workspace_decks.mark_told
@@ -144,6 +145,16 @@ class SqlStore:
     ) -> DeckChange | None:
         try:
             return await self._workspace_decks.save_workspace_deck(
+                workspace_id, name, deck, added_by, now, decks_max
+            )
+        finally:
+            self._daily_claims.forget_cards()
+
+    async def create_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> bool | None:
+        try:
+            return await self._workspace_decks.create_workspace_deck(
                 workspace_id, name, deck, added_by, now, decks_max
             )
         finally:

@@ -50,43 +50,87 @@ class SqlWorkspaceDecks:
         """Create or update the deck `deck.id` of this workspace in one transaction: cards matched by key,
         the ones missing retired. None (and nothing written) when it would be one deck over `decks_max`."""
         async with self.db.queued_write() as conn:
-            existing = (await conn.execute(sa.select(decks.c.active).where(decks.c.id == deck.id))).first()
-            if existing is None or not existing.active:
-                count = (
-                    await conn.execute(
-                        sa.select(sa.func.count())
-                        .select_from(decks)
-                        .where(decks.c.workspace_id == workspace_id, decks.c.active.is_(True))
-                    )
-                ).scalar_one()
-                if count >= decks_max:
-                    return None
-            before = {
-                r.card_key: bool(r.active)
-                for r in await conn.execute(
-                    sa.select(cards.c.card_key, cards.c.active).where(
-                        cards.c.deck_id == deck.id, cards.c.kind == CardKind.MAIN.value
-                    )
+            return await self._write_deck(conn, workspace_id, name, deck, added_by, now, decks_max)
+
+    async def create_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> bool | None:
+        """Start the deck `deck.id` with its cards, only if it is not served already: False (nothing
+        written) when it is, None (nothing written) when it would be one deck over `decks_max`."""
+        async with self.db.queued_write() as conn:
+            row = (
+                await conn.execute(sa.select(decks.c.active).where(decks.c.id == deck.id).with_for_update())
+            ).first()
+            if row is not None and row.active:
+                return False
+            if row is None:  # claim the id first: two admins starting the deck at once make it once
+                claim = {
+                    "title": deck.title,
+                    "active": False,
+                    "updated_at": now,
+                    "workspace_id": workspace_id,
+                }
+                inserted = await conn.execute(
+                    self.db.upsert(decks)
+                    .values(id=deck.id, **claim)
+                    .on_conflict_do_nothing(index_elements=["id"])
                 )
-            }
-            values = {
-                "title": deck.title,
-                "credit": deck.credit,
-                "source": deck.source,
-                "active": True,
-                "updated_at": now,
-                "workspace_id": workspace_id,
-                "name": name,
-                "added_by": added_by,
-                "added_at": now,
-            }
-            await conn.execute(
-                self.db.upsert(decks)
-                .values(id=deck.id, **values)
-                .on_conflict_do_update(index_elements=["id"], set_=values)
+                if not inserted.rowcount:
+                    return False
+            if await self._write_deck(conn, workspace_id, name, deck, added_by, now, decks_max) is None:
+                if row is None:
+                    await conn.execute(sa.delete(decks).where(decks.c.id == deck.id))
+                return None
+            return True
+
+    async def _write_deck(
+        self,
+        conn: AsyncConnection,
+        workspace_id: str,
+        name: str,
+        deck: Deck,
+        added_by: str,
+        now: datetime,
+        decks_max: int,
+    ) -> DeckChange | None:
+        """Create or update a workspace deck within the caller's transaction (see save_workspace_deck)."""
+        existing = (await conn.execute(sa.select(decks.c.active).where(decks.c.id == deck.id))).first()
+        if existing is None or not existing.active:
+            count = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(decks)
+                    .where(decks.c.workspace_id == workspace_id, decks.c.active.is_(True))
+                )
+            ).scalar_one()
+            if count >= decks_max:
+                return None
+        before = {
+            r.card_key: bool(r.active)
+            for r in await conn.execute(
+                sa.select(cards.c.card_key, cards.c.active).where(
+                    cards.c.deck_id == deck.id, cards.c.kind == CardKind.MAIN.value
+                )
             )
-            await conn.execute(sa.update(cards).where(cards.c.deck_id == deck.id).values(active=False))
-            await _upsert_cards(self.db, conn, deck.id, deck.cards, 0)
+        }
+        values = {
+            "title": deck.title,
+            "credit": deck.credit,
+            "source": deck.source,
+            "active": True,
+            "updated_at": now,
+            "workspace_id": workspace_id,
+            "name": name,
+            "added_by": added_by,
+            "added_at": now,
+        }
+        await conn.execute(
+            self.db.upsert(decks)
+            .values(id=deck.id, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+        await conn.execute(sa.update(cards).where(cards.c.deck_id == deck.id).values(active=False))
+        await _upsert_cards(self.db, conn, deck.id, deck.cards, 0)
         keys = {card.key for card in deck.main_cards}  # counted in questions, as the import reply is
         return DeckChange(
             created=existing is None,
@@ -221,6 +265,24 @@ class SqlWorkspaceDecks:
                 .values(**values)
             )
         return bool(result.rowcount)
+
+    async def reopen_suggestion(self, suggestion_id: int, deck_id: str | None) -> None:
+        """Pending again, for the deck the member asked for: an approval whose card could not be added."""
+        async with self.db.queued_write() as conn:
+            await conn.execute(
+                sa.update(card_suggestions)
+                .where(
+                    card_suggestions.c.id == suggestion_id,
+                    card_suggestions.c.status == SuggestionStatus.APPROVED.value,
+                )
+                .values(
+                    status=SuggestionStatus.PENDING.value,
+                    decided_by=None,
+                    decided_at=None,
+                    told_at=None,
+                    deck_id=deck_id,
+                )
+            )
 
     async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
         """Suggestions decided at or after `since` and not yet told, each with its member's user ref."""

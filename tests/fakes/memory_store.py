@@ -487,6 +487,15 @@ class MemoryStore:
             restored=sum(1 for k in keys if before.get(k) is False),
         )
 
+    async def create_workspace_deck(
+        self, workspace_id: str, name: str, deck: Deck, added_by: str, now: datetime, decks_max: int
+    ) -> bool | None:
+        existing = self.decks.get(deck.id)
+        if existing is not None and existing.active:
+            return False
+        change = await self.save_workspace_deck(workspace_id, name, deck, added_by, now, decks_max)
+        return None if change is None else True
+
     async def deck_cards(self, deck_id: str) -> Deck | None:
         stored = self.decks.get(deck_id)
         if stored is None or not stored.active:
@@ -565,6 +574,14 @@ class MemoryStore:
             decided = dataclasses.replace(decided, deck_id=deck_id)
         self.suggestions[suggestion_id] = (decided, None)
         return True
+
+    async def reopen_suggestion(self, suggestion_id: int, deck_id: str | None) -> None:
+        found = self.suggestions.get(suggestion_id)
+        if found is not None and found[0].status is SuggestionStatus.APPROVED:
+            reopened = dataclasses.replace(
+                found[0], status=SuggestionStatus.PENDING, decided_by=None, decided_at=None, deck_id=deck_id
+            )
+            self.suggestions[suggestion_id] = (reopened, None)
 
     async def untold_outcomes(self, since: datetime) -> list[tuple[Suggestion, str]]:
         refs = {m.id: m.user_ref for m in self.members.values()}

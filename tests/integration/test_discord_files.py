@@ -78,6 +78,7 @@ def test_a_file_argument_is_an_attachment_option(table: None) -> None:
     assert option["type"] == discord.AppCommandOptionType.attachment.value and option["required"] is True
     menu = tree.get_command(MAKE_CARD, type=discord.AppCommandType.message)
     assert menu is not None and menu.to_dict(tree)["type"] == 3
+    assert menu.to_dict(tree)["contexts"] == [0]  # servers only: a DM's card has no admin to review it
 
 
 async def test_an_attachment_is_fetched_from_the_cdn_and_a_file_comes_back(

@@ -459,3 +459,202 @@ async def test_daily_posts_and_deck_reloads_know_workspace_decks(service: StudyS
         m.sections for m in mine
     ]
     assert not any("team-notes" in m.plain_text() or "w." in m.plain_text() for m in theirs)
+
+
+async def test_an_admins_card_joins_the_deck_its_typed_name_means(service: StudyService) -> None:
+    await imported(service, "team-notes.csv", b"question,answer\nQ one?,A one\nQ two?,A two\n")
+    form = await service.card_from_message(ADMIN, "Paris")  # the deck typed as members see it in prose
+    assert isinstance(form, Form)
+    added = await service.submit(
+        ADMIN, form.id, {"deck": "Team Notes", "question": "Capital of France?", "answer": "Paris"}
+    )
+    assert "Added to “team-notes”" in added.title, text_of(added)
+    assert "3 questions + 0 follow-ups" in text_of(await service.decks(ANN))  # nothing retired
+    exported = (await service.deck_export(ADMIN, "Team Notes")).files[0].data.decode()
+    assert "Q one?" in exported and "Q two?" in exported and "Capital of France?" in exported
+    # /deck add knows the deck by that text too, and its form goes to the deck itself.
+    again = await service.deck_add(ADMIN, "Team Notes")
+    assert isinstance(again, Form) and again.id == "card:team-notes"
+    # Typed and file names are made alike: the deck of Español.csv is the deck "Español".
+    await imported(service, "Español.csv", b"question,answer\nHola?,Hello\n")
+    spanish = await service.submit(ADMIN, form.id, {"deck": "Español", "question": "Gato?", "answer": "Cat"})
+    assert "Added to “espanol”" in spanish.title, text_of(spanish)
+    names = await service.deck_names(ADMIN)
+    assert "espanol" in names and not any(n.startswith("espa-") for n in names)
+
+
+async def test_an_admins_card_never_shadows_a_bundled_deck(service: StudyService) -> None:
+    form = await service.card_from_message(ADMIN, "Paris")
+    assert isinstance(form, Form)
+    for typed in ("ML Interview Questions", "ml interview questions!"):
+        refused = await service.submit(ADMIN, form.id, {"deck": typed, "question": "Q?", "answer": "A"})
+        assert refused.is_error and "bundled deck" in refused.title, typed
+        assert (await service.deck_add(ADMIN, typed)).is_error  # type: ignore[union-attr]
+    own = [d for d in await service.store.deck_infos(ADMIN.workspace_id) if d.workspace_id]
+    assert own == []
+    quiz = await service.quiz(ANN, "ml-interview-questions")
+    assert not quiz.is_error and "Q?" not in quiz.sections[0].text
+
+
+async def test_starting_a_deck_never_replaces_one(service: StudyService) -> None:
+    from bot.core.decks.workspace import workspace_deck_id
+    from bot.core.model.models import Card, CardKind, Deck
+
+    await imported(service, "team-notes.csv", b"question,answer\nQ one?,A one\nQ two?,A two\n")
+    deck_id = workspace_deck_id(ADMIN.workspace_id, "team-notes")
+    card = Card(key="9", number=9, kind=CardKind.MAIN, question="New?", answer="x", key_terms=(), line=0)
+    one = Deck(id=deck_id, title="team-notes", cards=(card,), source="chat")
+    store = service.store
+    assert (
+        await store.create_workspace_deck(ADMIN.workspace_id, "team-notes", one, "ada", START, 100) is False
+    )
+    kept = await store.deck_cards(deck_id)
+    assert kept is not None and [c.question for c in kept.cards] == ["Q one?", "Q two?"]
+    # A removed deck can be started again: with the new card only.
+    confirm = await service.deck_remove(ADMIN, "team-notes")
+    await service.act(ADMIN, confirm.actions[0].id)
+    assert await store.create_workspace_deck(ADMIN.workspace_id, "team-notes", one, "ada", START, 100) is True
+    started = await store.deck_cards(deck_id)
+    assert started is not None and [c.question for c in started.cards] == ["New?"]
+    other = Deck(id=workspace_deck_id(ADMIN.workspace_id, "other"), title="other", cards=(card,))
+    assert await store.create_workspace_deck(ADMIN.workspace_id, "other", other, "ada", START, 1) is None
+    assert "other" not in {d.name for d in await store.deck_infos(ADMIN.workspace_id)}
+
+
+async def test_a_deck_named_with_an_underscore_can_be_removed_and_added_to(service: StudyService) -> None:
+    await imported(service, "_draft.csv", b"question,answer\nQ?,A\n")
+    form = await service.deck_add(ADMIN, "_draft")
+    assert isinstance(form, Form)
+    added = await service.submit(ADMIN, form.id, {"question": "Q2?", "answer": "A2"})
+    assert "Added to “_draft”" in added.title, text_of(added)
+    confirm = await service.deck_remove(ADMIN, "_draft")
+    done = await service.act(ADMIN, confirm.actions[0].id)
+    assert isinstance(done, Message) and done.title == "Removed the deck “_draft”.", text_of(done)
+
+
+@given(text=st.text(max_size=120))
+def test_every_deck_name_survives_the_button_and_form_ids(text: str) -> None:
+    from bot.core.actions import CardForm, RemoveDeck, decode_button, decode_form
+    from bot.core.decks.workspace import deck_name, file_deck_name
+
+    for name in (deck_name(text), file_deck_name(text + ".csv"), file_deck_name(text)):
+        if name:
+            assert decode_button(RemoveDeck(name).id) == RemoveDeck(name), name
+            assert decode_form(CardForm(name).id) == CardForm(name), name
+
+
+def _csv_of(rows: int, answer_words: int) -> bytes:
+    lines = [f"Question number {i}?,{'Answer text word ' * answer_words}{i}" for i in range(rows)]
+    return ("question,answer\n" + "\n".join(lines) + "\n").encode()
+
+
+async def test_an_export_over_2_mb_imports_back(service: StudyService) -> None:
+    await imported(service, "big.csv", _csv_of(1500, 90))
+    exported = await service.deck_export(ADMIN, "big")
+    data = exported.files[0].data
+    assert 2_000_000 < len(data) <= IMPORT_FILE_MAX
+    again = await imported(service, "big.md", data, ELSEWHERE_ADMIN)
+    assert not again.is_error and "1,500 cards" in text_of(again), text_of(again)[:300]
+
+
+async def test_an_export_too_big_to_import_is_refused(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await imported(service, "big.csv", _csv_of(300, 90))
+    monkeypatch.setattr("bot.core.services.workspace_decks.IMPORT_FILE_MAX", 100_000)
+    refused = await service.deck_export(ADMIN, "big")
+    assert refused.is_error and not refused.files
+    assert "imported only up to" in refused.title and "Nothing was exported" in text_of(refused)
+
+
+async def _suggested(service: StudyService) -> int:
+    await imported(service, "team-notes.md", MARKDOWN.encode())
+    form = await service.deck_add(ANN, "team-notes")
+    assert isinstance(form, Form)
+    await service.submit(ANN, form.id, {"question": "Where do we test?", "answer": "Staging."})
+    return (await service.store.pending_suggestions(ADMIN.workspace_id, 5))[0].id
+
+
+def _decided_meanwhile(service: StudyService, monkeypatch: pytest.MonkeyPatch, status: str) -> None:
+    """Another admin's decision lands just after this one read the suggestion as pending."""
+    from bot.core.model.models import SuggestionStatus
+
+    store = service.store
+    read, decide = store.get_suggestion, store.decide_suggestion
+
+    async def then_decided(suggestion_id: int) -> object:
+        found = await read(suggestion_id)
+        await decide(suggestion_id, SuggestionStatus(status), "bob", START)
+        return found
+
+    monkeypatch.setattr(store, "get_suggestion", then_decided)
+
+
+async def test_approving_a_card_rejected_that_moment_adds_nothing(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suggestion_id = await _suggested(service)
+    _decided_meanwhile(service, monkeypatch, "rejected")
+    approved = await service.submit(ADMIN, f"suggform:{suggestion_id}", {"deck": "team-notes"})
+    assert approved.is_error and "already decided" in approved.title
+    assert all("Where do we test?" not in q for q in await questions(service, ANN, "team-notes"))
+    decided = await service.store.get_suggestion(suggestion_id)
+    assert decided is not None and decided.status.value == "rejected" and decided.decided_by == "bob"
+
+
+async def test_rejecting_a_card_approved_that_moment_says_so(
+    service: StudyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suggestion_id = await _suggested(service)
+    _decided_meanwhile(service, monkeypatch, "approved")
+    rejected = await service.act(ADMIN, f"sugg:{suggestion_id}:reject")
+    assert isinstance(rejected, Message) and rejected.is_error and "already decided" in rejected.title
+
+
+async def test_an_approval_whose_card_is_refused_leaves_it_waiting(service: StudyService) -> None:
+    suggestion_id = await _suggested(service)
+    direct = await service.deck_add(ADMIN, "team-notes")  # an admin added the same card meanwhile
+    assert isinstance(direct, Form)
+    await service.submit(ADMIN, direct.id, {"question": "Where do we test?", "answer": "Staging."})
+    duplicate = await service.submit(ADMIN, f"suggform:{suggestion_id}", {"deck": "team-notes"})
+    assert duplicate.is_error and "already has that question" in duplicate.title
+    waiting = await service.store.get_suggestion(suggestion_id)
+    assert waiting is not None and waiting.status.value == "pending" and waiting.decided_by is None
+    assert "From ann, for “team-notes”" in text_of(await service.deck_review(ADMIN))
+    fixed = await service.submit(
+        ADMIN, f"suggform:{suggestion_id}", {"deck": "team-notes", "question": "Where do we test it?"}
+    )
+    assert "Added the card from ann" in fixed.title, text_of(fixed)
+
+
+async def test_cards_are_not_made_in_a_direct_message(service: StudyService) -> None:
+    in_dm = member("bob", workspace="dm-bob")  # Discord's DMs: a "workspace" of one, with no admins
+    made = await service.card_from_message(in_dm, "Paris")
+    assert isinstance(made, Message) and made.is_error and "not in a direct message" in made.title
+    submitted = await service.submit(
+        in_dm, "card:", {"deck": "", "question": "Capital of France?", "answer": "Paris"}
+    )
+    assert submitted.is_error and "not in a direct message" in submitted.title
+    added = await service.deck_add(in_dm, "team-notes")
+    assert isinstance(added, Message) and added.is_error
+    assert await service.store.pending_suggestions(in_dm.workspace_id, 5) == []
+
+
+async def test_an_admins_card_without_a_deck_is_kept_for_review(service: StudyService) -> None:
+    await imported(service, "team-notes.md", MARKDOWN.encode())
+    form = await service.card_from_message(ADMIN, "Paris")
+    assert isinstance(form, Form)
+    assert next(f for f in form.fields if f.name == "deck").required  # an admin names the deck
+    member_form = await service.card_from_message(ANN, "Paris")
+    assert isinstance(member_form, Form) and not member_form.fields[0].required
+    # The role was not known when the form opened (Slack looks it up only on submit): nothing is lost.
+    kept = await service.submit(
+        ADMIN, "card:", {"deck": " ", "question": "Capital of France?", "answer": "Paris"}
+    )
+    assert not kept.is_error and "waits in /deck review" in kept.title, text_of(kept)
+    review = await service.deck_review(ADMIN)
+    assert "Capital of France?" in text_of(review)
+    approval = await service.act(ADMIN, next(a.id for a in review.actions if a.label == "Approve"))
+    assert isinstance(approval, Form)
+    done = await service.submit(ADMIN, approval.id, {"deck": "team-notes"})
+    assert "to “team-notes”" in done.title, text_of(done)

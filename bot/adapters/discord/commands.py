@@ -149,7 +149,12 @@ def _make_card(bot: StudyBot) -> app_commands.ContextMenu:
 
         await bot.replies.command(interaction, work)
 
-    return app_commands.ContextMenu(name=MAKE_CARD, callback=make_card)
+    # Servers only: a card made in a DM would wait for a review no admin can give (no server, no admins).
+    return app_commands.ContextMenu(
+        name=MAKE_CARD,
+        callback=make_card,
+        allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False),
+    )
 
 
 def _command(

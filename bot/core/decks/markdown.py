@@ -8,10 +8,13 @@ from bot.core.decks.registry import DeckFormat, register
 from bot.core.model.models import Deck, DeckProblem
 
 
-def parse_deck_bytes(data: bytes, path: str, deck_id: str) -> Deck | list[DeckProblem]:
-    """Parse a deck file's bytes; `path` names it in problems, `deck_id` is its file stem."""
-    if len(data) > FILE_MAX:
-        return [_too_big(path)]
+def parse_deck_bytes(
+    data: bytes, path: str, deck_id: str, max_bytes: int = FILE_MAX
+) -> Deck | list[DeckProblem]:
+    """Parse a deck file's bytes; `path` names it in problems, `deck_id` is its file stem. `max_bytes`: a
+    bundled deck's limit, or a deck file's imported from chat (IMPORT_FILE_MAX, as for every format)."""
+    if len(data) > max_bytes:
+        return [_too_big(path, max_bytes)]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -24,22 +27,22 @@ def parse_deck_bytes(data: bytes, path: str, deck_id: str) -> Deck | list[DeckPr
             f"(column {column}) cannot be decoded; save the file as UTF-8",
         )
         # Keep going on a lossy decoding so the author also sees the file's other problems.
-        rest = parse_deck_text(data.decode("utf-8", errors="replace"), path, deck_id)
+        rest = parse_deck_text(data.decode("utf-8", errors="replace"), path, deck_id, max_bytes)
         others = rest if isinstance(rest, list) else []
         return sorted([encoding_problem, *others], key=lambda p: p.line)
-    return parse_deck_text(text, path, deck_id)
+    return parse_deck_text(text, path, deck_id, max_bytes)
 
 
-def parse_deck_text(text: str, path: str, deck_id: str) -> Deck | list[DeckProblem]:
+def parse_deck_text(text: str, path: str, deck_id: str, max_size: int = FILE_MAX) -> Deck | list[DeckProblem]:
     """Parse deck Markdown. Returns the deck, or every problem found (sorted by line) if there is any."""
-    if len(text) > FILE_MAX:  # characters; bytes are checked before decoding
-        return [_too_big(path)]
+    if len(text) > max_size:  # characters; bytes are checked before decoding
+        return [_too_big(path, max_size)]
     return DeckParser(text, path, deck_id).parse()
 
 
-def _too_big(path: str) -> DeckProblem:
+def _too_big(path: str, max_size: int) -> DeckProblem:
     return DeckProblem(
-        path, 1, f"file is too big: a deck can be at most {FILE_MAX // 1_000_000} MB; split it into several"
+        path, 1, f"file is too big: a deck can be at most {max_size // 1_000_000} MB; split it into several"
     )
 
 

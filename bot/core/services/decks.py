@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.core.decks.loader import load_decks
+from bot.core.decks.workspace import deck_name
 from bot.core.messages import Message
 from bot.core.model.models import Caller, Deck, DeckInfo, DeckProblem
 from bot.core.model.typed_text import echo
@@ -37,12 +38,15 @@ class DeckInfos(Protocol):
 
 def match_deck(infos: Sequence[DeckInfo], name: str) -> DeckInfo | None:
     """The deck a member means: its exact name (the workspace's own before a bundled one of that name), an
-    internal id (a Next button carries one), or the one name that starts with what they typed."""
+    internal id (a Next button carries one), the name their text makes (`Team Notes` → `team-notes`, as
+    a file's name does), or the one name that starts with what they typed."""
     wanted = name.strip().casefold()
-    exact = [d for d in infos if d.id.casefold() == wanted or d.name.casefold() == wanted]
-    if exact:
-        own = [d for d in exact if d.workspace_id is not None]
-        return (own or exact)[0]
+    plain = deck_name(name.strip())
+    for key in (wanted, plain):
+        exact = [d for d in infos if key and (d.id.casefold() == key or d.name.casefold() == key)]
+        if exact:
+            own = [d for d in exact if d.workspace_id is not None]
+            return (own or exact)[0]
     started = [d for d in infos if d.name.casefold().startswith(wanted)]
     return started[0] if len(started) == 1 else None
 

@@ -23,7 +23,7 @@ from bot.core.model.models import (
 )
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DecksStore
-from bot.core.refusal import refusal, refuse, refused
+from bot.core.refusal import Refusal, refusal, refuse, refused
 from bot.core.services.decks import match_deck
 from bot.core.services.members import who
 from bot.core.texts import decks as texts
@@ -73,7 +73,7 @@ class WorkspaceDeckService:
             WORKSPACE_DECKS_MAX,
         )
         if change is None:
-            raise _too_many_decks()
+            raise _too_many_decks("Nothing was imported.")
         return texts.imported(name, result, change)
 
     async def export(self, caller: Caller, name: str | None) -> Message:
@@ -83,12 +83,19 @@ class WorkspaceDeckService:
         if deck is None:
             raise refusal(f"There is no deck called “{echo(info.name)}”.", "See /decks.")
         data = export_markdown(deck).encode("utf-8")
+        if len(data) > IMPORT_FILE_MAX:  # a file that could not be imported again is no export
+            raise refusal(
+                f"The deck “{info.name}” is {len(data) / 1_000_000:.1f} MB as a Markdown file; a deck file "
+                f"can be imported only up to {IMPORT_FILE_MAX // 1_000_000} MB.",
+                "Nothing was exported. Remove some cards, or import its cards as two smaller decks.",
+            )
         return texts.exported(info.name, deck, data)
 
     # -- making cards ---------------------------------------------------------------------------
 
     async def add_form(self, caller: Caller, name: str | None) -> Form:
         refuse(caller, deck_name=name)
+        _in_workspace(caller)
         if not name or not name.strip():
             raise refusal("Which deck is the card for?", "For example: /deck add team-notes")
         infos = await self.store.deck_infos(caller.workspace_id)
@@ -103,9 +110,7 @@ class WorkspaceDeckService:
                     + (", ".join(d.name for d in infos if d.workspace_id) or "none yet")
                     + ". See /decks.",
                 )
-            plain = deck_name(name)  # an admin's card starts a new deck of that name
-            if not plain:
-                raise refusal("A deck's name needs a letter or a digit.", "For example: /deck add team-notes")
+            plain = _new_name(name)  # an admin's card starts a new deck of that name
             return texts.card_form(CardForm(plain).id, plain, new=True)
         return texts.card_form(CardForm(found.name).id, found.name)
 
@@ -114,20 +119,21 @@ class WorkspaceDeckService:
         problem = refused_text(caller, text)
         if problem is not None:
             return problem
-        return texts.card_form(CardForm().id, None, answer=text.strip(), ask_deck=True)
+        if caller.workspace_ref.startswith(DM_PREFIX):
+            return _NEEDS_WORKSPACE
+        return texts.card_form(CardForm().id, None, answer=text.strip(), ask_deck=True, admin=caller.is_admin)
 
     async def submit_card(self, caller: Caller, deck: str | None, values: FormValues) -> Message:
         """A filled-in card: an admin's goes into the deck, a member's to the review queue."""
         refuse(caller, **{k: v for k, v in values.items() if k in texts.CARD_FIELDS})
+        _in_workspace(caller)
         name = (deck or values.get(texts.DECK_FIELD, "")).strip() or None
         raw = _raw(values)
-        if caller.is_admin:
-            if name is None:
-                raise refusal(
-                    "Which deck is the card for?", "Fill in the deck's name, or use /deck add DECK."
-                )
+        if caller.is_admin and name is not None:
             info = await self._add_card(caller, name, raw)
             return texts.card_added(info.name, raw.question)
+        # A member's card, or an admin's with no deck named (a form's role can be unknown when it opens,
+        # and a submitted Discord modal cannot be answered with the form again): queued, not lost.
         _check_card(raw, "new")  # a card that could never be approved is refused now, not at review
         infos = await self.store.deck_infos(caller.workspace_id)
         target = match_deck(infos, name) if name else None
@@ -155,23 +161,22 @@ class WorkspaceDeckService:
                 f"You have {PENDING_PER_MEMBER} cards waiting for review already.",
                 "Send more once an admin has reviewed them.",
             )
+        if caller.is_admin:
+            return texts.kept_for_review()
         return texts.suggested(target.name if target is not None else None)
 
     async def _add_card(self, caller: Caller, name: str, raw: RawCard) -> DeckInfo:
-        """Add one card (and its follow-up) to a workspace deck, starting the deck if it is new."""
+        """Add one card (and its follow-up) to a workspace deck, starting the deck if it is new. Never
+        replaces a deck: a new deck is started only if no deck has that name (else the card joins it)."""
         infos = await self.store.deck_infos(caller.workspace_id)
         found = match_deck(infos, name)
-        if found is not None and found.workspace_id is None:
-            raise _bundled(found.name)
         if found is None:
-            plain = deck_name(name)
-            if not plain:
-                raise refusal("A deck's name needs a letter or a digit.", "For example: team-notes")
+            plain = _new_name(name)
             deck_id = workspace_deck_id(caller.workspace_id, plain)
             card = _check_card(raw, deck_id)
             me = await who(self.store, caller)
             deck = Deck(id=deck_id, title=plain, cards=card.cards, source="chat")
-            change = await self.store.save_workspace_deck(
+            started = await self.store.create_workspace_deck(
                 caller.workspace_id,
                 plain,
                 deck,
@@ -179,9 +184,17 @@ class WorkspaceDeckService:
                 self.clock.now(),
                 WORKSPACE_DECKS_MAX,
             )
-            if change is None:
-                raise _too_many_decks()
-            return DeckInfo(deck_id, plain, plain, caller.workspace_id, me.member.display_name, None)
+            if started is None:
+                raise _too_many_decks("The card was not added.")
+            if started:
+                return DeckInfo(deck_id, plain, plain, caller.workspace_id, me.member.display_name, None)
+            # Another admin started it this moment: the card joins it.
+            infos = await self.store.deck_infos(caller.workspace_id)
+            found = next((d for d in infos if d.id == deck_id), None)
+            if found is None:
+                raise refusal(f"The deck “{plain}” changed meanwhile.", "Send the card again.")
+        if found.workspace_id is None:
+            raise _bundled(found.name)
         current = await self.store.deck_cards(found.id)
         existing = current.cards if current is not None else ()
         card = _check_card(raw, found.id)
@@ -210,12 +223,13 @@ class WorkspaceDeckService:
         _admin_only(caller, "review suggested cards")
         suggestion = await self._pending(caller, suggestion_id)
         if verb == "reject":
-            await self.store.decide_suggestion(
+            if not await self.store.decide_suggestion(
                 suggestion.id,
                 SuggestionStatus.REJECTED,
                 caller.display_name or caller.user_ref,
                 self.clock.now(),
-            )
+            ):
+                raise _decided_meanwhile()
             return await self._then_next(caller, f"Rejected the card from {suggestion.suggester}.")
         infos = await self.store.deck_infos(caller.workspace_id)
         own = [d for d in infos if d.workspace_id is not None]
@@ -239,16 +253,26 @@ class WorkspaceDeckService:
             texts.FOLLOWUP_ANSWER_FIELD: suggestion.followup_answer,
             **{k: v for k, v in values.items() if k != texts.DECK_FIELD},
         }
-        info = await self._add_card(caller, name, _raw(merged))
-        decided = await self.store.decide_suggestion(
+        raw = _raw(merged)
+        _check_card(raw, "new")  # refused before the decision is claimed, as much as can be
+        target = match_deck(await self.store.deck_infos(caller.workspace_id), name)
+        if target is not None and target.workspace_id is None:
+            raise _bundled(target.name)
+        # Claim the decision first, so an admin rejecting it this moment cannot be overruled by a card
+        # already added; it is pending again if the card is refused after all.
+        if not await self.store.decide_suggestion(
             suggestion.id,
             SuggestionStatus.APPROVED,
             caller.display_name or caller.user_ref,
             self.clock.now(),
-            info.id,
-        )
-        if not decided:  # another admin decided it meanwhile; the card is in the deck once either way
-            raise refusal("Someone already decided that suggestion.", "Use /deck review for the next one.")
+            target.id if target is not None else workspace_deck_id(caller.workspace_id, _new_name(name)),
+        ):
+            raise _decided_meanwhile()
+        try:
+            info = await self._add_card(caller, name, raw)
+        except Exception:
+            await self.store.reopen_suggestion(suggestion.id, suggestion.deck_id)
+            raise
         return await self._then_next(caller, f"Added the card from {suggestion.suggester} to “{info.name}”.")
 
     async def _pending(self, caller: Caller, suggestion_id: int) -> Suggestion:
@@ -317,6 +341,20 @@ def refused_text(caller: Caller, text: str) -> Message | None:
     return None
 
 
+# Discord's direct messages: `dm-<user>`, a workspace of one with no admins (bot/core/service.py DM_PREFIX).
+DM_PREFIX = "dm-"
+_NEEDS_WORKSPACE = error(
+    "Cards are made in a server, not in a direct message.",
+    "Use “Make a study card” or /deck add in a server channel: the card goes into that server's decks.",
+)
+
+
+def _in_workspace(caller: Caller) -> None:
+    """Refuse a deck's card in a DM: it would wait for a review no admin can give."""
+    if caller.workspace_ref.startswith(DM_PREFIX):
+        raise Refusal(_NEEDS_WORKSPACE)
+
+
 def _admin_only(caller: Caller, what: str) -> None:
     if not caller.is_admin:
         raise refusal(
@@ -332,11 +370,24 @@ def _bundled(name: str) -> Exception:
     )
 
 
-def _too_many_decks() -> Exception:
+def _decided_meanwhile() -> Exception:
+    return refusal("Someone already decided that suggestion.", "Use /deck review for the next one.")
+
+
+def _too_many_decks(nothing_done: str) -> Exception:
     return refusal(
         f"This workspace has {WORKSPACE_DECKS_MAX} decks already, the most it can have.",
-        "Nothing was imported. Remove one with /deck remove DECK first.",
+        f"{nothing_done} Remove one with /deck remove DECK first.",
     )
+
+
+def _new_name(typed: str) -> str:
+    """A new deck's name from what an admin typed, made as a file's name is (bot/core/decks/workspace.py);
+    only once `match_deck` found no deck by that text or by this name."""
+    plain = deck_name(typed.strip())
+    if not plain:
+        raise refusal("A deck's name needs a letter or a digit.", "For example: /deck add team-notes")
+    return plain
 
 
 def _raw(values: FormValues) -> RawCard:

@@ -138,7 +138,13 @@ def exported(name: str, deck: Deck, data: bytes) -> Message:
 
 
 def card_form(
-    form_id: str, deck: str | None, *, answer: str = "", new: bool = False, ask_deck: bool = False
+    form_id: str,
+    deck: str | None,
+    *,
+    answer: str = "",
+    new: bool = False,
+    ask_deck: bool = False,
+    admin: bool = False,
 ) -> Form:
     fields = [
         Field(QUESTION_FIELD, "Question", QUESTION_MAX, placeholder="What should the card ask?"),
@@ -153,8 +159,11 @@ def card_form(
                 DECK_FIELD,
                 "Deck",
                 60,
-                placeholder="Its name; members may leave it empty for an admin to choose",
-                required=False,
+                # An admin's card goes straight into the deck, so an admin names it (a new name starts one).
+                placeholder="Its name; a new name starts a deck"
+                if admin
+                else "Its name; leave it empty for an admin to choose",
+                required=admin,
                 multiline=False,
             ),
         )
@@ -176,6 +185,14 @@ def suggested(deck: str | None) -> Message:
     return Message(
         title=f"Thanks! Your card{where} waits for an admin's review.",
         sections=(Section("You'll be told here whether it was added."),),
+    )
+
+
+def kept_for_review() -> Message:
+    """An admin's card sent without a deck: kept in the review queue rather than lost."""
+    return Message(
+        title="No deck was named, so your card waits in /deck review.",
+        sections=(Section("Approve it there and type its deck: nothing you wrote is lost."),),
     )
 
 

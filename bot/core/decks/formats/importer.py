@@ -32,7 +32,7 @@ def import_deck(filename: str, data: bytes, deck_id: str | None = None) -> Impor
     if found is DeckFormat.ANKI:
         return read_apkg(data, filename, deck_id)
     if found is DeckFormat.MARKDOWN:
-        deck: Deck | list[DeckProblem] = parse_deck_bytes(data, filename, deck_id)
+        deck: Deck | list[DeckProblem] = parse_deck_bytes(data, filename, deck_id, IMPORT_FILE_MAX)
     elif found is DeckFormat.CSV:
         deck = read_csv(data, filename, deck_id, title=PurePosixPath(filename).stem)
     else:
