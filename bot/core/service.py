@@ -34,8 +34,6 @@ from bot.core.services.workspace_decks import WorkspaceDeckService
 from bot.core.texts import study as study_texts
 
 R = TypeVar("R")
-# The workspace_ref of callers outside any workspace: a Discord DM (bot/adapters/discord/replies.py).
-DM_PREFIX = "dm-"
 
 
 async def caught(call: Awaitable[R]) -> R | Message:
@@ -155,7 +153,7 @@ class StudyService:
     async def act(self, caller: Caller, action_id: str) -> Reply:
         """Run a button's action: its id carries everything (see bot/core/actions.py)."""
         button = actions.decode_button(action_id)
-        if caller.workspace_ref.startswith(DM_PREFIX) and button is not None:
+        if caller.in_dm and button is not None:
             caller = await self._home(caller, button)
         match button:
             case actions.StartReview(_member_id):
@@ -229,7 +227,7 @@ class StudyService:
         if isinstance(values, str):
             values = {ANSWER_FIELD: values}
         form = actions.decode_form(form_id)
-        if caller.workspace_ref.startswith(DM_PREFIX) and form is not None:
+        if caller.in_dm and form is not None:
             caller = await self._home(caller, form)
         match form:
             case actions.AnswerForm(ask_id):

@@ -17,7 +17,7 @@ import discord
 
 from bot.adapters.discord.render import NO_PINGS, modal_for, render
 from bot.core.messages import Attachment, Form, Message, Reply, error
-from bot.core.model.models import Caller
+from bot.core.model.models import DM_PREFIX, Caller
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def caller_for(interaction: discord.Interaction) -> Caller:
     perms = interaction.permissions
     return Caller(
         platform=PLATFORM,
-        workspace_ref=str(guild_id) if guild_id else f"dm-{user.id}",
+        workspace_ref=str(guild_id) if guild_id else f"{DM_PREFIX}{user.id}",
         user_ref=str(user.id),
         display_name=user.display_name,
         # Checked on every call: Manage Server can be taken away after the commands were synced.

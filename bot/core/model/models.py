@@ -87,6 +87,10 @@ class DeckProblem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+# The workspace_ref of callers outside any workspace: a Discord DM (bot/adapters/discord/replies.py).
+DM_PREFIX = "dm-"
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is acting, as the adapter saw it. A workspace: a Discord server, a Slack workspace, a terminal."""
@@ -108,6 +112,11 @@ class Caller:
     @property
     def workspace_id(self) -> str:
         return f"{self.platform}:{self.workspace_ref}"
+
+    @property
+    def in_dm(self) -> bool:
+        """A Discord direct message: a workspace of one (`dm-<user>`) with no admins and no server decks."""
+        return self.workspace_ref.startswith(DM_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ class WorkspaceDeckService:
         problem = refused_text(caller, text)
         if problem is not None:
             return problem
-        if caller.workspace_ref.startswith(DM_PREFIX):
+        if caller.in_dm:
             return _NEEDS_WORKSPACE
         return texts.card_form(CardForm().id, None, answer=text.strip(), ask_deck=True, admin=caller.is_admin)
 
@@ -341,8 +341,6 @@ def refused_text(caller: Caller, text: str) -> Message | None:
     return None
 
 
-# Discord's direct messages: `dm-<user>`, a workspace of one with no admins (bot/core/service.py DM_PREFIX).
-DM_PREFIX = "dm-"
 _NEEDS_WORKSPACE = error(
     "Cards are made in a server, not in a direct message.",
     "Use “Make a study card” or /deck add in a server channel: the card goes into that server's decks.",
@@ -351,7 +349,7 @@ _NEEDS_WORKSPACE = error(
 
 def _in_workspace(caller: Caller) -> None:
     """Refuse a deck's card in a DM: it would wait for a review no admin can give."""
-    if caller.workspace_ref.startswith(DM_PREFIX):
+    if caller.in_dm:
         raise Refusal(_NEEDS_WORKSPACE)
 
 
