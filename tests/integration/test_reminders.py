@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -192,3 +193,29 @@ async def test_start_review_from_a_dm_leads_to_a_graded_card_and_stop_reminders_
     assert isinstance(stopped, Message) and stopped.title == "Reminders are off."
     clock.set(datetime(2026, 3, 5, 19, 0, tzinfo=TOKYO))
     assert sum((await runner(service, dms, "one").sweep()).values()) == 0
+
+
+async def test_a_reminder_whose_record_fails_once_still_goes_out_once(
+    service: StudyService, clock: FakeClock
+) -> None:
+    kenji = member("kenji")
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=TOKYO))
+    await study(service, kenji)
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    dms = DirectMessages()
+    run = OutreachRunner(
+        service, {"test": dms}, instance="one", claim_timeout=timedelta(minutes=5), backoff=0.01
+    )
+    real, failures = service.outreach.sent, [ConnectionError("the database went away for a moment")]
+
+    async def flaky(sent: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await real(sent)
+
+    service.outreach.sent = flaky  # type: ignore[method-assign]
+    clock.set(datetime(2026, 3, 4, 19, 0, tzinfo=TOKYO))
+    await run.sweep()
+    clock.advance(minutes=6)  # past the claim timeout, within the grace window
+    await run.sweep()
+    assert dms.calls["kenji"] == 1
