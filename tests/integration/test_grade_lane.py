@@ -234,3 +234,51 @@ async def test_a_grade_whose_connection_drops_after_a_statement_ran_is_not_run_a
         assert points == 10
     finally:
         await core.close()
+
+
+async def test_a_reader_holding_a_snapshot_never_stalls_grades_and_the_wal_shrinks_after_it_leaves(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An online backup or a sqlite3 shell holds a read snapshot while grades keep coming and the WAL
+    # passes its bound. The lane's own busy timeout is 2 s here: a RESTART waiting that long would show.
+    db = tmp_path / "reader.db"
+    lane = sqlite_lane.SqliteLane(str(db), busy_timeout=2.0, checkpoint_every=0.02, restart_pages=50)
+
+    def grade(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (randomblob(3000))")
+        conn.execute("COMMIT")
+
+    async def grades_for(seconds: float) -> float:
+        slowest, end = 0.0, asyncio.get_running_loop().time() + seconds
+        while (start := asyncio.get_running_loop().time()) < end:
+            await lane.run(grade)
+            slowest = max(slowest, asyncio.get_running_loop().time() - start)
+            await asyncio.sleep(0.002)
+        return slowest
+
+    await lane.run(lambda c: c.execute("CREATE TABLE t (x BLOB)"))
+    reader = sqlite3.connect(db, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # holds its snapshot until it ends
+        with caplog.at_level("WARNING", logger=sqlite_lane.__name__):
+            assert await grades_for(1.5) < 0.5
+        assert lane.checkpointer is not None and lane.checkpointer.restarts == 0  # none could finish
+        assert len([r for r in caplog.records if "WAL has grown" in r.getMessage()]) == 1
+        reader.execute("COMMIT")
+        wal = Path(f"{db}-wal")
+        grown = _size(wal)
+        for _ in range(20):  # the next try comes after the back-off (under 2 s here)
+            await grades_for(0.25)
+            if lane.checkpointer.restarts:
+                break
+        assert lane.checkpointer.restarts >= 1
+        for _ in range(200):  # writes have stopped: the WAL file is emptied within a few seconds
+            if _size(wal) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert _size(wal) == 0 < grown
+    finally:
+        reader.close()
+        await lane.close()
