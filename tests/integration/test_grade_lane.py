@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.core.model import grading as scheduling
 from bot.core.model.models import Grade, GradeRecord, Streak
 from bot.store import sqlite_lane
 from bot.store.db import ConnectionDropped
+from bot.store.sql_store import SqlStore
 from bot.store.tables import asks, cards, scores
 from tests.conftest import CONTENT, FakeClock
 from tests.db import POSTGRES_ENV, fresh_postgres_database
@@ -282,3 +284,31 @@ async def test_a_reader_holding_a_snapshot_never_stalls_grades_and_the_wal_shrin
     finally:
         reader.close()
         await lane.close()
+
+
+async def test_a_start_up_that_fails_after_the_lane_opened_leaves_no_thread_behind(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loading the decks finds the database locked (another instance, a backup): the process must still
+    # exit, so none of the lane's worker threads (not daemons) may outlive the failed start.
+    async def locked(*_args: Any) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(SqlStore, "sync_decks", locked)
+    before = set(threading.enumerate())
+    db = tmp_path / "start.db"
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        await open_core(
+            Settings(database_url=f"sqlite+aiosqlite:///{db}", content_dirs=(CONTENT,)), clock=clock
+        )
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.startswith("asyncio_"):
+            continue  # the loop's default executor: asyncio.run shuts it down
+        thread.join(timeout=2)
+        assert not thread.is_alive() or thread.daemon, thread
+    # And a closed lane is not opened again by a late call.
+    lane = sqlite_lane.SqliteLane(str(db))
+    await lane.open()
+    await lane.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        await lane.run(lambda c: c.execute("SELECT 1"))
