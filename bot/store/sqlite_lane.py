@@ -157,7 +157,7 @@ class Checkpointer:
     async def _loop(self) -> None:
         assert self._conn is not None
         conn = self._conn
-        last_frames, idle = -1, 0
+        last_frames, idle, restarted = -1, 0, -1
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.every)
@@ -167,9 +167,12 @@ class Checkpointer:
                 self._warn_if_large(frames)
                 if time.monotonic() < self._retry_at:
                     continue  # a reader was in the way a moment ago
-                if frames > self.restart_pages:
+                # Once restarted, the WAL starts again at the next write: until then (writes may have
+                # stopped) it is left to the truncation below, not restarted again and again.
+                if frames > self.restart_pages and frames != restarted:
                     if self._lane_done(await self.lane.run(_restart)):
                         self.restarts += 1
+                        restarted = frames
                     last_frames, idle = -1, 0
                     continue
                 idle = idle + 1 if frames == last_frames else 0
