@@ -75,8 +75,6 @@ class SqliteLane:
         self._restart_pages = RESTART_PAGES if restart_pages is None else restart_pages
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise sqlite3.ProgrammingError("the grade lane is closed")
         conn = self._conn or await self.open()
         self._calls += 1
         if self._calls >= WAKE_AFTER_CALLS and self.checkpointer is not None:
@@ -87,6 +85,8 @@ class SqliteLane:
     async def open(self) -> aiosqlite.Connection:
         """Connect and start the checkpointer (the store does at start; else the first call does)."""
         async with self._opening:
+            if self._closed:  # a late call must not start threads that keep the process from exiting
+                raise sqlite3.ProgrammingError("the grade lane is closed")
             if self._conn is None:
                 self._conn = await _connect(self.path, self.busy_timeout)
                 # What was written before (migrations, another run) is copied back and the WAL emptied.
