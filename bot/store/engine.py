@@ -42,7 +42,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
     if not is_sqlite(url):
         # No pre-ping (a round trip on every checkout): connections are recycled before servers and
-        # proxies drop idle ones, and the grade and its read retry once on a connection found dropped.
+        # proxies drop idle ones, one the server closed is replaced at checkout (_drop_if_closed), and
+        # the grade and its read retry once on a connection found dropped.
         kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "checkout", _drop_if_closed)
