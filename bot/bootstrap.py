@@ -6,6 +6,7 @@ Tests and benches build through the same functions and pass fakes in (a clock, p
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
@@ -119,6 +120,7 @@ async def open_core(
         await service.library.reload()
         return Core(service, service.store, metered=metered)
     engine = open_engine(settings.db_url)
+    owned: SqlStore | None = None
     try:
         # One instance at a time migrates and syncs the decks (a no-op lock on SQLite).
         async with startup_lock(engine):
@@ -129,6 +131,9 @@ async def open_core(
             service = make_service(metered or owned, settings, clock)
             await service.library.reload()
     except BaseException:
+        if owned is not None:  # its grade lane's threads would keep the process from exiting
+            with contextlib.suppress(Exception):
+                await owned.close()
         await engine.dispose()
         raise
     return Core(service, service.store, engine, metered, owned)

@@ -1,6 +1,7 @@
 """One post's attempts, shared by the daily runner and outreach (reminders, digests): each attempt waits for
 the platform's rate gate and goes ahead only while the claim is still ours; server errors and timeouts are
-retried with backoff, "rate limited" within a budget of waiting; a permanent refusal ends it at once."""
+retried with backoff, "rate limited" within a budget of waiting; a permanent refusal ends it at once. A post
+that went out is then recorded with retries (`record_sent`), or it would go out again."""
 
 from __future__ import annotations
 
@@ -83,3 +84,21 @@ async def attempt(
                 await wait(delay * random.uniform(0.5, 1.0))
                 continue
         return Attempted(Outcome.FAILED, reason=retry.reason)
+
+
+async def record_sent(
+    record: Callable[[], Awaitable[None]], *, wait: Sleep, policy: RetryPolicy, what: str
+) -> None:
+    """A post that went out must be recorded, or its claim expires and it goes out again: on a database
+    error, try again with backoff. `wait` is the claim keeper's, so the claim stays held and renewed."""
+    errors = 0
+    while True:
+        try:
+            await record()
+            return
+        except Exception:
+            errors += 1
+            if errors >= policy.max_attempts:
+                raise
+            log.warning("recording %s failed: retrying", what, exc_info=True)
+            await wait(min(policy.max_backoff, policy.backoff * 2 ** (errors - 1)))

@@ -28,7 +28,7 @@ from bot.core.service import StudyService
 from bot.core.services.card_outcomes import CARD_OUTCOME, OutcomeNews
 from bot.core.services.card_outcomes import message as outcome_message
 from bot.core.services.reminders import message as reminder_message
-from bot.schedule.attempts import Outcome, RetryPolicy, attempt
+from bot.schedule.attempts import Outcome, RetryPolicy, attempt, record_sent
 from bot.schedule.claims import ClaimKeeper, Lease
 from bot.schedule.pacing import GroupCommit, RateGate
 from bot.schedule.poster import PostRef
@@ -232,6 +232,11 @@ class OutreachRunner:
         await asyncio.gather(claim_all(), *(work() for _ in range(workers)))
         return outcome
 
+    def _policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            self.max_attempts, self.backoff, self.max_backoff, self.rate_limit_budget, self.post_timeout
+        )
+
     async def _send(self, item: Outgoing, row_id: int, lease: Lease) -> str:
         poster = self.posters[item.platform]
         gate = self._gates.setdefault(item.platform, RateGate(self._claims.wait, self._monotonic))
@@ -240,13 +245,17 @@ class OutreachRunner:
             gate=gate,
             still_ours=lambda: self._claims.confirm(lease),
             wait=self._claims.wait,
-            policy=RetryPolicy(
-                self.max_attempts, self.backoff, self.max_backoff, self.rate_limit_budget, self.post_timeout
-            ),
+            policy=self._policy(),
             what=f"{item.kind} target={item.target_id}",
         )
         if done.outcome is Outcome.SENT and done.ref is not None:
-            await self._records.record(row_id, done.ref)
+            ref = done.ref
+            await record_sent(
+                lambda: self._records.record(row_id, ref),
+                wait=self._claims.wait,
+                policy=self._policy(),
+                what=f"{item.kind} target={item.target_id}",
+            )
             return "sent"
         if done.outcome is Outcome.TAKEN:
             return "taken"

@@ -28,10 +28,10 @@ from bot.core.model.typed_text import storable
 from bot.core.ports import Clock
 from bot.core.service import StudyService
 from bot.core.texts.daily import thread_name
-from bot.schedule.attempts import Outcome, RetryPolicy, attempt
+from bot.schedule.attempts import Outcome, RetryPolicy, attempt, record_sent
 from bot.schedule.claims import ClaimKeeper, Lease
 from bot.schedule.pacing import GroupCommit, RateGate
-from bot.schedule.poster import Poster, PostRef
+from bot.schedule.poster import Poster
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +290,13 @@ class DailyRunner:
             what=f"daily post channel={channel.id}",
         )
         if done.outcome is Outcome.SENT and done.ref is not None:
-            await self._record_posted(post.id, done.ref)
+            ref = done.ref
+            await record_sent(
+                lambda: self._records.record(post.id, ref),
+                wait=self._claims.wait,
+                policy=self._policy(),
+                what=f"daily post {post.id}",
+            )
             return PostResult(PostStatus.POSTED, done.ref.message_ref, post.id)
         if done.outcome is Outcome.TAKEN:
             return PostResult(PostStatus.TAKEN, done.reason, post.id)
@@ -308,18 +314,3 @@ class DailyRunner:
         return RetryPolicy(
             self.max_attempts, self.backoff, self.max_backoff, self.rate_limit_budget, self.post_timeout
         )
-
-    async def _record_posted(self, post_id: int, ref: PostRef) -> None:
-        """A post that went out must be recorded, or its claim expires and it goes out again: on a database
-        error, try again, still holding (and renewing) the claim meanwhile."""
-        errors = 0
-        while True:
-            try:
-                await self._records.record(post_id, ref)
-                return
-            except Exception:
-                errors += 1
-                if errors >= self.max_attempts:
-                    raise
-                log.warning("recording daily post %s failed: retrying", post_id, exc_info=True)
-                await self._claims.wait(min(self.max_backoff, self.backoff * 2 ** (errors - 1)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -42,9 +42,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
     if not is_sqlite(url):
         # No pre-ping (a round trip on every checkout): connections are recycled before servers and
-        # proxies drop idle ones, and the grade and its read retry once on a connection found dropped.
+        # proxies drop idle ones, one the server closed is replaced at checkout (_drop_if_closed), and
+        # the grade and its read retry once on a connection found dropped.
         kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "checkout", _drop_if_closed)
+        return engine
 
     database = make_url(url).database
     if database and database != ":memory:":
@@ -75,6 +78,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _drop_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server closed meanwhile (a restart, pg_terminate_backend) is replaced before
+    use, without a round trip: asyncpg notices the closed socket on its own, so ask it (SQLAlchemy's
+    custom pessimistic disconnect handling). A drop nobody has noticed yet is still the retries' job."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:

@@ -12,6 +12,7 @@ found dropped before any of its statements ran. Adding a statement to every grad
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 from collections.abc import Generator, Mapping, Sequence
@@ -346,11 +347,20 @@ def run_on_sqlite(
             step = steps.send(Done(rowcount, rows))
     except StopIteration as stop:
         outcome: GradeOutcome | None = stop.value
-        conn.execute("COMMIT" if outcome is not None else "ROLLBACK")
+        if outcome is not None:
+            conn.execute("COMMIT")
         return outcome
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    finally:
+        _end_transaction(conn)
+
+
+def _end_transaction(conn: sqlite3.Connection) -> None:
+    """Whatever did not commit (a refused grade, an error, a failing COMMIT) is rolled back, so the lane's
+    connection never stays inside a transaction; if SQLite rolled back already, that error is not the one
+    to report."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 class _Progress:

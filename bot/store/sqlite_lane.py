@@ -8,7 +8,8 @@ checkpoint. The checkpointer copies the WAL back in the background on its own co
 finds it wholly copied back, which a checkpoint running beside a busy writer never sees; so when the WAL
 has grown past `restart_pages`, the last few frames are copied on the lane itself, between two grades,
 with a RESTART checkpoint, and the next write starts the WAL again. When writes stop, the WAL file is
-truncated."""
+truncated. Both wait for readers of older snapshots (an online backup, a sqlite3 shell) only briefly, so
+grades never stall behind one: a busy try is tried again later, less and less often."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,6 +33,13 @@ CHECKPOINT_EVERY = 0.2
 RESTART_PAGES = 10000
 # A busy lane wakes the checkpointer after this many calls, rather than let the WAL grow for a whole tick.
 WAKE_AFTER_CALLS = 500
+
+# How long a RESTART or TRUNCATE on the lane waits for readers (ms): it holds the write lock meanwhile, so
+# every grade and writer waits too. Busy, it is tried again after `every` * 2**n seconds, at most this long.
+LANE_CHECKPOINT_BUSY_MS = 20
+MAX_RETRY_AFTER = 30.0
+# The WAL this many times past `restart_pages`: a reader has held a snapshot for long; said once.
+WARN_FACTOR = 4
 
 PRAGMAS = ("foreign_keys=ON", "synchronous=NORMAL", "wal_autocheckpoint=0")
 
@@ -60,6 +69,7 @@ class SqliteLane:
         self._conn: aiosqlite.Connection | None = None
         self._opening = asyncio.Lock()
         self._calls = 0
+        self._closed = False
         self.checkpointer: Checkpointer | None = None
         self._checkpoint_every = CHECKPOINT_EVERY if checkpoint_every is None else checkpoint_every
         self._restart_pages = RESTART_PAGES if restart_pages is None else restart_pages
@@ -75,23 +85,26 @@ class SqliteLane:
     async def open(self) -> aiosqlite.Connection:
         """Connect and start the checkpointer (the store does at start; else the first call does)."""
         async with self._opening:
+            if self._closed:  # a late call must not start threads that keep the process from exiting
+                raise sqlite3.ProgrammingError("the grade lane is closed")
             if self._conn is None:
                 self._conn = await _connect(self.path, self.busy_timeout)
                 # What was written before (migrations, another run) is copied back and the WAL emptied.
                 with contextlib.suppress(sqlite3.Error):
-                    await in_thread(self._conn, lambda c: _checkpoint(c, "TRUNCATE"))
+                    await in_thread(self._conn, _truncate)
                 self.checkpointer = Checkpointer(self, self._checkpoint_every, self._restart_pages)
                 await self.checkpointer.start()
             return self._conn
 
     async def close(self) -> None:
+        self._closed = True  # no call reopens it (and its threads, which keep a process from exiting)
         if self.checkpointer is not None:
             await self.checkpointer.stop()
             self.checkpointer = None
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(sqlite3.Error):
-                await in_thread(conn, lambda c: _checkpoint(c, "TRUNCATE"))
+                await in_thread(conn, _truncate)
             await conn.close()
 
 
@@ -122,6 +135,9 @@ class Checkpointer:
         self._task: asyncio.Task[None] | None = None
         self.restarts = 0  # how often the lane finished a copy so the WAL could start again
         self.wake = asyncio.Event()
+        self._busy_tries = 0  # lane checkpoints in a row that found a reader in the way
+        self._retry_at = 0.0  # (monotonic) no lane checkpoint before this, after a busy one
+        self._warned = False
 
     async def start(self) -> None:
         self._conn = await _connect(self.lane.path, self.lane.busy_timeout)
@@ -141,37 +157,76 @@ class Checkpointer:
     async def _loop(self) -> None:
         assert self._conn is not None
         conn = self._conn
-        last_frames, idle = -1, 0
+        last_frames, idle, restarted = -1, 0, -1
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.every)
             self.wake.clear()
             try:
                 _busy, frames, _copied = await in_thread(conn, lambda c: _checkpoint(c, "PASSIVE"))
-                if frames > self.restart_pages:
-                    await self.lane.run(_restart)
-                    self.restarts += 1
+                self._warn_if_large(frames)
+                if time.monotonic() < self._retry_at:
+                    continue  # a reader was in the way a moment ago
+                # Once restarted, the WAL starts again at the next write: until then (writes may have
+                # stopped) it is left to the truncation below, not restarted again and again.
+                if frames > self.restart_pages and frames != restarted:
+                    if self._lane_done(await self.lane.run(_restart)):
+                        self.restarts += 1
+                        restarted = frames
                     last_frames, idle = -1, 0
                     continue
                 idle = idle + 1 if frames == last_frames else 0
                 last_frames = frames
                 if frames > 0 and idle * self.every >= 1.0:
-                    await self.lane.run(_truncate)
+                    self._lane_done(await self.lane.run(_truncate))
                     last_frames, idle = -1, 0
             except sqlite3.Error as exc:  # a locked or busy database: try again on the next tick
                 log.debug("checkpoint skipped: %s", exc)
             except Exception:  # never let the checkpointer die silently
                 log.exception("WAL checkpoint failed")
 
+    def _lane_done(self, result: tuple[int, int, int]) -> bool:
+        """Whether a RESTART or TRUNCATE on the lane finished; if a reader was in the way, back off."""
+        if result[0] == 0:
+            self._busy_tries, self._retry_at = 0, 0.0
+            return True
+        self._busy_tries += 1
+        delay = min(MAX_RETRY_AFTER, self.every * 2**self._busy_tries)
+        self._retry_at = time.monotonic() + delay
+        log.debug("WAL checkpoint on the lane busy (a reader holds a snapshot): next try in %.1f s", delay)
+        return False
+
+    def _warn_if_large(self, frames: int) -> None:
+        if frames > WARN_FACTOR * self.restart_pages and not self._warned:
+            self._warned = True
+            log.warning(
+                "the WAL has grown to %d pages: a reader (a backup, a sqlite3 shell?) has held a snapshot"
+                " for long, so it cannot start again",
+                frames,
+            )
+        elif frames <= self.restart_pages:
+            self._warned = False
+
+
+def _briefly(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
+    """A checkpoint that waits for readers only LANE_CHECKPOINT_BUSY_MS: it holds the write lock meanwhile.
+    A busy result (a reader still in the way) comes back as busy=1."""
+    (previous,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute(f"PRAGMA busy_timeout={LANE_CHECKPOINT_BUSY_MS}")
+    try:
+        return _checkpoint(conn, mode)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(previous)}")
+
 
 def _truncate(conn: sqlite3.Connection) -> Any:
     """On the lane, once writes have stopped for a second: copy back everything and empty the WAL file."""
-    return _checkpoint(conn, "TRUNCATE")
+    return _briefly(conn, "TRUNCATE")
 
 
 def _restart(conn: sqlite3.Connection) -> Any:
     """On the lane, between two grades: copy back what the background pass missed and make the next write
     start the WAL again. RESTART holds the write lock while it copies (little: the background pass has
-    just run) and waits for readers of older snapshots, so it succeeds whatever the process's other
-    connections are doing; a PASSIVE copy here would miss whenever another connection was writing."""
-    return _checkpoint(conn, "RESTART")
+    just run) and waits (briefly) for readers of older snapshots, so it succeeds whatever the process's
+    other connections are doing; a PASSIVE copy here would miss whenever another connection was writing."""
+    return _briefly(conn, "RESTART")

@@ -64,6 +64,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Before 0007 every deck is a bundled one, offered in every workspace: a workspace's own decks (and
+    # their cards) are retired first, kept as a removed deck is, never handed to everyone.
+    owned = sa.table("decks", sa.column("id"), sa.column("workspace_id"), sa.column("active", sa.Boolean))
+    their_cards = sa.table("cards", sa.column("deck_id"), sa.column("active", sa.Boolean))
+    workspace_decks = sa.select(owned.c.id).where(owned.c.workspace_id.is_not(None))
+    op.execute(their_cards.update().where(their_cards.c.deck_id.in_(workspace_decks)).values(active=False))
+    op.execute(owned.update().where(owned.c.workspace_id.is_not(None)).values(active=False))
     op.drop_index("ix_card_suggestions_member", table_name="card_suggestions")
     op.drop_index("ix_card_suggestions_status", table_name="card_suggestions")
     op.drop_table("card_suggestions")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
+import pytest
 import sqlalchemy as sa
 
 from bot.core.messages import Message
@@ -268,3 +270,26 @@ async def test_a_members_grade_is_one_read_and_one_write(service: StudyService) 
     again = await service.act(alice, f"grade:{ask}:easy")
     assert isinstance(again, Message) and "already graded" in again.title
     assert counting.calls == ["grade_context"]
+
+
+async def test_a_grade_whose_commit_fails_is_lost_alone_and_the_next_grade_works(
+    service: StudyService, db_url: str
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the SQLite grade lane")
+    lane = service.store._db.lane  # type: ignore[attr-defined]
+    # A COMMIT that fails (as on a full disk): a deferred foreign key broken by the grade's own write.
+    await lane.run(
+        lambda c: c.executescript(
+            "CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY);"
+            "CREATE TEMP TABLE child (p REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);"
+            "CREATE TEMP TRIGGER broken AFTER UPDATE ON main.asks BEGIN INSERT INTO child VALUES (42); END;"
+        )
+    )
+    alice = member("alice")
+    with pytest.raises(sqlite3.IntegrityError):
+        await service.act(alice, f"grade:{await new_ask(service, alice)}:good")
+    await lane.run(lambda c: c.execute("DROP TRIGGER temp.broken"))
+    reply = await service.act(alice, f"grade:{await new_ask(service, alice)}:good")
+    assert isinstance(reply, Message) and not reply.is_error, reply.title
+    assert await graded_rows(service) == 1

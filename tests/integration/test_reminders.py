@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -228,6 +229,32 @@ async def test_a_whole_review_from_a_reminder_dm_goes_on_in_the_members_server(
     assert "2-day streak" in again.plain_text()
     assert "3 reviews" in (await service.stats(kenji)).plain_text()
     assert "no reviews yet" in (await service.stats(in_dm)).plain_text()
+
+
+async def test_a_reminder_whose_record_fails_once_still_goes_out_once(
+    service: StudyService, clock: FakeClock
+) -> None:
+    kenji = member("kenji")
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=TOKYO))
+    await study(service, kenji)
+    await remind_at(service, kenji, "Asia/Tokyo", "19:00")
+    dms = DirectMessages()
+    run = OutreachRunner(
+        service, {"test": dms}, instance="one", claim_timeout=timedelta(minutes=5), backoff=0.01
+    )
+    real, failures = service.outreach.sent, [ConnectionError("the database went away for a moment")]
+
+    async def flaky(sent: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await real(sent)
+
+    service.outreach.sent = flaky  # type: ignore[method-assign]
+    clock.set(datetime(2026, 3, 4, 19, 0, tzinfo=TOKYO))
+    await run.sweep()
+    clock.advance(minutes=6)  # past the claim timeout, within the grace window
+    await run.sweep()
+    assert dms.calls["kenji"] == 1
 
 
 async def removed_deck_is_not_due(service: StudyService, clock: FakeClock) -> None:
