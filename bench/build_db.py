@@ -20,7 +20,7 @@ Sunday 2026-05-31, the last day of a week and of a month, where those boards are
 
 Benchmarks run on a throw-away copy of it (`working_copy`), so the grades they add do not accumulate.
 The file is cached in bench/ (gitignored: bench/*.db, bench/*.db-*) with a sidecar `<db>-params.json`;
-it is rebuilt with --rebuild, when the build parameters change, or when the migrations' head revision
+it is rebuilt with --rebuild, when the build parameters change, or when the migrations' revision chain
 differs from the one the file was built at.
 
 Run alone to (re)build: `.venv/bin/python bench/build_db.py [--members N --reviews N --rebuild]`.
@@ -129,8 +129,9 @@ def default_path(params: BuildParams) -> Path:
 
 
 def head_revision() -> str:
-    heads = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db")).get_heads()
-    return ",".join(sorted(heads))
+    """The whole chain, newest first: a revision re-chained under the same id still makes the cache stale."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite:///unused.db"))
+    return ">".join(r.revision for r in script.walk_revisions())
 
 
 def _meta_path(path: Path) -> Path:
