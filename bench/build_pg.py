@@ -99,6 +99,8 @@ def _converters(table: sa.Table) -> list[Callable[[Any], Any]]:
             found.append(as_datetime)
         elif isinstance(kind, sa.Date):
             found.append(as_date)
+        elif isinstance(kind, sa.Boolean):  # SQLite stores 0/1
+            found.append(lambda v: bool(v) if v is not None else None)
         else:
             found.append(lambda v: v)
     return found
