@@ -6,7 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.core.model.daily import DailyChannel, DailyPost
-from bot.core.model.models import AskRow, CardKind, CardState, Grade, MemberRow, StoredCard
+from bot.core.model.models import (
+    AskRow,
+    CardKind,
+    CardState,
+    Grade,
+    MemberRow,
+    StoredCard,
+    Suggestion,
+    SuggestionStatus,
+)
 from bot.store.tables import cards
 
 CARD_COLUMNS = (
@@ -142,4 +151,22 @@ def post_row(row: Any) -> DailyPost:
         thread_ref=row.thread_ref,
         attempts=row.attempts,
         last_error=row.last_error,
+    )
+
+
+def suggestion_row(row: Any) -> Suggestion:
+    return Suggestion(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        member_id=row.member_id,
+        suggester=row.suggester,
+        deck_id=row.deck_id,
+        question=row.question,
+        answer=row.answer,
+        followup_question=row.followup_question,
+        followup_answer=row.followup_answer,
+        status=SuggestionStatus(row.status),
+        created_at=row.created_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
     )

@@ -24,6 +24,7 @@ from bot.core.model.models import (
     SuggestionStatus,
 )
 from bot.store.db import Db
+from bot.store.rows import suggestion_row
 from bot.store.tables import card_suggestions, cards, decks, members
 
 
@@ -234,13 +235,13 @@ class SqlWorkspaceDecks:
             .limit(limit)
         )
         async with self.db.engine.connect() as conn:
-            return [_suggestion(r) for r in await conn.execute(query)]
+            return [suggestion_row(r) for r in await conn.execute(query)]
 
     async def get_suggestion(self, suggestion_id: int) -> Suggestion | None:
         query = sa.select(card_suggestions).where(card_suggestions.c.id == suggestion_id)
         async with self.db.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return _suggestion(row) if row is not None else None
+        return suggestion_row(row) if row is not None else None
 
     async def decide_suggestion(
         self,
@@ -297,7 +298,7 @@ class SqlWorkspaceDecks:
             .order_by(card_suggestions.c.id)
         )
         async with self.db.engine.connect() as conn:
-            return [(_suggestion(row), str(row.m_user_ref)) for row in await conn.execute(query)]
+            return [(suggestion_row(row), str(row.m_user_ref)) for row in await conn.execute(query)]
 
     async def mark_told(self, suggestion_id: int, now: datetime) -> bool:
         """Mark one decided suggestion told; False when it was told already (by a command's reply)."""
@@ -341,7 +342,7 @@ class SqlWorkspaceDecks:
                 .returning(card_suggestions.c.id)
             )
             told = set(result.scalars())
-        return sorted((_suggestion(r) for r in rows if r.id in told), key=lambda s: s.id)
+        return sorted((suggestion_row(r) for r in rows if r.id in told), key=lambda s: s.id)
 
 
 async def _upsert_cards(
@@ -397,22 +398,4 @@ def _upsert_statement(db: Db) -> Any:
     )
     return stmt.on_conflict_do_update(
         index_elements=["deck_id", "card_key"], set_={name: stmt.excluded[name] for name in _CARD_VALUES}
-    )
-
-
-def _suggestion(row: Any) -> Suggestion:
-    return Suggestion(
-        id=row.id,
-        workspace_id=row.workspace_id,
-        member_id=row.member_id,
-        suggester=row.suggester,
-        deck_id=row.deck_id,
-        question=row.question,
-        answer=row.answer,
-        followup_question=row.followup_question,
-        followup_answer=row.followup_answer,
-        status=SuggestionStatus(row.status),
-        created_at=row.created_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
     )
