@@ -140,15 +140,15 @@ class OutreachStore(Protocol):
         """Members by stored streak, longest first (the core decides which still stand)."""
         ...
 
-    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
-        """The card, if active in an active deck the workspace may see (bundled or its own)."""
-        ...
-
     async def set_daily_digest(self, channel_id: int, on: bool) -> None: ...
 
 
 class DeckStore(Protocol):
     """Decks and cards: loading, picking a member's next card, progress (bot/store/decks.py)."""
+
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        """The card, if active in an active deck the workspace may see (bundled or its own)."""
+        ...
 
     async def sync_decks(self, decks: Sequence[Deck], now: datetime) -> list[DeckProblem]:
         """Upsert decks and cards by (deck id, card key); cards no longer in a deck become inactive.

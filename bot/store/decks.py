@@ -147,6 +147,22 @@ class SqlDecks:
             due: datetime | None = (await conn.execute(query)).scalar_one_or_none()
         return due
 
+    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
+        """An active card in an active deck the workspace may see (a digest's Study it button)."""
+        query = (
+            sa.select(*CARD_COLUMNS)
+            .join(decks, decks.c.id == cards.c.deck_id)
+            .where(
+                cards.c.id == card_id,
+                cards.c.active.is_(True),
+                decks.c.active.is_(True),
+                sa.or_(decks.c.workspace_id.is_(None), decks.c.workspace_id == workspace_id),
+            )
+        )
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return card_row(row) if row is not None else None
+
     async def followup_of(self, card_id: int) -> StoredCard | None:
         query = sa.select(*CARD_COLUMNS).where(cards.c.parent_id == card_id, cards.c.active.is_(True))
         async with self.db.engine.connect() as conn:

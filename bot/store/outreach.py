@@ -10,7 +10,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from bot.core.model.digest import HardCard
-from bot.core.model.models import Grade, MemberRow, StoredCard
+from bot.core.model.models import Grade, MemberRow
 from bot.store.claims import Claimable, new_token
 from bot.store.db import Db
 from bot.store.rows import CARD_COLUMNS, card_row, member_row
@@ -197,22 +197,6 @@ class SqlOutreach:
         )
         async with self.db.engine.connect() as conn:
             return [member_row(row) for row in await conn.execute(query)]
-
-    async def card_by_id(self, card_id: int, workspace_id: str) -> StoredCard | None:
-        """An active card in an active deck the workspace may see (a digest's Study it button)."""
-        query = (
-            sa.select(*CARD_COLUMNS)
-            .join(decks, decks.c.id == cards.c.deck_id)
-            .where(
-                cards.c.id == card_id,
-                cards.c.active.is_(True),
-                decks.c.active.is_(True),
-                sa.or_(decks.c.workspace_id.is_(None), decks.c.workspace_id == workspace_id),
-            )
-        )
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return card_row(row) if row is not None else None
 
     async def set_daily_digest(self, channel_id: int, on: bool) -> None:
         async with self.db.queued_write() as conn:

@@ -65,7 +65,6 @@ class SqlStore:
         self.due_counts = self._outreach.due_counts
         self.week_activity = self._outreach.week_activity
         self.streak_leaders = self._outreach.streak_leaders
-        self.card_by_id = self._outreach.card_by_id
         self.set_daily_digest = self._outreach.set_daily_digest
         # DeckStore
         self.deck_ids = self._decks.deck_ids
@@ -73,6 +72,7 @@ class SqlStore:
         self.pick_new_card = self._decks.pick_new_card
         self.next_due = self._decks.next_due
         self.followup_of = self._decks.followup_of
+        self.card_by_id = self._decks.card_by_id
         self.deck_progress = self._decks.deck_progress
         # WorkspaceDeckStore
         self.deck_infos = self._workspace_decks.deck_infos
