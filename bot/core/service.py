@@ -16,7 +16,7 @@ from bot.core.model.models import Caller, Deck, DeckProblem, Grade
 from bot.core.model.stats_picture import StatsPicture
 from bot.core.model.typed_text import echo
 from bot.core.ports import Clock, DailyStore, Store, SystemClock
-from bot.core.refusal import Refusal, refusal, refuse
+from bot.core.refusal import Refusal
 from bot.core.services import members
 from bot.core.services.card_outcomes import CardOutcomeService
 from bot.core.services.daily_admin import DailyAdminService
@@ -31,7 +31,6 @@ from bot.core.services.settings import SettingsService
 from bot.core.services.study import ANSWER_FIELD, ANSWER_LIMIT, QuizService
 from bot.core.services.teams import TeamService
 from bot.core.services.workspace_decks import WorkspaceDeckService
-from bot.core.texts import study as study_texts
 
 R = TypeVar("R")
 
@@ -154,12 +153,12 @@ class StudyService:
         """Run a button's action: its id carries everything (see bot/core/actions.py)."""
         button = actions.decode_button(action_id)
         if caller.in_dm and button is not None:
-            caller = await self._home(caller, button)
+            caller = await members.home(self.store, caller, button)
         match button:
             case actions.StartReview(_member_id):
                 return await self.quiz(caller)
             case actions.StudyCard(card_id):
-                return await caught(self._study_card(caller, card_id))
+                return await caught(self.study.study_card(caller, card_id))
             case actions.StopReminders(member_id):
                 return await caught(self.settings.stop_reminders(caller, member_id))
             case actions.Next(deck, _member_id):
@@ -185,50 +184,13 @@ class StudyService:
             case None:
                 return error("That button is not one I know.", "Use /quiz to start again.")
 
-    async def _study_card(self, caller: Caller, card_id: int) -> Message:
-        """A digest's Study it: that card, asked to the clicker (again the open ask, if there is one)."""
-        refuse(caller)
-        card = await self.store.card_by_id(card_id, caller.workspace_id)
-        if card is None:
-            raise refusal("That card is no longer in any deck.", "Use /quiz for your next card.")
-        now = self.clock.now()
-        me = await members.who(self.store, caller, now)
-        ask_id = await self.store.find_open_ask(me.member.id, card.id)
-        if ask_id is None:
-            ask_id = await self.store.create_ask(me.member.id, card.id, "digest", now)
-        return study_texts.question(ask_id, card, "Hardest last week")
-
-    async def _home(self, caller: Caller, action: actions.ButtonId | actions.FormId) -> Caller:
-        """A click or a form in a direct message (no workspace: Discord's `dm-<user>`) on a reminder or on
-        anything it led to (a card, its answer form, Next) acts in the workspace of the member it names,
-        when the clicker is that member; so the whole review goes on there, as in the server."""
-        member_id: int | None = None
-        if isinstance(action, actions.StartReview | actions.StopReminders | actions.Next):
-            member_id = action.member_id
-        elif isinstance(
-            action,
-            actions.Reveal
-            | actions.Write
-            | actions.Skip
-            | actions.FollowUp
-            | actions.GradeAsk
-            | actions.AnswerForm,
-        ):
-            ask = await self.store.get_ask(action.ask_id)
-            member_id = ask.member_id if ask is not None else None
-        member = await self.store.get_member(member_id) if member_id is not None else None
-        platform, _, workspace_ref = (member.workspace_id if member else "").partition(":")
-        if member is None or member.user_ref != caller.user_ref or platform != caller.platform:
-            return caller
-        return dataclasses.replace(caller, workspace_ref=workspace_ref, channel_ref=None)
-
     async def submit(self, caller: Caller, form_id: str, values: FormValues | str) -> Message:
         """A submitted form, its values keyed by field name; a one-field form may be given as its text."""
         if isinstance(values, str):
             values = {ANSWER_FIELD: values}
         form = actions.decode_form(form_id)
         if caller.in_dm and form is not None:
-            caller = await self._home(caller, form)
+            caller = await members.home(self.store, caller, form)
         match form:
             case actions.AnswerForm(ask_id):
                 return await self.answer(caller, ask_id, values.get(ANSWER_FIELD, ""))

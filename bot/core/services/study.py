@@ -75,6 +75,19 @@ class QuizService:
             raise _already_graded(ask)
         return me, ask
 
+    async def study_card(self, caller: Caller, card_id: int) -> Message:
+        """A digest's Study it: that card, asked to the clicker (again the open ask, if there is one)."""
+        refuse(caller)
+        card = await self.store.card_by_id(card_id, caller.workspace_id)
+        if card is None:
+            raise refusal("That card is no longer in any deck.", "Use /quiz for your next card.")
+        now = self.clock.now()
+        me = await who(self.store, caller, now)
+        ask_id = await self.store.find_open_ask(me.member.id, card.id)
+        if ask_id is None:
+            ask_id = await self.store.create_ask(me.member.id, card.id, "digest", now)
+        return texts.question(ask_id, card, "Hardest last week")
+
     async def write_form(self, caller: Caller, ask_id: int) -> Form:
         refuse(caller)
         _me, ask = await self._own_ask(caller, ask_id, ungraded=True)
